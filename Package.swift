@@ -15,7 +15,13 @@ let package = Package(
 
         // Model files: GGUF and safetensors readers/writers, tensor type layouts, file digests.
         .target(name: "ModelFormats", dependencies: ["CCrypto"], swiftSettings: fast),
+        // Numeric kernels: quantised blocks, dot products, matrix products, norms, RoPE, attention.
+        .target(name: "TensorKernels", dependencies: ["ModelFormats", "CBLAS"], swiftSettings: fast),
+        // The llama-architecture transformer: configuration, weights, forward pass, KV cache.
+        .target(name: "Llama", dependencies: ["ModelFormats", "TensorKernels"], swiftSettings: fast),
 
         .testTarget(name: "ModelFormatsTests", dependencies: ["ModelFormats"], swiftSettings: fast),
+        .testTarget(name: "TensorKernelsTests", dependencies: ["TensorKernels"], swiftSettings: fast),
+        .testTarget(name: "LlamaTests", dependencies: ["Llama"], swiftSettings: fast),
     ]
 )

@@ -1,0 +1,144 @@
+import TensorKernels
+
+/// The llama-architecture transformer: RMSNorm, RoPE, grouped-query attention, SwiGLU.
+/// One `forward` runs a batch of chunks — each a run of new tokens of one sequence, with
+/// its KV cache — so prefill chunks and single-token decodes of many sequences share
+/// every weight read.
+public final class LlamaModel: @unchecked Sendable {
+    public let config: LlamaConfig
+    public let weights: LlamaWeights
+    public let rope: RotaryEmbedding
+    public let pool: ComputePool
+
+    public init(config: LlamaConfig, weights: LlamaWeights, pool: ComputePool = .shared) {
+        self.config = config
+        self.weights = weights
+        self.pool = pool
+        rope = RotaryEmbedding(dimensions: config.headDim, base: config.ropeTheta,
+                               freqFactors: weights.ropeFreqFactors, linearScale: config.ropeLinearScale)
+    }
+
+    /// Which positions of a chunk produce logits.
+    public enum LogitsRequest: Sendable { case none, last, all }
+
+    public struct Chunk {
+        public let cache: KVCache
+        public let tokens: [Int]
+        public let logits: LogitsRequest
+        public init(cache: KVCache, tokens: [Int], logits: LogitsRequest = .last) {
+            self.cache = cache
+            self.tokens = tokens
+            self.logits = logits
+        }
+    }
+
+    /// A cache for one sequence of at most `maxTokens` tokens (the model's context by default).
+    public func makeCache(maxTokens: Int? = nil) -> KVCache {
+        KVCache(layerCount: config.layerCount, kvDim: config.kvDim, maxTokens: maxTokens ?? config.contextLength)
+    }
+
+    /// Query rows per attention block: bounds the score scratch for long prompts.
+    static let attentionBlock = 128
+
+    /// Runs the chunks' tokens through the model, appending their keys and values to each
+    /// chunk's cache. Returns the requested logits, `vocabSize` floats per row, in chunk order.
+    /// Each sequence may appear in at most one chunk per call.
+    public func forward(_ chunks: [Chunk]) throws -> [Float] {
+        let cfg = config
+        let d = cfg.hiddenSize, kvd = cfg.kvDim, hd = cfg.headDim, ff = cfg.intermediateSize
+        let nh = cfg.headCount, group = cfg.headCount / cfg.kvHeadCount
+        precondition(Set(chunks.map { ObjectIdentifier($0.cache) }).count == chunks.count, "a sequence appears twice in one batch")
+        for c in chunks {
+            for t in c.tokens where t < 0 || t >= cfg.vocabSize { throw LlamaError.tokenOutOfRange(token: t, vocabularySize: cfg.vocabSize) }
+            if c.cache.count + c.tokens.count > c.cache.maxTokens {
+                throw LlamaError.contextOverflow(needed: c.cache.count + c.tokens.count, limit: c.cache.maxTokens)
+            }
+        }
+        for c in chunks { try c.cache.reserve(c.tokens.count) }
+
+        var starts = [Int](), tokens = [Int](), positions = [Int]()
+        for c in chunks {
+            starts.append(tokens.count)
+            tokens += c.tokens
+            positions += (0..<c.tokens.count).map { c.cache.count + $0 }
+        }
+        let rows = tokens.count
+        guard rows > 0 else { return [] }
+
+        let buffer = UnsafeMutablePointer<Float>.allocate(capacity: rows * (4 * d + 2 * kvd + 2 * ff))
+        defer { buffer.deallocate() }
+        let x = buffer, xn = x + rows * d, q = xn + rows * d, att = q + rows * d
+        let k = att + rows * d, v = k + rows * kvd, gate = v + rows * kvd, up = gate + rows * ff
+
+        forEachRow(rows) { r in weights.tokenEmbedding.dequantizeRow(tokens[r], into: x + r * d) }
+        let scale = 1 / Float(hd).squareRoot()
+        for (l, layer) in weights.layers.enumerated() {
+            forEachRow(rows) { r in VectorOps.rmsNorm(x + r * d, layer.attentionNorm, xn + r * d, d, eps: cfg.rmsNormEps) }
+            layer.q.multiply(xn, xStride: d, n: rows, into: q, yStride: d, pool: pool)
+            layer.k.multiply(xn, xStride: d, n: rows, into: k, yStride: kvd, pool: pool)
+            layer.v.multiply(xn, xStride: d, n: rows, into: v, yStride: kvd, pool: pool)
+            for (ci, c) in chunks.enumerated() {
+                let keys = c.cache.keys(layer: l), values = c.cache.values(layer: l)
+                forEachRow(c.tokens.count) { i in
+                    let r = starts[ci] + i, p = positions[r]
+                    rope.apply(q + r * d, heads: nh, headDim: hd, position: p)
+                    rope.apply(k + r * kvd, heads: cfg.kvHeadCount, headDim: hd, position: p)
+                    (keys + p * kvd).update(from: k + r * kvd, count: kvd)
+                    (values + p * kvd).update(from: v + r * kvd, count: kvd)
+                }
+            }
+            // One item per (chunk, head, block of query rows).
+            var items = [(chunk: Int, head: Int, first: Int, count: Int)]()
+            for (ci, c) in chunks.enumerated() {
+                for h in 0..<nh {
+                    for first in stride(from: 0, to: c.tokens.count, by: Self.attentionBlock) {
+                        items.append((ci, h, first, min(Self.attentionBlock, c.tokens.count - first)))
+                    }
+                }
+            }
+            pool.run(items.count) { item, thread in
+                let (ci, h, first, n) = items[item]
+                let c = chunks[ci], kvh = h / group
+                let row = starts[ci] + first, start = c.cache.count + first
+                let scores = pool.scratch(thread: thread, slot: 1, count: n * (start + n))
+                Attention.causal(q: q + row * d + h * hd, qStride: d, n: n, start: start,
+                                 k: c.cache.keys(layer: l) + kvh * hd, v: c.cache.values(layer: l) + kvh * hd, kvStride: kvd,
+                                 headDim: hd, scale: scale, out: att + row * d + h * hd, outStride: d, scores: scores)
+            }
+            layer.o.multiply(att, xStride: d, n: rows, into: x, yStride: d, accumulate: true, pool: pool)
+
+            forEachRow(rows) { r in VectorOps.rmsNorm(x + r * d, layer.ffnNorm, xn + r * d, d, eps: cfg.rmsNormEps) }
+            layer.gate.multiply(xn, xStride: d, n: rows, into: gate, yStride: ff, pool: pool)
+            layer.up.multiply(xn, xStride: d, n: rows, into: up, yStride: ff, pool: pool)
+            forEachRow(rows) { r in VectorOps.swiglu(gate + r * ff, up + r * ff, ff) }
+            layer.down.multiply(gate, xStride: ff, n: rows, into: x, yStride: d, accumulate: true, pool: pool)
+        }
+        for (ci, c) in chunks.enumerated() { c.cache.commit(tokens[starts[ci]..<starts[ci] + c.tokens.count]) }
+
+        var outputRows = [Int]()
+        for (ci, c) in chunks.enumerated() {
+            switch c.logits {
+            case .none: break
+            case .last: outputRows.append(starts[ci] + c.tokens.count - 1)
+            case .all: outputRows += starts[ci]..<starts[ci] + c.tokens.count
+            }
+        }
+        guard !outputRows.isEmpty else { return [] }
+        forEachRow(outputRows.count) { i in
+            VectorOps.rmsNorm(x + outputRows[i] * d, weights.outputNorm, xn + i * d, d, eps: cfg.rmsNormEps)
+        }
+        let vocab = cfg.vocabSize
+        return [Float](unsafeUninitializedCapacity: outputRows.count * vocab) { out, count in
+            weights.output.multiply(xn, xStride: d, n: outputRows.count, into: out.baseAddress!, yStride: vocab, pool: pool)
+            count = outputRows.count * vocab
+        }
+    }
+
+    /// Runs `body` for each row, in blocks spread over the pool.
+    private func forEachRow(_ rows: Int, _ body: (Int) -> Void) {
+        let perItem = max(1, rows / (pool.threads * 4))
+        pool.run((rows + perItem - 1) / perItem) { item, _ in
+            for r in item * perItem..<min(rows, (item + 1) * perItem) { body(r) }
+        }
+    }
+}

@@ -1,0 +1,85 @@
+import CBLAS
+import ModelFormats
+
+/// A frozen 2-D weight of `rows` outputs × `cols` inputs, in any supported tensor type,
+/// multiplied in place: quantised rows are dequantised into per-thread scratch as they
+/// are used, never into a full float copy of the matrix.
+public struct WeightMatrix: @unchecked Sendable {
+    public let tensor: TensorView
+    public let rows: Int
+    public let cols: Int
+    public let rowBytes: Int
+
+    public init(_ tensor: TensorView) {
+        precondition(tensor.shape.count <= 2 && tensor.type.isSupported)
+        self.tensor = tensor
+        cols = tensor.cols
+        rows = tensor.rows
+        rowBytes = tensor.type.byteCount(values: cols)!
+    }
+
+    public var type: GGMLType { tensor.type }
+
+    public func row(_ r: Int) -> UnsafeRawPointer { tensor.data + r * rowBytes }
+
+    public func dequantizeRow(_ r: Int, into y: UnsafeMutablePointer<Float>) {
+        Dequantize.row(type, row(r), y, count: cols)
+    }
+
+    /// Batches up to this size multiply row by row (each weight row dequantised once and
+    /// dotted with every input); larger ones dequantise tiles and call sgemm.
+    public static let rowwiseBatchLimit = 4
+    static let tileRows = 64
+
+    /// y[t·yStride + o] (+)= Σ_c W[o, c] · x[t·xStride + c], for t < n and o < rows.
+    public func multiply(_ x: UnsafePointer<Float>, xStride: Int, n: Int,
+                         into y: UnsafeMutablePointer<Float>, yStride: Int,
+                         accumulate: Bool = false, pool: ComputePool = .shared) {
+        multiply(x, xStride: xStride, n: n, into: y, yStride: yStride, outputs: 0..<rows, accumulate: accumulate, pool: pool)
+    }
+
+    /// The same for a range of output rows (their results land at columns `outputs` of y).
+    public func multiply(_ x: UnsafePointer<Float>, xStride: Int, n: Int,
+                         into y: UnsafeMutablePointer<Float>, yStride: Int, outputs: Range<Int>,
+                         accumulate: Bool = false, pool: ComputePool = .shared) {
+        guard n > 0, !outputs.isEmpty else { return }
+        if n <= Self.rowwiseBatchLimit {
+            // Enough items for balance across threads, each large enough to amortise the claim.
+            let perItem = max(8, outputs.count / (pool.threads * 8))
+            let items = (outputs.count + perItem - 1) / perItem
+            pool.run(items) { item, thread in
+                let lo = outputs.lowerBound + item * perItem, hi = min(lo + perItem, outputs.upperBound)
+                let scratch = type == .f32 ? nil : pool.scratch(thread: thread, slot: 0, count: cols)
+                for o in lo..<hi {
+                    let w: UnsafePointer<Float>
+                    if let scratch {
+                        dequantizeRow(o, into: scratch)
+                        w = UnsafePointer(scratch)
+                    } else {
+                        w = row(o).assumingMemoryBound(to: Float.self)
+                    }
+                    for t in 0..<n {
+                        let v = VectorOps.dot(w, x + t * xStride, cols)
+                        if accumulate { y[t * yStride + o] += v } else { y[t * yStride + o] = v }
+                    }
+                }
+            }
+            return
+        }
+        let tile = min(Self.tileRows, max(8, outputs.count / (pool.threads * 2)))
+        let items = (outputs.count + tile - 1) / tile
+        pool.run(items) { item, thread in
+            let lo = outputs.lowerBound + item * tile, hi = min(lo + tile, outputs.upperBound)
+            let w: UnsafePointer<Float>
+            if type == .f32 {
+                w = row(lo).assumingMemoryBound(to: Float.self)
+            } else {
+                let scratch = pool.scratch(thread: thread, slot: 0, count: tile * cols)
+                for o in lo..<hi { dequantizeRow(o, into: scratch + (o - lo) * cols) }
+                w = UnsafePointer(scratch)
+            }
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(hi - lo), Int32(cols),
+                        1, x, Int32(xStride), w, Int32(cols), accumulate ? 1 : 0, y + lo, Int32(yStride))
+        }
+    }
+}

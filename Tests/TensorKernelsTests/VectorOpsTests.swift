@@ -1,0 +1,66 @@
+import Foundation
+import Testing
+@testable import TensorKernels
+
+func randomFloats(_ n: Int, scale: Float = 1, seed: UInt64) -> [Float] {
+    var g = SplitMix(seed)
+    return (0..<n).map { _ in (Float(g.next() >> 40) / Float(1 << 24) * 2 - 1) * scale }
+}
+
+struct SplitMix: RandomNumberGenerator {
+    var s: UInt64
+    init(_ seed: UInt64) { s = seed }
+    mutating func next() -> UInt64 {
+        s &+= 0x9E37_79B9_7F4A_7C15
+        var z = s
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+@Suite struct VectorOpsTests {
+    @Test(arguments: [1, 7, 8, 31, 32, 33, 100, 576])
+    func dotMatchesDouble(_ n: Int) {
+        let a = randomFloats(n, seed: 1), b = randomFloats(n, seed: 2)
+        let want = zip(a, b).map { Double($0) * Double($1) }.reduce(0, +)
+        #expect(abs(Double(VectorOps.dot(a, b, n)) - want) < 1e-5 * Double(n))
+    }
+
+    @Test func rmsNormMatchesFormula() {
+        let n = 37
+        let x = randomFloats(n, scale: 3, seed: 3), w = randomFloats(n, seed: 4)
+        var y = [Float](repeating: 0, count: n)
+        VectorOps.rmsNorm(x, w, &y, n, eps: 1e-5)
+        let rms = (x.map { Double($0) * Double($0) }.reduce(0, +) / Double(n) + 1e-5).squareRoot()
+        for i in 0..<n { #expect(abs(Double(y[i]) - Double(x[i]) / rms * Double(w[i])) < 1e-5) }
+    }
+
+    @Test func softmaxSumsToOneAndIsStableForLargeInputs() {
+        var x: [Float] = [1000, 1001, 999, -Float.infinity]
+        VectorOps.softmax(&x, 4)
+        let e = [exp(-1.0), 1, exp(-2.0)], s = e.reduce(0, +)
+        for i in 0..<3 { #expect(abs(Double(x[i]) - e[i] / s) < 1e-6) }
+        #expect(x[3] == 0)
+    }
+
+    @Test func swigluMatchesFormula() {
+        var g = randomFloats(19, scale: 6, seed: 5)
+        let g0 = g, u = randomFloats(19, seed: 6)
+        VectorOps.swiglu(&g, u, 19)
+        for i in 0..<19 {
+            let x = Double(g0[i])
+            #expect(abs(Double(g[i]) - x / (1 + exp(-x)) * Double(u[i])) < 1e-5)
+        }
+    }
+
+    @Test func axpyAndAdd() {
+        let x = randomFloats(13, seed: 7)
+        var y = randomFloats(13, seed: 8)
+        let y0 = y
+        VectorOps.axpy(0.5, x, &y, 13)
+        for i in 0..<13 { #expect(abs(y[i] - (y0[i] + 0.5 * x[i])) < 1e-6) }
+        VectorOps.add(x, &y, 13)
+        for i in 0..<13 { #expect(abs(y[i] - (y0[i] + 1.5 * x[i])) < 1e-6) }
+    }
+}
