@@ -1,4 +1,5 @@
 import CBLAS
+import CKernels
 import ModelFormats
 
 /// A frozen 2-D weight of `rows` outputs × `cols` inputs, in any supported tensor type,
@@ -26,8 +27,9 @@ public struct WeightMatrix: @unchecked Sendable {
         Dequantize.row(type, row(r), y, count: cols)
     }
 
-    /// Batches up to this size multiply row by row (each weight row dequantised once and
-    /// dotted with every input); larger ones dequantise tiles and call sgemm.
+    /// Batches up to this size multiply row by row (a single input meets the quantised row in
+    /// a fused kernel; a few inputs share one dequantised copy of it); larger batches
+    /// dequantise tiles of rows and call sgemm.
     public static let rowwiseBatchLimit = 4
     static let tileRows = 64
 
@@ -49,17 +51,17 @@ public struct WeightMatrix: @unchecked Sendable {
             let items = (outputs.count + perItem - 1) / perItem
             pool.run(items) { item, thread in
                 let lo = outputs.lowerBound + item * perItem, hi = min(lo + perItem, outputs.upperBound)
-                let scratch = type == .f32 ? nil : pool.scratch(thread: thread, slot: 0, count: cols)
+                let scratch = pool.scratch(thread: thread, slot: 0, count: max(256, cols))
                 for o in lo..<hi {
-                    let w: UnsafePointer<Float>
-                    if let scratch {
-                        dequantizeRow(o, into: scratch)
-                        w = UnsafePointer(scratch)
-                    } else {
-                        w = row(o).assumingMemoryBound(to: Float.self)
+                    if n == 1 {
+                        // Fused: the quantised row meets x without a float copy.
+                        let v = lk_dot_row(type.rawValue, row(o), x, cols, scratch)
+                        if accumulate { y[o] += v } else { y[o] = v }
+                        continue
                     }
+                    dequantizeRow(o, into: scratch)
                     for t in 0..<n {
-                        let v = VectorOps.dot(w, x + t * xStride, cols)
+                        let v = VectorOps.dot(scratch, x + t * xStride, cols)
                         if accumulate { y[t * yStride + o] += v } else { y[t * yStride + o] = v }
                     }
                 }

@@ -1,0 +1,250 @@
+#include "ckernels.h"
+#include <string.h>
+#if defined(__AVX2__) && defined(__FMA__) && defined(__F16C__)
+#include <immintrin.h>
+#define LK_AVX2 1
+#endif
+
+enum { T_F32 = 0, T_F16 = 1, T_Q4_0 = 2, T_Q4_1 = 3, T_Q8_0 = 8, T_Q4_K = 12, T_Q5_K = 13, T_Q6_K = 14, T_BF16 = 30 };
+
+static inline float fp16(const uint8_t *p) {
+    uint16_t h; memcpy(&h, p, 2);
+#ifdef LK_AVX2
+    return _cvtsh_ss(h);
+#else
+    uint32_t sign = (uint32_t)(h & 0x8000) << 16, exp = (h >> 10) & 0x1f, man = h & 0x3ff, bits;
+    if (exp == 0) {
+        if (man == 0) bits = sign;
+        else { // subnormal: normalise
+            exp = 127 - 15 + 1;
+            while (!(man & 0x400)) { man <<= 1; exp--; }
+            bits = sign | (exp << 23) | ((man & 0x3ff) << 13);
+        }
+    } else if (exp == 31) bits = sign | 0x7f800000 | (man << 13);
+    else bits = sign | ((exp + 127 - 15) << 23) | (man << 13);
+    float f; memcpy(&f, &bits, 4); return f;
+#endif
+}
+
+// ---- dequantisation, one routine per type ----
+
+static void deq_q8_0(const uint8_t *p, float *y) { // d, 32 x int8
+    const float d = fp16(p);
+#ifdef LK_AVX2
+    const __m256 vd = _mm256_set1_ps(d);
+    for (int i = 0; i < 32; i += 8) {
+        __m256i q = _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(p + 2 + i)));
+        _mm256_storeu_ps(y + i, _mm256_mul_ps(vd, _mm256_cvtepi32_ps(q)));
+    }
+#else
+    for (int i = 0; i < 32; i++) y[i] = d * (int8_t)p[2 + i];
+#endif
+}
+
+// Q4_0 / Q4_1: value j is the low nibble of byte j, value j+16 the high nibble.
+static void deq_q4(const uint8_t *qs, float d, float m, float *y) {
+#ifdef LK_AVX2
+    const __m256 vd = _mm256_set1_ps(d), vm = _mm256_set1_ps(m);
+    const __m128i bytes = _mm_loadu_si128((const __m128i *)qs);
+    const __m128i mask = _mm_set1_epi8(0x0f);
+    const __m128i lo = _mm_and_si128(bytes, mask), hi = _mm_and_si128(_mm_srli_epi16(bytes, 4), mask);
+    _mm256_storeu_ps(y + 0, _mm256_fmadd_ps(vd, _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(lo)), vm));
+    _mm256_storeu_ps(y + 8, _mm256_fmadd_ps(vd, _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_srli_si128(lo, 8))), vm));
+    _mm256_storeu_ps(y + 16, _mm256_fmadd_ps(vd, _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(hi)), vm));
+    _mm256_storeu_ps(y + 24, _mm256_fmadd_ps(vd, _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_srli_si128(hi, 8))), vm));
+#else
+    for (int j = 0; j < 16; j++) { y[j] = d * (qs[j] & 0xf) + m; y[j + 16] = d * (qs[j] >> 4) + m; }
+#endif
+}
+
+static void deq_q4_0(const uint8_t *p, float *y) { float d = fp16(p); deq_q4(p + 2, d, -8 * d, y); } // d·(q−8)
+static void deq_q4_1(const uint8_t *p, float *y) { deq_q4(p + 4, fp16(p), fp16(p + 2), y); }      // d·q + m
+
+static inline void scale_min_k4(int j, const uint8_t *q, uint8_t *d, uint8_t *m) {
+    if (j < 4) { *d = q[j] & 63; *m = q[j + 4] & 63; }
+    else { *d = (q[j + 4] & 0xf) | ((q[j - 4] >> 6) << 4); *m = (q[j + 4] >> 4) | ((q[j] >> 6) << 4); }
+}
+
+// 32 values d·q − m from 32 bytes of 5-bit-or-less unsigned values.
+static inline void affine32(const uint8_t *q, float d, float m, float *y) {
+#ifdef LK_AVX2
+    const __m256 vd = _mm256_set1_ps(d), vm = _mm256_set1_ps(m);
+    for (int i = 0; i < 32; i += 8) {
+        __m256 f = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(q + i))));
+        _mm256_storeu_ps(y + i, _mm256_fmsub_ps(vd, f, vm));
+    }
+#else
+    for (int i = 0; i < 32; i++) y[i] = d * q[i] - m;
+#endif
+}
+
+// Q4_K: d, dmin, 12 bytes of 6-bit scales/mins, 128 bytes of nibbles in 4 groups of 64 values.
+static void deq_q4_K(const uint8_t *p, float *y) {
+    const float d = fp16(p), dmin = fp16(p + 2);
+    const uint8_t *scales = p + 4, *qs = p + 16;
+    uint8_t lo[32], hi[32], sc, m;
+    for (int g = 0; g < 4; g++, qs += 32, y += 64) {
+        for (int l = 0; l < 32; l++) { lo[l] = qs[l] & 0xf; hi[l] = qs[l] >> 4; }
+        scale_min_k4(2 * g, scales, &sc, &m);     affine32(lo, d * sc, dmin * m, y);
+        scale_min_k4(2 * g + 1, scales, &sc, &m); affine32(hi, d * sc, dmin * m, y + 32);
+    }
+}
+
+// Q5_K: as Q4_K plus 32 bytes of fifth bits: bit 2g of qh[l] for the low half of group g, bit 2g+1 for the high half.
+static void deq_q5_K(const uint8_t *p, float *y) {
+    const float d = fp16(p), dmin = fp16(p + 2);
+    const uint8_t *scales = p + 4, *qh = p + 16, *qs = p + 48;
+    uint8_t lo[32], hi[32], sc, m;
+    for (int g = 0; g < 4; g++, qs += 32, y += 64) {
+        const uint8_t u1 = 1 << (2 * g), u2 = 2 << (2 * g);
+        for (int l = 0; l < 32; l++) {
+            lo[l] = (qs[l] & 0xf) + ((qh[l] & u1) ? 16 : 0);
+            hi[l] = (qs[l] >> 4) + ((qh[l] & u2) ? 16 : 0);
+        }
+        scale_min_k4(2 * g, scales, &sc, &m);     affine32(lo, d * sc, dmin * m, y);
+        scale_min_k4(2 * g + 1, scales, &sc, &m); affine32(hi, d * sc, dmin * m, y + 32);
+    }
+}
+
+// Q6_K: 128 bytes low nibbles, 64 bytes of 2-bit highs, 16 int8 scales, d; y = d·scale·(q − 32).
+static void deq_q6_K(const uint8_t *p, float *y) {
+    const float d = fp16(p + 208);
+    const uint8_t *ql = p, *qh = p + 128;
+    const int8_t *sc = (const int8_t *)(p + 192);
+    for (int n = 0; n < 2; n++, ql += 64, qh += 32, sc += 8, y += 128) {
+        for (int l = 0; l < 32; l++) {
+            const int is = l / 16;
+            y[l] = d * sc[is] * ((int8_t)((ql[l] & 0xf) | ((qh[l] & 3) << 4)) - 32);
+            y[l + 32] = d * sc[is + 2] * ((int8_t)((ql[l + 32] & 0xf) | (((qh[l] >> 2) & 3) << 4)) - 32);
+            y[l + 64] = d * sc[is + 4] * ((int8_t)((ql[l] >> 4) | (((qh[l] >> 4) & 3) << 4)) - 32);
+            y[l + 96] = d * sc[is + 6] * ((int8_t)((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4)) - 32);
+        }
+    }
+}
+
+static void deq_f16(const uint8_t *p, float *y, size_t n) {
+    size_t i = 0;
+#ifdef LK_AVX2
+    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(p + 2 * i))));
+#endif
+    for (; i < n; i++) y[i] = fp16(p + 2 * i);
+}
+
+static void deq_bf16(const uint8_t *p, float *y, size_t n) {
+    size_t i = 0;
+#ifdef LK_AVX2
+    for (; i + 8 <= n; i += 8) {
+        __m256i w = _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(p + 2 * i)));
+        _mm256_storeu_ps(y + i, _mm256_castsi256_ps(_mm256_slli_epi32(w, 16)));
+    }
+#endif
+    for (; i < n; i++) { uint16_t h; memcpy(&h, p + 2 * i, 2); uint32_t b = (uint32_t)h << 16; memcpy(y + i, &b, 4); }
+}
+
+int lk_dequantize_row(uint32_t type, const void *src, float *y, size_t n) {
+    const uint8_t *p = src;
+    switch (type) {
+    case T_F32: memcpy(y, src, n * 4); return 0;
+    case T_F16: deq_f16(p, y, n); return 0;
+    case T_BF16: deq_bf16(p, y, n); return 0;
+    case T_Q8_0: for (size_t b = 0; b < n / 32; b++) deq_q8_0(p + 34 * b, y + 32 * b); return 0;
+    case T_Q4_0: for (size_t b = 0; b < n / 32; b++) deq_q4_0(p + 18 * b, y + 32 * b); return 0;
+    case T_Q4_1: for (size_t b = 0; b < n / 32; b++) deq_q4_1(p + 20 * b, y + 32 * b); return 0;
+    case T_Q4_K: for (size_t b = 0; b < n / 256; b++) deq_q4_K(p + 144 * b, y + 256 * b); return 0;
+    case T_Q5_K: for (size_t b = 0; b < n / 256; b++) deq_q5_K(p + 176 * b, y + 256 * b); return 0;
+    case T_Q6_K: for (size_t b = 0; b < n / 256; b++) deq_q6_K(p + 210 * b, y + 256 * b); return 0;
+    default: return -1;
+    }
+}
+
+// ---- dot products ----
+
+float lk_dot_f32(const float *a, const float *b, size_t n) {
+    size_t i = 0;
+    float s = 0;
+#ifdef LK_AVX2
+    __m256 s0 = _mm256_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
+    for (; i + 32 <= n; i += 32) {
+        s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), s0);
+        s1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8), s1);
+        s2 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 16), _mm256_loadu_ps(b + i + 16), s2);
+        s3 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 24), _mm256_loadu_ps(b + i + 24), s3);
+    }
+    for (; i + 8 <= n; i += 8) s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), s0);
+    __m256 t = _mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3));
+    __m128 h = _mm_add_ps(_mm256_castps256_ps128(t), _mm256_extractf128_ps(t, 1));
+    h = _mm_add_ps(h, _mm_movehl_ps(h, h));
+    h = _mm_add_ss(h, _mm_movehdup_ps(h));
+    s = _mm_cvtss_f32(h);
+#endif
+    for (; i < n; i++) s += a[i] * b[i];
+    return s;
+}
+
+#ifdef LK_AVX2
+static inline float hsum(__m256 t) {
+    __m128 h = _mm_add_ps(_mm256_castps256_ps128(t), _mm256_extractf128_ps(t, 1));
+    h = _mm_add_ps(h, _mm_movehl_ps(h, h));
+    h = _mm_add_ss(h, _mm_movehdup_ps(h));
+    return _mm_cvtss_f32(h);
+}
+
+// Σ over Q4_0/Q4_1 blocks of d·Σq·x + m·Σx: nibbles are converted to float once and meet x in FMAs,
+// activations stay float32 (exact up to summation order).
+static float dot_q4(const uint8_t *p, const float *x, size_t blocks, size_t bytes, int has_min) {
+    const __m128i mask = _mm_set1_epi8(0x0f);
+    __m256 acc = _mm256_setzero_ps(), accm = _mm256_setzero_ps();
+    for (size_t b = 0; b < blocks; b++, p += bytes, x += 32) {
+        const float d = fp16(p);
+        const uint8_t *qs = p + (has_min ? 4 : 2);
+        const __m128i bytes = _mm_loadu_si128((const __m128i *)qs);
+        const __m128i lo = _mm_and_si128(bytes, mask), hi = _mm_and_si128(_mm_srli_epi16(bytes, 4), mask);
+        const __m256 x0 = _mm256_loadu_ps(x), x1 = _mm256_loadu_ps(x + 8), x2 = _mm256_loadu_ps(x + 16), x3 = _mm256_loadu_ps(x + 24);
+        __m256 s = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(lo)), x0);
+        s = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_srli_si128(lo, 8))), x1, s);
+        s = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(hi)), x2, s);
+        s = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_srli_si128(hi, 8))), x3, s);
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(d), s, acc);
+        const float m = has_min ? fp16(p + 2) : -8 * d;
+        const __m256 sx = _mm256_add_ps(_mm256_add_ps(x0, x1), _mm256_add_ps(x2, x3));
+        accm = _mm256_fmadd_ps(_mm256_set1_ps(m), sx, accm);
+    }
+    return hsum(_mm256_add_ps(acc, accm));
+}
+
+static float dot_q8_0(const uint8_t *p, const float *x, size_t blocks) {
+    __m256 acc = _mm256_setzero_ps();
+    for (size_t b = 0; b < blocks; b++, p += 34, x += 32) {
+        __m256 s = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(p + 2)))), _mm256_loadu_ps(x));
+        for (int i = 8; i < 32; i += 8)
+            s = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(p + 2 + i)))), _mm256_loadu_ps(x + i), s);
+        acc = _mm256_fmadd_ps(_mm256_set1_ps(fp16(p)), s, acc);
+    }
+    return hsum(acc);
+}
+#endif
+
+float lk_dot_row(uint32_t type, const void *row, const float *x, size_t n, float *scratch) {
+    const uint8_t *p = row;
+    switch (type) {
+    case T_F32: return lk_dot_f32(row, x, n);
+#ifdef LK_AVX2
+    case T_Q4_0: return dot_q4(p, x, n / 32, 18, 0);
+    case T_Q4_1: return dot_q4(p, x, n / 32, 20, 1);
+    case T_Q8_0: return dot_q8_0(p, x, n / 32);
+#endif
+    default: {
+        // Other types: dequantise 256 values at a time into L1-resident scratch.
+        const size_t bs = (type == T_Q4_K || type == T_Q5_K || type == T_Q6_K) ? 256 : (type == T_F16 || type == T_BF16) ? 1 : 32;
+        const size_t bb = type == T_Q4_0 ? 18 : type == T_Q4_1 ? 20 : type == T_Q8_0 ? 34 : type == T_Q4_K ? 144
+                        : type == T_Q5_K ? 176 : type == T_Q6_K ? 210 : 2;
+        float s = 0;
+        for (size_t i = 0; i < n; i += 256) {
+            const size_t len = n - i < 256 ? n - i : 256;
+            lk_dequantize_row(type, p + i / bs * bb, scratch, len);
+            s += lk_dot_f32(scratch, x + i, len);
+        }
+        return s;
+    }
+    }
+}
