@@ -9,6 +9,12 @@ let fast: [SwiftSetting] = [
 let package = Package(
     name: "Lorekeeper",
     platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "lorekeeper", targets: ["LorekeeperCLI"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
     targets: [
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
@@ -19,11 +25,23 @@ let package = Package(
         .target(name: "TensorKernels", dependencies: ["ModelFormats", "CBLAS", "CKernels"], swiftSettings: fast),
         // Quantised-block loops in C: Swift's SIMD integer-to-float conversions run scalar (measured 10x slower).
         .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3", "-mavx2", "-mfma", "-mf16c"])]),
+        // Text <-> token ids: SentencePiece and byte-level BPE, chat templates, streaming decode.
+        .target(name: "Tokenizers", dependencies: ["ModelFormats"], swiftSettings: fast),
         // The llama-architecture transformer: configuration, weights, forward pass, KV cache.
         .target(name: "Llama", dependencies: ["ModelFormats", "TensorKernels"], swiftSettings: fast),
+        // Choosing the next token from logits.
+        .target(name: "Sampling", swiftSettings: fast),
+        // Model + tokenizer + sampler: loading a model file or folder and generating text.
+        .target(name: "Inference", dependencies: ["ModelFormats", "Tokenizers", "Llama", "Sampling", "TensorKernels"], swiftSettings: fast),
+        .executableTarget(
+            name: "LorekeeperCLI",
+            dependencies: ["Inference", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: fast),
 
         .testTarget(name: "ModelFormatsTests", dependencies: ["ModelFormats"], swiftSettings: fast),
         .testTarget(name: "TensorKernelsTests", dependencies: ["TensorKernels"], swiftSettings: fast),
-        .testTarget(name: "LlamaTests", dependencies: ["Llama"], swiftSettings: fast),
+        .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"], swiftSettings: fast),
+        .testTarget(name: "SamplingTests", dependencies: ["Sampling"], swiftSettings: fast),
+        .testTarget(name: "LlamaTests", dependencies: ["Llama", "Inference"], swiftSettings: fast),
     ]
 )
