@@ -15,7 +15,9 @@ let package = Package(
 
         // Model files: GGUF and safetensors readers/writers, tensor type layouts, file digests.
         .target(name: "ModelFormats", dependencies: ["CCrypto"], swiftSettings: fast),
+        .target(name: "Tokenizers", dependencies: ["ModelFormats"], swiftSettings: fast),
 
         .testTarget(name: "ModelFormatsTests", dependencies: ["ModelFormats"], swiftSettings: fast),
+        .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"], swiftSettings: fast),
     ]
 )
