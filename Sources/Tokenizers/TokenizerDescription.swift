@@ -1,0 +1,34 @@
+/// Token kinds, numbered as GGUF `tokenizer.ggml.token_type` and SentencePiece's piece type.
+public enum TokenType: Int, Sendable {
+    case normal = 1, unknown = 2, control = 3, userDefined = 4, unused = 5, byte = 6
+
+    /// Kinds that plain text may tokenize to. Control, unknown and byte tokens come only
+    /// from special segments or byte fallback.
+    var isText: Bool { self == .normal || self == .userDefined || self == .unused }
+}
+
+/// What a loader read from a model's files; `Tokenizer.init` validates it and builds tables.
+struct TokenizerDescription {
+    enum Algorithm {
+        /// llama.cpp's SentencePiece BPE: merges by piece score.
+        case sentencePiece(scores: [Float])
+        /// GPT-2 byte-level BPE; merges in rank order.
+        case byteLevel(merges: [(String, String)], preTokenizer: PreTokenizer, ignoreMerges: Bool)
+        /// Hugging Face BPE over "▁"-escaped characters; merges in rank order.
+        case metaspace(merges: [(String, String)], byteFallback: Bool, splitAtSpaces: Bool)
+    }
+
+    /// The file the vocabulary came from, for error messages.
+    var source: String
+    var pieces: [String]
+    var types: [TokenType]
+    var algorithm: Algorithm
+    var bosID: Int?
+    var eosID: Int?
+    var unknownID: Int?
+    /// Further end-of-generation tokens the model files name (EOT, generation_config eos ids).
+    var extraEndIDs: [Int] = []
+    var addBOS: Bool
+    var addSpacePrefix: Bool
+    var chatTemplate: String?
+}
