@@ -67,7 +67,7 @@ public struct LlamaWeights: Sendable {
 
     /// Names the tensors of a model with `config`, looked up by `tensor`, and checks every shape.
     /// `name` maps a GGUF-style name (`blk.3.attn_q.weight`) to the file's own.
-    static func load(config: LlamaConfig, path: String, tensor: (String) throws -> TensorView?) throws -> LlamaWeights {
+    public static func load(config: LlamaConfig, path: String, tensor: (String) throws -> TensorView?) throws -> LlamaWeights {
         func fetch(_ name: String, _ shape: [Int]) throws -> TensorView {
             guard let t = try tensor(name) else { throw ModelFormatError.missingTensor(path: path, tensor: name) }
             let found = t.shape.count == 2 && t.shape[1] == 1 && shape.count == 1 ? [t.shape[0]] : t.shape

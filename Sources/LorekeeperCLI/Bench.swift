@@ -1,0 +1,78 @@
+import ArgumentParser
+import Foundation
+import Inference
+import Llama
+
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Measure prefill and decode speed; prints JSON.")
+
+    @OptionGroup var modelOptions: ModelOptions
+
+    @Option(help: "Prompt length in tokens.")
+    var promptTokens = 512
+
+    @Option(help: "Tokens to generate.")
+    var genTokens = 128
+
+    @Option(help: "Sequences decoding together in one batch.")
+    var parallel = 1
+
+    @Option(help: "Repetitions (the best is reported).")
+    var repetitions = 3
+
+    func run() throws {
+        try runReportingErrors {
+            guard promptTokens > 0, genTokens > 0, parallel > 0, repetitions > 0 else {
+                throw ValidationError("--prompt-tokens, --gen-tokens, --parallel and --repetitions must be positive")
+            }
+            let loadStart = Date()
+            let loaded = try LoadedModel.load(path: modelOptions.model, threads: modelOptions.threads)
+            let loadSeconds = Date().timeIntervalSince(loadStart)
+            let model = loaded.model
+            // A fixed pseudo-random prompt, as llama-bench does.
+            var state: UInt64 = 42
+            let prompt = (0..<promptTokens).map { _ -> Int in
+                state = state &* 6364136223846793005 &+ 1442695040888963407
+                return Int(state >> 33) % model.config.vocabSize
+            }
+            var bestPrefill = 0.0, bestDecode = 0.0
+            for _ in 0..<repetitions {
+                let caches = (0..<parallel).map { _ in model.makeCache(maxTokens: promptTokens + genTokens + 1) }
+                var start = Date()
+                var logits = [Float]()
+                for cache in caches {
+                    for s in stride(from: 0, to: promptTokens, by: Generator.prefillChunk) {
+                        let chunk = Array(prompt[s..<min(promptTokens, s + Generator.prefillChunk)])
+                        logits = try model.forward([.init(cache: cache, tokens: chunk)])
+                    }
+                }
+                bestPrefill = max(bestPrefill, Double(promptTokens * parallel) / Date().timeIntervalSince(start))
+                start = Date()
+                var next = Array(repeating: argmax(logits), count: parallel)
+                for _ in 0..<genTokens {
+                    logits = try model.forward(zip(caches, next).map { .init(cache: $0, tokens: [$1]) })
+                    let vocab = model.config.vocabSize
+                    next = (0..<parallel).map { argmax(logits[$0 * vocab..<($0 + 1) * vocab]) }
+                }
+                bestDecode = max(bestDecode, Double(genTokens * parallel) / Date().timeIntervalSince(start))
+            }
+            var usage = rusage()
+            getrusage(RUSAGE_SELF, &usage)
+            let report: [String: Any] = [
+                "model": loaded.id, "threads": model.pool.threads, "parallel": parallel,
+                "load_seconds": (loadSeconds * 1000).rounded() / 1000,
+                "prompt_tokens": promptTokens, "prefill_tokens_per_second": (bestPrefill * 10).rounded() / 10,
+                "gen_tokens": genTokens, "decode_tokens_per_second": (bestDecode * 10).rounded() / 10,
+                "peak_rss_mb": usage.ru_maxrss / 1024,
+            ]
+            let data = try JSONSerialization.data(withJSONObject: report, options: [.sortedKeys])
+            print(String(decoding: data, as: UTF8.self))
+        }
+    }
+
+    private func argmax(_ x: some Collection<Float>) -> Int {
+        var best = -Float.infinity, index = 0
+        for (i, v) in x.enumerated() where v > best { best = v; index = i }
+        return index
+    }
+}

@@ -1,0 +1,82 @@
+import ArgumentParser
+import Foundation
+import Inference
+import Sampling
+import Tokenizers
+
+struct Generate: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Generate a completion and print it.")
+
+    @OptionGroup var modelOptions: ModelOptions
+
+    @Option(help: "The prompt text.")
+    var prompt: String
+
+    @Flag(help: "Wrap the prompt in the model's chat template as a user message.")
+    var chat = false
+
+    @Option(help: "System message (with --chat).")
+    var system: String?
+
+    @Option(help: "Maximum tokens to generate.")
+    var maxTokens = 256
+
+    @Option(help: "Sampling temperature (0 = greedy).")
+    var temperature: Float = 0.8
+
+    @Option(help: "Nucleus sampling probability mass.")
+    var topP: Float = 0.95
+
+    @Option(help: "Keep only the K most likely tokens (0 = off).")
+    var topK = 40
+
+    @Option(help: "Drop tokens less likely than min-p times the most likely one.")
+    var minP: Float = 0.05
+
+    @Option(help: "Repetition penalty (1 = off).")
+    var repeatPenalty: Float = 1
+
+    @Option(help: "Random seed (same seed and prompt give the same text).")
+    var seed: UInt64?
+
+    @Option(name: .customLong("stop"), help: "A stop string (repeatable).")
+    var stops: [String] = []
+
+    @Option(help: "Context length in tokens (default: the model's).")
+    var ctx: Int?
+
+    func run() throws {
+        try runReportingErrors {
+            let loaded = try LoadedModel.load(path: modelOptions.model, chatTemplate: modelOptions.chatTemplate, threads: modelOptions.threads)
+            var messages = [ChatMessage]()
+            if let system { messages.append(ChatMessage(role: "system", content: system)) }
+            messages.append(ChatMessage(role: "user", content: prompt))
+            let ids = chat ? try loaded.chatPrompt(messages) : loaded.textPrompt(prompt)
+            let sampling = SamplingParameters(temperature: temperature, topK: topK, topP: topP, minP: minP,
+                                              repetitionPenalty: repeatPenalty, seed: seed)
+            let options = GenerationOptions(maxTokens: maxTokens, sampling: sampling, stop: stops)
+            try Generator(model: loaded).generate(prompt: ids, options: options, contextLength: ctx) { step in
+                FileHandle.standardOutput.write(Data(step.text.utf8))
+                return true
+            }
+            print()
+        }
+    }
+}
+
+/// Runs `body`, turning any error into a one-line message on stderr and exit status 1.
+func runReportingErrors(_ body: () throws -> Void) throws {
+    do {
+        try body()
+    } catch let e as any ExitCodeOrValidation {
+        throw e
+    } catch {
+        printError("error: \(error)")
+        throw ExitCode.failure
+    }
+}
+
+/// ArgumentParser's own errors keep their usual presentation.
+protocol ExitCodeOrValidation: Error {}
+extension ExitCode: ExitCodeOrValidation {}
+extension ValidationError: ExitCodeOrValidation {}

@@ -1,0 +1,37 @@
+import ArgumentParser
+import Foundation
+import Inference
+
+struct Logits: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Print the top logits of the last position as JSON {\"ids\":[…],\"logits\":[…]}.")
+
+    @OptionGroup var modelOptions: ModelOptions
+
+    @Option(help: "Comma-separated token ids.")
+    var tokens: String
+
+    @Option(help: "How many of the largest logits to print.")
+    var top = 20
+
+    func run() throws {
+        try runReportingErrors {
+            let ids = try tokens.split(separator: ",").map { part -> Int in
+                guard let id = Int(part.trimmingCharacters(in: .whitespaces)) else { throw ValidationError("--tokens: '\(part)' is not a token id") }
+                return id
+            }
+            guard !ids.isEmpty else { throw ValidationError("--tokens is empty") }
+            guard top > 0 else { throw ValidationError("--top must be positive") }
+            let loaded = try LoadedModel.load(path: modelOptions.model, threads: modelOptions.threads)
+            let cache = loaded.model.makeCache(maxTokens: max(ids.count, 1))
+            var logits = [Float]()
+            for start in stride(from: 0, to: ids.count, by: Generator.prefillChunk) {
+                let chunk = Array(ids[start..<min(ids.count, start + Generator.prefillChunk)])
+                logits = try loaded.model.forward([.init(cache: cache, tokens: chunk)])
+            }
+            let best = logits.indices.sorted { logits[$0] > logits[$1] || (logits[$0] == logits[$1] && $0 < $1) }.prefix(top)
+            let json: [String: Any] = ["ids": Array(best), "logits": best.map { Double(logits[$0]) }]
+            let data = try JSONSerialization.data(withJSONObject: json)
+            print(String(decoding: data, as: UTF8.self))
+        }
+    }
+}

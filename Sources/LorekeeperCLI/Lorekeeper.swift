@@ -1,0 +1,31 @@
+import ArgumentParser
+import Foundation
+
+@main
+struct Lorekeeper: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "lorekeeper",
+        abstract: "Run Llama-family models on CPU: generate, inspect, benchmark.",
+        subcommands: [Generate.self, Tokenize.self, Logits.self, Bench.self])
+}
+
+/// Options shared by every command that loads a model.
+struct ModelOptions: ParsableArguments {
+    @Option(help: "A GGUF file or a Hugging Face model folder.")
+    var model = "models/SmolLM2-135M-Instruct.Q4_1.gguf"
+
+    @Option(help: "Chat template (llama2, chatml, zephyr, llama3); default: detected from the model.")
+    var chatTemplate: String?
+
+    @Option(help: "Threads for the forward pass (default: all cores).")
+    var threads: Int?
+
+    func validate() throws {
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+    }
+}
+
+/// Writes to stderr (stdout carries only results).
+func printError(_ message: String) {
+    FileHandle.standardError.write(Data((message + "\n").utf8))
+}
