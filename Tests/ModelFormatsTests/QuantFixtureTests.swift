@@ -1,5 +1,5 @@
 import Testing
-@testable import ModelFormats
+import ModelFormats
 
 /// Tests/Fixtures/quant-blocks.gguf (scripts/make-quant-fixture.py) is the reference for the kernels'
 /// dequantise and dot-product tests. These checks make sure it reads as documented.
@@ -9,14 +9,16 @@ import Testing
     init() throws { file = try GGUFFile(path: repoRoot + "/Tests/Fixtures/quant-blocks.gguf") }
 
     @Test func holdsEveryTypeWithItsFloatReference() throws {
-        let types: [GGMLType] = [.q4_0, .q4_1, .q8_0, .q4_K, .q5_K, .q6_K, .f16, .bf16]
+        // Names spelled out: GGMLType.description recurses for the quantised types.
+        let types: [(GGMLType, String)] = [(.q4_0, "Q4_0"), (.q4_1, "Q4_1"), (.q8_0, "Q8_0"), (.q4_K, "Q4_K"),
+                                           (.q5_K, "Q5_K"), (.q6_K, "Q6_K"), (.f16, "F16"), (.bf16, "BF16")]
         #expect(file.tensors.count == 2 * types.count)
-        for type in types {
-            let q = try file.tensor("\(type).q"), f = try file.tensor("\(type).f32")
+        for (type, name) in types {
+            let q = try file.tensor(name + ".q"), f = try file.tensor(name + ".f32")
             #expect(q.type == type && q.shape == [512, 2] && q.byteCount == 2 * 512 / type.blockSize * type.blockBytes)
             #expect(f.type == .f32 && f.shape == [512, 2])
             let values = floats(f)
-            #expect(values.allSatisfy(\.isFinite) && Set(values).count > 256, "\(type)")
+            #expect(values.allSatisfy(\.isFinite) && Set(values).count > 256, "\(name)")
         }
     }
 

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import ModelFormats
+import ModelFormats
 
 /// The repository root (the folder holding Package.swift), found from this file's path.
 let repoRoot: String = {

@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import ModelFormats
+import ModelFormats
 
 @Suite struct SafeTensorsFolderTests {
     let dir = makeTempDir("safetensors-folder-tests")
