@@ -38,10 +38,11 @@ let package = Package(
             dependencies: ["Inference", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: fast),
 
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "ModelFormatsTests", dependencies: ["ModelFormats"], swiftSettings: fast),
-        .testTarget(name: "TensorKernelsTests", dependencies: ["TensorKernels"], swiftSettings: fast),
+        .testTarget(name: "TensorKernelsTests", dependencies: ["TensorKernels", "TestSupport"], swiftSettings: fast),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"], swiftSettings: fast),
         .testTarget(name: "SamplingTests", dependencies: ["Sampling"], swiftSettings: fast),
-        .testTarget(name: "LlamaTests", dependencies: ["Llama", "Inference"], swiftSettings: fast),
+        .testTarget(name: "LlamaTests", dependencies: ["Llama", "TensorKernels", "TestSupport"], swiftSettings: fast),
     ]
 )

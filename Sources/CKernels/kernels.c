@@ -107,11 +107,31 @@ static void deq_q5_K(const uint8_t *p, float *y) {
 }
 
 // Q6_K: 128 bytes low nibbles, 64 bytes of 2-bit highs, 16 int8 scales, d; y = d·scale·(q − 32).
+// Two halves of 128 values; in each, value l + 32k (l < 32) takes scale 2k + l/16.
 static void deq_q6_K(const uint8_t *p, float *y) {
     const float d = fp16(p + 208);
     const uint8_t *ql = p, *qh = p + 128;
     const int8_t *sc = (const int8_t *)(p + 192);
     for (int n = 0; n < 2; n++, ql += 64, qh += 32, sc += 8, y += 128) {
+#ifdef LK_AVX2
+        const __m256i m4 = _mm256_set1_epi8(0x0f), m2 = _mm256_set1_epi8(3), off = _mm256_set1_epi8(32);
+        const __m256i a = _mm256_loadu_si256((const __m256i *)ql), b = _mm256_loadu_si256((const __m256i *)(ql + 32));
+        const __m256i h = _mm256_loadu_si256((const __m256i *)qh);
+        __m256i q[4];
+        q[0] = _mm256_or_si256(_mm256_and_si256(a, m4), _mm256_slli_epi16(_mm256_and_si256(h, m2), 4));
+        q[1] = _mm256_or_si256(_mm256_and_si256(b, m4), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 2), m2), 4));
+        q[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(a, 4), m4), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 4), m2), 4));
+        q[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(b, 4), m4), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 6), m2), 4));
+        for (int k = 0; k < 4; k++) {
+            const __m256i v = _mm256_sub_epi8(q[k], off);
+            const __m128i lo = _mm256_castsi256_si128(v), hi = _mm256_extracti128_si256(v, 1);
+            const __m128i parts[4] = {lo, _mm_srli_si128(lo, 8), hi, _mm_srli_si128(hi, 8)};
+            for (int c = 0; c < 4; c++) {
+                const __m256 s = _mm256_set1_ps(d * sc[2 * k + c / 2]);
+                _mm256_storeu_ps(y + 32 * k + 8 * c, _mm256_mul_ps(s, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(parts[c]))));
+            }
+        }
+#else
         for (int l = 0; l < 32; l++) {
             const int is = l / 16;
             y[l] = d * sc[is] * ((int8_t)((ql[l] & 0xf) | ((qh[l] & 3) << 4)) - 32);
@@ -119,6 +139,7 @@ static void deq_q6_K(const uint8_t *p, float *y) {
             y[l + 64] = d * sc[is + 4] * ((int8_t)((ql[l] >> 4) | (((qh[l] >> 4) & 3) << 4)) - 32);
             y[l + 96] = d * sc[is + 6] * ((int8_t)((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4)) - 32);
         }
+#endif
     }
 }
 

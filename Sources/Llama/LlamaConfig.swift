@@ -1,3 +1,4 @@
+import Foundation
 import ModelFormats
 
 /// Hyper-parameters of a llama-architecture model. The coding keys are Hugging Face's
@@ -125,6 +126,23 @@ public struct LlamaConfig: Codable, Sendable, Equatable {
         }
         do { try validate() } catch let LlamaError.invalidConfig(why) {
             throw ModelFormatError.malformed(path: gguf.path, detail: why)
+        }
+    }
+
+    /// Reads `config.json` of a Hugging Face model folder.
+    public init(huggingFaceFolder folder: String) throws {
+        let path = folder + "/config.json"
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ModelFormatError.cannotOpen(path: path, reason: "missing")
+        }
+        do {
+            self = try JSONDecoder().decode(LlamaConfig.self, from: data)
+        } catch let e as LlamaError {
+            throw ModelFormatError.malformed(path: path, detail: e.description)
+        } catch let DecodingError.keyNotFound(key, _) {
+            throw ModelFormatError.missingMetadata(path: path, key: key.stringValue)
+        } catch {
+            throw ModelFormatError.malformed(path: path, detail: "\(error)")
         }
     }
 

@@ -67,7 +67,7 @@ public struct LlamaWeights: Sendable {
 
     /// Names the tensors of a model with `config`, looked up by `tensor`, and checks every shape.
     /// `name` maps a GGUF-style name (`blk.3.attn_q.weight`) to the file's own.
-    public static func load(config: LlamaConfig, path: String, tensor: (String) throws -> TensorView?) throws -> LlamaWeights {
+    static func load(config: LlamaConfig, path: String, tensor: (String) throws -> TensorView?) throws -> LlamaWeights {
         func fetch(_ name: String, _ shape: [Int]) throws -> TensorView {
             guard let t = try tensor(name) else { throw ModelFormatError.missingTensor(path: path, tensor: name) }
             let found = t.shape.count == 2 && t.shape[1] == 1 && shape.count == 1 ? [t.shape[0]] : t.shape
@@ -105,6 +105,39 @@ public struct LlamaWeights: Sendable {
         let freqs = try tensor("rope_freqs.weight") != nil ? try vector("rope_freqs.weight", config.headDim / 2) : nil
         return LlamaWeights(tokenEmbedding: embedding, layers: layers, outputNorm: try vector("output_norm.weight", d),
                             output: output, ropeFreqFactors: freqs)
+    }
+
+    /// Weights from Hugging Face safetensors (F32/F16/BF16). The q/k projections are copied
+    /// into GGUF's row order so that both formats run through the same RoPE.
+    public init(huggingFace files: SafeTensorsFolder, config: LlamaConfig) throws {
+        self = try Self.load(config: config, path: files.folder) { name in
+            guard let hf = Self.huggingFaceName(name), files.names.contains(hf) else { return nil }
+            let t = try files.tensor(hf)
+            let isQK = name.hasSuffix("attn_q.weight") || name.hasSuffix("attn_k.weight")
+            // A wrong shape is left for the shape check to report.
+            guard isQK, t.shape.count == 2, t.rows % config.headDim == 0 else { return t }
+            return RopeRowPermutation.toGGUF(t, headDim: config.headDim)
+        }
+    }
+
+    /// The Hugging Face tensor name for a GGUF tensor name.
+    public static func huggingFaceName(_ gguf: String) -> String? {
+        switch gguf {
+        case "token_embd.weight": return "model.embed_tokens.weight"
+        case "output_norm.weight": return "model.norm.weight"
+        case "output.weight": return "lm_head.weight"
+        default: break
+        }
+        let parts = gguf.split(separator: ".")
+        guard parts.count == 4, parts[0] == "blk", let layer = Int(parts[1]) else { return nil }
+        let prefix = "model.layers.\(layer)."
+        switch parts[2] {
+        case "attn_norm": return prefix + "input_layernorm.weight"
+        case "ffn_norm": return prefix + "post_attention_layernorm.weight"
+        default:
+            guard let p = Projection.allCases.first(where: { $0.ggufName == parts[2] }) else { return nil }
+            return prefix + p.huggingFacePath + ".weight"
+        }
     }
 
     /// Weights straight from a GGUF file's mapping.

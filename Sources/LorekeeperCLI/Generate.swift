@@ -45,6 +45,12 @@ struct Generate: ParsableCommand {
     @Option(help: "Context length in tokens (default: the model's).")
     var ctx: Int?
 
+    @Flag(help: "Keep generating past end-of-generation tokens.")
+    var ignoreEos = false
+
+    @Flag(help: "Print the generated token ids as a JSON list instead of the text.")
+    var tokenIds = false
+
     func run() throws {
         try runReportingErrors {
             let loaded = try LoadedModel.load(path: modelOptions.model, chatTemplate: modelOptions.chatTemplate, threads: modelOptions.threads)
@@ -54,12 +60,12 @@ struct Generate: ParsableCommand {
             let ids = chat ? try loaded.chatPrompt(messages) : loaded.textPrompt(prompt)
             let sampling = SamplingParameters(temperature: temperature, topK: topK, topP: topP, minP: minP,
                                               repetitionPenalty: repeatPenalty, seed: seed)
-            let options = GenerationOptions(maxTokens: maxTokens, sampling: sampling, stop: stops)
-            try Generator(model: loaded).generate(prompt: ids, options: options, contextLength: ctx) { step in
-                FileHandle.standardOutput.write(Data(step.text.utf8))
+            let options = GenerationOptions(maxTokens: maxTokens, sampling: sampling, stop: stops, ignoreEndOfGeneration: ignoreEos)
+            let state = try Generator(model: loaded).generate(prompt: ids, options: options, contextLength: ctx) { step in
+                if !tokenIds { FileHandle.standardOutput.write(Data(step.text.utf8)) }
                 return true
             }
-            print()
+            print(tokenIds ? "[" + state.generated.map(String.init).joined(separator: ", ") + "]" : "")
         }
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 import ModelFormats
 @testable import TensorKernels
 
@@ -41,8 +42,9 @@ import ModelFormats
         let dense = UnsafeBufferPointer(start: want.data.assumingMemoryBound(to: Float.self), count: want.elementCount)
         for t in 0..<2 {
             for r in 0..<w.rows {
-                let ref = (0..<w.cols).reduce(0.0) { $0 + Double(dense[r * w.cols + $1]) * Double(x[t * w.cols + $1]) }
-                #expect(abs(Double(y[t * w.rows + r]) - ref) < 1e-4, "\(type) row \(r)")
+                let terms = (0..<w.cols).map { Double(dense[r * w.cols + $0]) * Double(x[t * w.cols + $0]) }
+                let ref = terms.reduce(0, +), magnitude = terms.reduce(0) { $0 + abs($1) }
+                #expect(abs(Double(y[t * w.rows + r]) - ref) <= 1e-6 * magnitude, "\(type) row \(r)")
             }
         }
     }

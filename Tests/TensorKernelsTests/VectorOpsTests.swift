@@ -1,23 +1,7 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import TensorKernels
-
-func randomFloats(_ n: Int, scale: Float = 1, seed: UInt64) -> [Float] {
-    var g = SplitMix(seed)
-    return (0..<n).map { _ in (Float(g.next() >> 40) / Float(1 << 24) * 2 - 1) * scale }
-}
-
-struct SplitMix: RandomNumberGenerator {
-    var s: UInt64
-    init(_ seed: UInt64) { s = seed }
-    mutating func next() -> UInt64 {
-        s &+= 0x9E37_79B9_7F4A_7C15
-        var z = s
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 @Suite struct VectorOpsTests {
     @Test(arguments: [1, 7, 8, 31, 32, 33, 100, 576])

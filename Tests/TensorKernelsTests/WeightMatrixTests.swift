@@ -1,4 +1,5 @@
 import Testing
+import TestSupport
 import ModelFormats
 @testable import TensorKernels
 

@@ -1,9 +1,8 @@
 import Foundation
-import Testing
 
 /// Paths relative to the repository root, found from this file's location.
-enum Repo {
-    static let root: String = {
+public enum Repo {
+    public static let root: String = {
         var url = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         while !FileManager.default.fileExists(atPath: url.appendingPathComponent("Package.swift").path) {
             url = url.deletingLastPathComponent()
@@ -11,10 +10,10 @@ enum Repo {
         return url.path
     }()
 
-    static let testdata = root + "/../shared/testdata"
+    public static let testdata = root + "/../shared/testdata"
 
     /// The default model; its absence is a failure (run scripts/fetch-model.sh), never a skip.
-    static var defaultModel: String {
+    public static var defaultModel: String {
         get throws {
             let path = root + "/models/SmolLM2-135M-Instruct.Q4_1.gguf"
             guard FileManager.default.fileExists(atPath: path) else {
@@ -24,13 +23,13 @@ enum Repo {
         }
     }
 
-    static func json(_ relativeToTestdata: String) throws -> [String: Any] {
+    public static func json(_ relativeToTestdata: String) throws -> [String: Any] {
         let data = try Data(contentsOf: URL(fileURLWithPath: testdata + "/" + relativeToTestdata))
         return try JSONSerialization.jsonObject(with: data) as! [String: Any]
     }
 
     /// A float32 little-endian .npy array, flattened.
-    static func npy(_ relativeToTestdata: String) throws -> (shape: [Int], values: [Float]) {
+    public static func npy(_ relativeToTestdata: String) throws -> (shape: [Int], values: [Float]) {
         let data = try Data(contentsOf: URL(fileURLWithPath: testdata + "/" + relativeToTestdata))
         let headerLength = Int(data[8]) | Int(data[9]) << 8
         let header = String(decoding: data[10..<10 + headerLength], as: UTF8.self)
@@ -42,13 +41,32 @@ enum Repo {
     }
 }
 
-struct TestSetupError: Error, CustomStringConvertible {
-    let description: String
-    init(_ d: String) { description = d }
+public struct TestSetupError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ d: String) { description = d }
 }
 
-func temporaryDirectory() -> String {
+public func temporaryDirectory() -> String {
     let d = NSTemporaryDirectory() + "lorekeeper-test-\(UUID().uuidString)"
     try! FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
     return d
+}
+
+/// A small seeded generator for test data (SplitMix64).
+public struct SplitMix: RandomNumberGenerator {
+    var s: UInt64
+    public init(_ seed: UInt64) { s = seed }
+    public mutating func next() -> UInt64 {
+        s &+= 0x9E37_79B9_7F4A_7C15
+        var z = s
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+/// `n` floats uniform in (−scale, scale).
+public func randomFloats(_ n: Int, scale: Float = 1, seed: UInt64) -> [Float] {
+    var g = SplitMix(seed)
+    return (0..<n).map { _ in (Float(g.next() >> 40) / Float(1 << 24) * 2 - 1) * scale }
 }

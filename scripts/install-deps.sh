@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# usage: scripts/install-deps.sh
+#   Installs what building, testing and serving need on Debian (idempotent, quick when done):
+#   the C libraries (OpenBLAS, SQLite, OpenSSL), the Python packages the test suite's
+#   reference checks use, and the default model (scripts/fetch-model.sh).
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+
+packages=(libopenblas-dev libsqlite3-dev libssl-dev pkg-config python3 python3-pip)
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+    sudo=""; [[ $(id -u) -eq 0 ]] || sudo="sudo"
+    echo "install-deps: installing ${missing[*]}"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+command -v swift >/dev/null || { echo "install-deps: error: Swift 6.1 or later must be on PATH (https://swift.org/install)" >&2; exit 1; }
+
+# Python is used only by tests and benchmarks (independent reference implementations), never by the server.
+python3 - <<'PY' || python3 -m pip install -q --disable-pip-version-check "numpy>=1.26" "gguf>=0.10" 2>&1 | grep -v "^WARNING: Running pip as" || true
+import importlib.util, sys
+sys.exit(0 if all(importlib.util.find_spec(m) for m in ("numpy", "gguf")) else 1)
+PY
+
+"$root/scripts/fetch-model.sh"
