@@ -57,7 +57,7 @@ struct Bench: ParsableCommand {
                 bestDecode = max(bestDecode, Double(genTokens * parallel) / Date().timeIntervalSince(start))
             }
             var usage = rusage()
-            getrusage(RUSAGE_SELF, &usage)
+            getrusage(RUSAGE_SELF.rawValue, &usage)
             let report: [String: Any] = [
                 "model": loaded.id, "threads": model.pool.threads, "parallel": parallel,
                 "load_seconds": (loadSeconds * 1000).rounded() / 1000,

@@ -30,7 +30,7 @@ struct Logits: ParsableCommand {
             }
             let best = logits.indices.sorted { logits[$0] > logits[$1] || (logits[$0] == logits[$1] && $0 < $1) }.prefix(top)
             let json: [String: Any] = ["ids": Array(best), "logits": best.map { Double(logits[$0]) }]
-            let data = try JSONSerialization.data(withJSONObject: json)
+            let data = try JSONSerialization.data(withJSONObject: json, options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))
         }
     }
