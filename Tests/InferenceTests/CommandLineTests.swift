@@ -1,0 +1,84 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// The `lorekeeper` executable as a script would use it: results alone on stdout, errors on
+/// stderr with a non-zero exit status.
+@Suite(.serialized) struct CommandLineTests {
+    struct Run { let status: Int32; let stdout: String; let stderr: String }
+
+    static var executable: String {
+        get throws {
+            // The test bundle sits in the same build folder as the executable.
+            let dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+            for candidate in [dir, dir.deletingLastPathComponent()] {
+                let path = candidate.appendingPathComponent("lorekeeper").path
+                if FileManager.default.isExecutableFile(atPath: path) { return path }
+            }
+            throw TestSetupError("lorekeeper executable not found next to \(dir.path): build it first")
+        }
+    }
+
+    func run(_ arguments: [String], stdin: String? = nil) throws -> Run {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: try Self.executable)
+        p.arguments = arguments
+        p.currentDirectoryURL = URL(fileURLWithPath: Repo.root)
+        let out = Pipe(), err = Pipe(), input = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        p.standardInput = input
+        try p.run()
+        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
+        try input.fileHandleForWriting.close()
+        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return Run(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+    }
+
+    @Test func generateAnswersParis() throws {
+        _ = try Repo.defaultModel
+        let r = try run(["generate", "--chat", "--prompt", "What is the capital of France?", "--temperature", "0"])
+        #expect(r.status == 0)
+        #expect(r.stdout == "The capital of France is Paris.\n")
+    }
+
+    @Test func tokenizeFromArgumentAndStdin() throws {
+        _ = try Repo.defaultModel
+        #expect(try run(["tokenize", "--text", "Hello, my name is"]).stdout == "19556 28 957 1462 314\n")
+        #expect(try run(["tokenize"], stdin: "Hello, my name is").stdout == "19556 28 957 1462 314\n")
+        #expect(try run(["tokenize", "--bos", "--text", "Hi"]).stdout.hasPrefix("1 "))
+    }
+
+    @Test func logitsPrintsTheTopKAsJSON() throws {
+        _ = try Repo.defaultModel
+        let r = try run(["logits", "--tokens", "19556,28,957,1462,314", "--top", "3"])
+        #expect(r.status == 0)
+        let json = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any]
+        #expect(json["ids"] as? [Int] == [5325, 3906, 15487])
+        let logits = json["logits"] as! [Double]
+        #expect(abs(logits[0] - 4.310144901275635) < 1e-3)
+    }
+
+    @Test func badInputsExitNonZeroWithAMessage() throws {
+        let missing = try run(["generate", "--model", "/nonexistent.gguf", "--prompt", "x"])
+        #expect(missing.status != 0 && missing.stdout.isEmpty && missing.stderr.contains("/nonexistent.gguf"))
+        let notGGUF = try run(["tokenize", "--model", Repo.root + "/Package.swift", "--text", "x"])
+        #expect(notGGUF.status != 0 && notGGUF.stderr.contains("not a GGUF file"))
+        _ = try Repo.defaultModel
+        let badToken = try run(["logits", "--tokens", "1,999999"])
+        #expect(badToken.status != 0 && badToken.stderr.contains("999999"))
+        let notNumber = try run(["logits", "--tokens", "1,abc"])
+        #expect(notNumber.status != 0 && notNumber.stdout.isEmpty)
+    }
+
+    @Test func benchReportsSpeedsAsJSON() throws {
+        _ = try Repo.defaultModel
+        let r = try run(["bench", "--prompt-tokens", "16", "--gen-tokens", "4", "--repetitions", "1"])
+        #expect(r.status == 0)
+        let json = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any]
+        #expect((json["prefill_tokens_per_second"] as! Double) > 0)
+        #expect((json["decode_tokens_per_second"] as! Double) > 0)
+        #expect((json["peak_rss_mb"] as! Int) > 0)
+    }
+}
