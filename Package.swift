@@ -14,6 +14,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
     ],
     targets: [
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
@@ -33,9 +34,13 @@ let package = Package(
         .target(name: "Sampling", swiftSettings: fast),
         // Model + tokenizer + sampler: loading a model file or folder and generating text.
         .target(name: "Inference", dependencies: ["ModelFormats", "Tokenizers", "Llama", "Sampling", "TensorKernels"], swiftSettings: fast),
+        // Continuous batching of many completions over one model, with KV-cache prefix reuse.
+        .target(name: "Scheduling", dependencies: ["Inference", "Llama"], swiftSettings: fast),
+        // The OpenAI-compatible HTTP API (Hummingbird): routes, wire types, errors, metrics.
+        .target(name: "Server", dependencies: ["Scheduling", "Inference", .product(name: "Hummingbird", package: "hummingbird")], swiftSettings: fast),
         .executableTarget(
             name: "LorekeeperCLI",
-            dependencies: ["Inference", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["Inference", "Server", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: fast),
 
         .target(name: "TestSupport", path: "Tests/TestSupport"),

@@ -182,6 +182,13 @@ public final class Tokenizer: Sendable {
         return String(decoding: bytes, as: UTF8.self)
     }
 
+    /// The bytes one token stands for, special tokens as their piece (OpenAI's logprob `bytes`).
+    public func tokenBytes(_ id: Int) -> [UInt8] {
+        var out = [UInt8]()
+        appendBytes(of: id, renderSpecial: true, to: &out)
+        return out
+    }
+
     public func makeStreamingDecoder(stripLeadingSpace: Bool = false, renderSpecial: Bool = false) -> StreamingDecoder {
         StreamingDecoder(tokenizer: self, stripLeadingSpace: stripLeadingSpace && addSpacePrefix, renderSpecial: renderSpecial)
     }
