@@ -40,7 +40,7 @@ extension Sampler {
         // hi maps to bucket 0 and lo to the last; -inf and NaN (the comparison fails) go to the last too.
         // Equal logits, or none finite, put every finite logit in bucket 0: one sort, still exact.
         let last = buckets.count - 1
-        let scale = hi > lo ? Float(last) / (hi - lo) * 0.01 : 0
+        let scale = hi > lo ? Float(last) / (hi - lo) : 0
         @inline(__always) func bucket(_ logit: Float) -> Int {
             let x = (hi - logit) * scale
             return x < Float(last) ? Int(x) : last
@@ -69,7 +69,7 @@ extension Sampler {
         for b in buckets.indices {
             let reached: Bool
             switch quota {
-            case let .tokens(k): reached = tokensBefore + Int(buckets[b].tokens) > k
+            case let .tokens(k): reached = tokensBefore + Int(buckets[b].tokens) >= k
             case .probability: reached = massBefore + buckets[b].mass >= target
             }
             if reached {
@@ -82,7 +82,7 @@ extension Sampler {
         if boundary < 0 { return count }  // rounding left the target a hair out of reach: keep all
 
         var front = 0
-        for i in 0..<count where bucket(c[i].logit) <= boundary {
+        for i in 0..<count where bucket(c[i].logit) < boundary {
             c.swapAt(i, front)
             front += 1
         }
@@ -91,6 +91,7 @@ extension Sampler {
             c.swapAt(i, end)
             end += 1
         }
+        sortBestFirst(UnsafeMutableBufferPointer(rebasing: c[front..<end]))
         switch quota {
         case let .tokens(k):
             return front + (k - tokensBefore)
