@@ -69,7 +69,9 @@ func firstArgmax(_ logits: [Float]) -> Int { logits.firstIndex(of: logits.max()!
     @Test func topKSelectsTheBestKOfALargeVocabulary() throws {
         let n = 128_000
         var rng = Xoshiro256StarStar(seed: 3)
-        let logits = randomLogits(n, &rng, quantized: true)  // 65 distinct values: ties everywhere
+        var logits = randomLogits(n, &rng, quantized: true)  // 65 distinct values: ties everywhere
+        logits[5] = -.infinity  // a masked token
+        logits[77] = -10_000  // an outlier that stretches the histogram's range
         let reference = ranking(logits)
         for k in [1, 2, 40, 1000, n - 1] {
             var s = try sampler(SamplingParameters(topK: k), vocabulary: n)
@@ -81,6 +83,22 @@ func firstArgmax(_ logits: [Float]) -> Int { logits.firstIndex(of: logits.max()!
             let same = s.kept(logits) == Array(0..<n)
             #expect(same, "top_k = \(k)")
         }
+    }
+
+    @Test func selectionHandlesEqualAndInfiniteLogits() throws {
+        let flat = [Float](repeating: 0.25, count: 1000)
+        var topK = try sampler(SamplingParameters(topK: 10), vocabulary: 1000)
+        #expect(topK.kept(flat) == Array(0..<10))
+        var topP = try sampler(SamplingParameters(topP: 0.5), vocabulary: 1000)
+        #expect(topP.kept(flat) == Array(0..<500))
+
+        let masked: [Float] = [-.infinity, 1, -.infinity, 2, 0]
+        for (p, expected) in [(SamplingParameters(topK: 2), [1, 3]), (SamplingParameters(topK: 4), [0, 1, 3, 4]), (SamplingParameters(topP: 0.6), [3]), (SamplingParameters(topP: 0.7), [1, 3])] {
+            var s = try sampler(p, vocabulary: 5)
+            #expect(s.kept(masked) == expected, "\(p)")
+        }
+        var allMasked = try sampler(SamplingParameters(topK: 2), vocabulary: 4)
+        #expect(allMasked.kept([-.infinity, -.infinity, -.infinity, -.infinity]) == [0, 1])
     }
 
     @Test func topPKeepsTheSmallestSetReachingP() throws {
