@@ -46,7 +46,8 @@ public struct Sampler: Sendable {
     /// A greedy call consumes no randomness; any other call consumes exactly one generator output, so the same seed
     /// and the same sequence of logits give the same tokens.
     public mutating func sample(logits: UnsafeMutableBufferPointer<Float>, generated: [Int], context: [Int]) -> Int {
-        precondition(logits.count == vocabularySize, "\(logits.count) logits for a vocabulary of \(vocabularySize)")
+        // Checked even in -Ounchecked builds: every index below relies on it.
+        guard logits.count == vocabularySize else { fatalError("\(logits.count) logits for a vocabulary of \(vocabularySize)") }
         applyLogitBias(logits)
         applyPenalties(logits, generated: generated, context: context)
         if parameters.temperature == 0 { return Self.argmax(logits) }

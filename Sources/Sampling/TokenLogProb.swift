@@ -26,10 +26,11 @@ public struct TokenLogProb: Sendable, Equatable {
 /// truncation. So the numbers describe the model's distribution as the request shaped it, independent of how
 /// the draw was made, and tokens that truncation excluded keep their finite log-probability. (vLLM V1 by default
 /// reports the raw model output, before bias and penalties.)
+///
 /// Log-sum-exp subtracts the maximum and sums in Double: about 1e-6 from exact at most, below Float's resolution of
 /// most log-probabilities.
 public func logProbabilities(logits: UnsafeBufferPointer<Float>, chosen: Int, top: Int) -> TokenLogProb {
-    precondition(logits.indices.contains(chosen), "chosen token \(chosen) outside 0..<\(logits.count)")
+    guard logits.indices.contains(chosen) else { fatalError("chosen token \(chosen) outside 0..<\(logits.count)") }
     var maxLogit = logits[0]
     for l in logits { maxLogit = max(maxLogit, l) }
     var sum = 0.0
