@@ -26,13 +26,15 @@ public struct TokenLogProb: Sendable, Equatable {
 /// truncation. So the numbers describe the model's distribution as the request shaped it, independent of how
 /// the draw was made, and tokens that truncation excluded keep their finite log-probability. (vLLM V1 by default
 /// reports the raw model output, before bias and penalties.)
-/// Log-sum-exp runs in Double after subtracting the maximum.
+///
+/// Log-sum-exp subtracts the maximum and sums in Double: about 1e-6 from exact at most, below Float's resolution of
+/// most log-probabilities.
 public func logProbabilities(logits: UnsafeBufferPointer<Float>, chosen: Int, top: Int) -> TokenLogProb {
-    precondition(logits.indices.contains(chosen), "chosen token \(chosen) outside 0..<\(logits.count)")
+    guard logits.indices.contains(chosen) else { fatalError("chosen token \(chosen) outside 0..<\(logits.count)") }
     var maxLogit = logits[0]
-    for l in logits where l > maxLogit { maxLogit = l }
+    for l in logits { maxLogit = max(maxLogit, l) }
     var sum = 0.0
-    for l in logits { sum += exp(Double(l) - Double(maxLogit)) }
+    for l in logits { sum += Double(fastExp(l - maxLogit)) }
     let logNormalizer = Double(maxLogit) + log(sum)
     func logProb(_ i: Int) -> Float { Float(Double(logits[i]) - logNormalizer) }
 
@@ -40,13 +42,13 @@ public func logProbabilities(logits: UnsafeBufferPointer<Float>, chosen: Int, to
     let n = min(max(top, 0), TokenLogProb.maxTop, logits.count)
     var best: [Int] = []
     best.reserveCapacity(n + 1)
-    if n > 0 {
-        for i in logits.indices where best.count < n || logits[i] > logits[best[n - 1]] {
-            var slot = best.count
-            while slot > 0 && logits[i] > logits[best[slot - 1]] { slot -= 1 }
-            best.insert(i, at: slot)
-            if best.count > n { best.removeLast() }
-        }
+    var cutoff = -Float.infinity  // the n-th best logit, once there are n
+    for i in logits.indices where n > 0 && (best.count < n || logits[i] > cutoff) {
+        var slot = best.count
+        while slot > 0 && logits[i] > logits[best[slot - 1]] { slot -= 1 }
+        best.insert(i, at: slot)
+        if best.count > n { best.removeLast() }
+        if best.count == n { cutoff = logits[best[n - 1]] }
     }
     return TokenLogProb(
         token: chosen, logProb: logProb(chosen),

@@ -14,11 +14,11 @@ extension Sampler {
         return (token, buffer)
     }
 
-    /// The ids that survive top-k / top-p / min-p, in the sampler's order.
+    /// The ids that survive top-k / top-p / min-p, in increasing order.
     mutating func kept(_ logits: [Float]) -> [Int] {
         var buffer = logits
         let count = buffer.withUnsafeMutableBufferPointer { truncate($0) }
-        return candidates[..<count].map { Int($0.id) }
+        return candidates[..<count].map { Int($0.id) }.sorted()
     }
 }
 
@@ -69,22 +69,42 @@ func firstArgmax(_ logits: [Float]) -> Int { logits.firstIndex(of: logits.max()!
     @Test func topKSelectsTheBestKOfALargeVocabulary() throws {
         let n = 128_000
         var rng = Xoshiro256StarStar(seed: 3)
-        let logits = randomLogits(n, &rng, quantized: true)  // 65 distinct values: ties everywhere
+        var logits = randomLogits(n, &rng, quantized: true)  // 65 distinct values: ties everywhere
+        logits[5] = -.infinity  // a masked token
+        logits[77] = -10_000  // an outlier that stretches the histogram's range
         let reference = ranking(logits)
         for k in [1, 2, 40, 1000, n - 1] {
             var s = try sampler(SamplingParameters(topK: k), vocabulary: n)
-            #expect(s.kept(logits) == Array(reference.prefix(k)), "k = \(k)")
+            let same = s.kept(logits) == reference.prefix(k).sorted()  // not printed: up to 128k ids
+            #expect(same, "top_k = \(k)")
         }
         for k in [n, n + 5] {  // top-k that keeps everything is no truncation at all
             var s = try sampler(SamplingParameters(topK: k), vocabulary: n)
-            #expect(s.kept(logits) == Array(0..<n))
+            let same = s.kept(logits) == Array(0..<n)
+            #expect(same, "top_k = \(k)")
         }
+    }
+
+    @Test func selectionHandlesEqualAndInfiniteLogits() throws {
+        let flat = [Float](repeating: 0.25, count: 1000)
+        var topK = try sampler(SamplingParameters(topK: 10), vocabulary: 1000)
+        #expect(topK.kept(flat) == Array(0..<10))
+        var topP = try sampler(SamplingParameters(topP: 0.5), vocabulary: 1000)
+        #expect(topP.kept(flat) == Array(0..<500))
+
+        let masked: [Float] = [-.infinity, 1, -.infinity, 2, 0]
+        for (p, expected) in [(SamplingParameters(topK: 2), [1, 3]), (SamplingParameters(topK: 4), [0, 1, 3, 4]), (SamplingParameters(topP: 0.6), [3]), (SamplingParameters(topP: 0.7), [1, 3])] {
+            var s = try sampler(p, vocabulary: 5)
+            #expect(s.kept(masked) == expected, "\(p)")
+        }
+        var allMasked = try sampler(SamplingParameters(topK: 2), vocabulary: 4)
+        #expect(allMasked.kept([-.infinity, -.infinity, -.infinity, -.infinity]) == [0, 1])
     }
 
     @Test func topPKeepsTheSmallestSetReachingP() throws {
         // Probabilities 0.1, 0.4, 0.2, 0.3: by rank 1, 3, 2, 0 with cumulative 0.4, 0.7, 0.9, 1.
         let logits = [0.1, 0.4, 0.2, 0.3].map { Float(log($0)) }
-        let cases: [(Float, [Int])] = [(0.35, [1]), (0.5, [1, 3]), (0.8, [1, 3, 2]), (0.95, [1, 3, 2, 0]), (1, [0, 1, 2, 3])]
+        let cases: [(Float, [Int])] = [(0.35, [1]), (0.5, [1, 3]), (0.8, [1, 2, 3]), (0.95, [0, 1, 2, 3]), (1, [0, 1, 2, 3])]
         for (p, expected) in cases {
             var s = try sampler(SamplingParameters(topP: p), vocabulary: 4)
             #expect(s.kept(logits) == expected, "top_p = \(p)")
@@ -112,7 +132,9 @@ func firstArgmax(_ logits: [Float]) -> Int { logits.firstIndex(of: logits.max()!
                     size += 1
                 }
                 var s = try sampler(SamplingParameters(topP: p), vocabulary: n)
-                #expect(s.kept(logits) == Array(order.prefix(size)), "top_p = \(p), expected \(size) tokens")
+                let kept = s.kept(logits)
+                let same = kept == order.prefix(size).sorted()  // not printed: 100k ids
+                #expect(same, "top_p = \(p): kept \(kept.count) tokens, expected \(size)")
             }
         }
     }
@@ -120,8 +142,8 @@ func firstArgmax(_ logits: [Float]) -> Int { logits.firstIndex(of: logits.max()!
     @Test func minPKeepsTokensAtLeastMinPTimesTheBest() throws {
         let logits = [0.05, 0.5, 0.15, 0.2, 0.1].map { Float(log($0)) }
         let cases: [(SamplingParameters, [Int])] = [
-            (SamplingParameters(minP: 0.25), [1, 2, 3]),  // filtered in id order
-            (SamplingParameters(topK: 4, minP: 0.25), [1, 3, 2]),  // ranked
+            (SamplingParameters(minP: 0.25), [1, 2, 3]),
+            (SamplingParameters(topK: 4, minP: 0.25), [1, 2, 3]),
             (SamplingParameters(minP: 0.5), [1]),
             (SamplingParameters(minP: 1), [1]),
             (SamplingParameters(minP: 0.15), [1, 2, 3, 4]),
@@ -131,6 +153,11 @@ func firstArgmax(_ logits: [Float]) -> Int { logits.firstIndex(of: logits.max()!
         for (p, expected) in cases {
             var s = try sampler(p, vocabulary: 5)
             #expect(s.kept(logits) == expected, "\(p)")
+        }
+        // A token exactly at the threshold stays (llama.cpp's >=): min_p = 1 keeps every token tied for the best.
+        for p in [SamplingParameters(minP: 1), SamplingParameters(topK: 3, minP: 1)] {
+            var s = try sampler(p, vocabulary: 4)
+            #expect(s.kept([0, 0.5, -1, 0.5]) == [1, 3], "\(p)")
         }
     }
 
@@ -201,6 +228,14 @@ func firstArgmax(_ logits: [Float]) -> Int { logits.firstIndex(of: logits.max()!
         let result = s.sample(logits, generated: [5])
         #expect(result.processed == [3, -2, 0, 1, 3, 2])
         #expect(result.token == 0 || result.token == 4)
+    }
+
+    @Test func nanLogitsStillGiveATokenInRange() throws {
+        let broken: [[Float]] = [[.nan, .nan, .nan, .nan], [1, .nan, 3, .nan], [.nan, 2, -.infinity, 0]]
+        for p in [SamplingParameters(temperature: 0), SamplingParameters(), SamplingParameters(topK: 2), SamplingParameters(topP: 0.5, minP: 0.1)] {
+            var s = try sampler(p, vocabulary: 4)
+            for logits in broken { #expect((0..<4).contains(s.sample(logits).token), "\(p), \(logits)") }
+        }
     }
 
     @Test func sameSeedGivesTheSameThousandTokens() throws {
