@@ -9,7 +9,8 @@ extension Tokenizer {
         func malformed(_ detail: String) -> TokenizerError { .malformed(path: path, detail: detail) }
         func tokenID(_ key: String, vocabularySize n: Int) throws -> Int? {
             guard let v = meta[key] else { return nil }
-            guard let i = v.intValue, (0..<n).contains(i) else { throw malformed("'\(key)' = \(v) is not a token id below \(n)") }
+            guard let i = v.intValue else { throw malformed("'\(key)' is not an integer") }
+            guard (0..<n).contains(i) else { throw malformed("'\(key)' is \(i), not a token id below \(n)") }
             return i
         }
         func bool(_ key: String) throws -> Bool? {
