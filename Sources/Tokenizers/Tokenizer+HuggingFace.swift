@@ -14,11 +14,11 @@ extension Tokenizer {
         let files = ModelFolder(path: folder)
         let config = try files.json("tokenizer_config.json")
         let tokenizerJSON = try files.json("tokenizer.json")
-        var added = try addedTokens(tokenizerJSON, config, files)
+        let added = try addedTokens(tokenizerJSON, config)
 
         var d: TokenizerDescription
         if let model = try files.read("tokenizer.model") {
-            d = try sentencePieceDescription(model, added: &added)
+            d = try sentencePieceDescription(model, added: added)
         } else if let (path, json) = tokenizerJSON {
             d = try tokenizerJSONDescription(json, path: path)
         } else {
@@ -61,8 +61,7 @@ extension Tokenizer {
 
     /// Tokens added on top of the base vocabulary (chat markers and the like), by id,
     /// from `tokenizer.json` `added_tokens` and `tokenizer_config.json` `added_tokens_decoder`.
-    private static func addedTokens(_ tokenizerJSON: (String, JSONValue)?, _ config: (String, JSONValue)?,
-                                    _ files: ModelFolder) throws -> [Int: (content: String, special: Bool)] {
+    private static func addedTokens(_ tokenizerJSON: (String, JSONValue)?, _ config: (String, JSONValue)?) throws -> [Int: (content: String, special: Bool)] {
         var out = [Int: (content: String, special: Bool)]()
         func add(_ id: Int?, _ token: JSONValue, _ path: String) throws {
             guard let id, id >= 0, let content = token["content"]?.string else {
@@ -80,7 +79,7 @@ extension Tokenizer {
     }
 
     private static func sentencePieceDescription(_ file: (path: String, file: MappedFile),
-                                                 added: inout [Int: (content: String, special: Bool)]) throws -> TokenizerDescription {
+                                                 added: [Int: (content: String, special: Bool)]) throws -> TokenizerDescription {
         let path = file.path
         let sp = try file.file.withBytes { try SentencePieceModel(bytes: $0, path: path) }
         guard sp.modelType == .bpe else {
@@ -148,8 +147,8 @@ extension Tokenizer {
         let template = (json["post_processor"]?.allValues ?? []).first { $0["type"]?.string == "TemplateProcessing" }
         let addsBOS = template?["single"]?.array?.first?["SpecialToken"] != nil
 
-        var d = TokenizerDescription(source: path, pieces: pieces, types: types, algorithm: .sentencePiece(scores: []),
-                                     unknownID: unk, addBOS: addsBOS, addSpacePrefix: false)
+        let algorithm: TokenizerDescription.Algorithm
+        var addSpacePrefix = false
         if !component("ByteLevel").isEmpty {
             if preNodes.contains(where: { $0["type"]?.string == "ByteLevel" && $0["add_prefix_space"]?.bool == true }) {
                 throw TokenizerError.unsupported(path: path, detail: "ByteLevel with add_prefix_space")
@@ -162,20 +161,20 @@ extension Tokenizer {
             } else {
                 pre = .gpt2
             }
-            d.algorithm = .byteLevel(merges: merges, preTokenizer: pre, ignoreMerges: model["ignore_merges"]?.bool ?? false)
+            algorithm = .byteLevel(merges: merges, preTokenizer: pre, ignoreMerges: model["ignore_merges"]?.bool ?? false)
         } else {
             let byteFallback = model["byte_fallback"]?.bool ?? false
             if byteFallback {
-                for (i, p) in pieces.enumerated() where types[i] == .normal && byteValue(p) != nil { d.types[i] = .byte }
+                for (i, p) in pieces.enumerated() where types[i] == .normal && byteValue(p) != nil { types[i] = .byte }
             }
             // Legacy normalizer Prepend("▁"), or the Metaspace pre-tokenizer's prepend scheme.
             let metaspace = component("Metaspace").first
-            let prepends = component("Prepend").contains { $0["prepend"]?.string == "▁" }
+            addSpacePrefix = component("Prepend").contains { $0["prepend"]?.string == "▁" }
                 || metaspace.map { $0["prepend_scheme"]?.string.map { $0 != "never" } ?? $0["add_prefix_space"]?.bool ?? true } == true
-            d.addSpacePrefix = prepends
-            d.algorithm = .metaspace(merges: merges, byteFallback: byteFallback, splitAtSpaces: metaspace?["split"]?.bool ?? (metaspace != nil))
+            algorithm = .metaspace(merges: merges, byteFallback: byteFallback, splitAtSpaces: metaspace?["split"]?.bool ?? (metaspace != nil))
         }
-        return d
+        return TokenizerDescription(source: path, pieces: pieces, types: types, algorithm: algorithm, unknownID: unk,
+                                    addBOS: addsBOS, addSpacePrefix: addSpacePrefix)
     }
 }
 
