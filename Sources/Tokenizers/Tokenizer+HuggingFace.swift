@@ -36,7 +36,9 @@ extension Tokenizer {
             d.bosID = try tokenID("bos_token") ?? d.bosID
             d.eosID = try tokenID("eos_token") ?? d.eosID
             d.unknownID = try tokenID("unk_token") ?? d.unknownID
+            d.padID = try tokenID("pad_token") ?? d.padID
             d.addBOS = c["add_bos_token"]?.bool ?? d.addBOS
+            d.addEOS = c["add_eos_token"]?.bool ?? d.addEOS
             if let t = c["chat_template"]?.string {
                 d.chatTemplate = t
             } else if let named = c["chat_template"]?.array { // [{"name": "default", "template": "..."}, ...]
@@ -49,12 +51,14 @@ extension Tokenizer {
         for name in ["generation_config.json", "config.json"] {
             guard let (path, c) = try files.json(name) else { continue }
             let eos = c["eos_token_id"].map { $0.array?.compactMap(\.int) ?? [$0.int].compactMap { $0 } } ?? []
-            for id in eos + [c["bos_token_id"]?.int].compactMap({ $0 }) where !(0..<d.pieces.count).contains(id) {
+            let bos = c["bos_token_id"]?.int, pad = c["pad_token_id"]?.int
+            for id in eos + [bos, pad].compactMap({ $0 }) where !(0..<d.pieces.count).contains(id) {
                 throw TokenizerError.malformed(path: path, detail: "token id \(id) is outside the vocabulary of \(d.pieces.count) tokens")
             }
             d.extraEndIDs += eos
             d.eosID = d.eosID ?? eos.first
-            d.bosID = d.bosID ?? c["bos_token_id"]?.int
+            d.bosID = d.bosID ?? bos
+            d.padID = d.padID ?? pad
         }
         return try Tokenizer(d)
     }

@@ -11,8 +11,12 @@ public final class Tokenizer: Sendable {
     public let vocabularySize: Int
     public let bosID: Int?
     public let eosID: Int?
+    /// Padding token for batches, if the model names one.
+    public let padID: Int?
     /// Whether the model expects a BOS token before a prompt.
     public let addBOSDefault: Bool
+    /// Whether the model's tokenizer appends EOS to encoded text (rare; training data).
+    public let addEOSDefault: Bool
     /// SentencePiece-style: a "▁" is put before text at the start and after special tokens.
     public let addSpacePrefix: Bool
     /// Tokens that end an assistant turn: EOS plus tokens such as `<|im_end|>` or `<|eot_id|>`.
@@ -40,7 +44,7 @@ public final class Tokenizer: Sendable {
         guard d.types.count == n else {
             throw TokenizerError.malformed(path: d.source, detail: "\(d.types.count) token types for \(n) tokens")
         }
-        for (name, id) in [("BOS", d.bosID), ("EOS", d.eosID), ("unknown", d.unknownID)] + d.extraEndIDs.map({ ("end-of-turn", $0) }) {
+        for (name, id) in [("BOS", d.bosID), ("EOS", d.eosID), ("unknown", d.unknownID), ("padding", d.padID)] + d.extraEndIDs.map({ ("end-of-turn", $0) }) {
             if let id, !(0..<n).contains(id) {
                 throw TokenizerError.malformed(path: d.source, detail: "\(name) token id \(id) is outside the vocabulary of \(n) tokens")
             }
@@ -50,7 +54,9 @@ public final class Tokenizer: Sendable {
         types = d.types
         bosID = d.bosID
         eosID = d.eosID
+        padID = d.padID
         addBOSDefault = d.addBOS && d.bosID != nil
+        addEOSDefault = d.addEOS && d.eosID != nil
         chatTemplateSource = d.chatTemplate
 
         let all = ByteStringTable(d.pieces.enumerated().map { (Array($1.utf8), $0) })
@@ -81,25 +87,7 @@ public final class Tokenizer: Sendable {
             addSpacePrefix = d.addSpacePrefix
         }
 
-        var bytes = [UInt8](), starts = [0]
-        for (piece, type) in zip(d.pieces, d.types) {
-            switch type {
-            case .control, .unknown, .unused: break
-            case .userDefined: bytes.append(contentsOf: piece.utf8)
-            case .byte:
-                if let b = Self.byteValue(piece) { bytes.append(b) } else { bytes.append(contentsOf: piece.utf8) }
-            case .normal:
-                if case .byteLevel = d.algorithm {
-                    bytes.append(contentsOf: ByteLevel.decode(piece))
-                } else {
-                    for b in piece.utf8 { bytes.append(b) }
-                    Self.unescapeSpaces(&bytes, from: starts.last!)
-                }
-            }
-            starts.append(bytes.count)
-        }
-        decodedBytes = bytes
-        decodedStarts = starts
+        (decodedBytes, decodedStarts) = Self.decodedPieces(d)
 
         var ends = Set(d.extraEndIDs)
         if let e = d.eosID { ends.insert(e) }
@@ -197,6 +185,29 @@ public final class Tokenizer: Sendable {
 
     // MARK: helpers
 
+    /// What each token decodes to. Unused tokens decode as text: the SentencePiece merges
+    /// can produce them (as in llama.cpp), and text must survive a round trip.
+    private static func decodedPieces(_ d: TokenizerDescription) -> (bytes: [UInt8], starts: [Int]) {
+        var bytes = [UInt8](), starts = [0]
+        for (piece, type) in zip(d.pieces, d.types) {
+            switch type {
+            case .control, .unknown: break
+            case .userDefined: bytes.append(contentsOf: piece.utf8)
+            case .byte:
+                if let b = byteValue(piece) { bytes.append(b) } else { bytes.append(contentsOf: piece.utf8) }
+            case .normal, .unused:
+                if case .byteLevel = d.algorithm {
+                    bytes.append(contentsOf: ByteLevel.decode(piece))
+                } else {
+                    bytes.append(contentsOf: piece.utf8)
+                    unescapeSpaces(&bytes, from: starts.last!)
+                }
+            }
+            starts.append(bytes.count)
+        }
+        return (bytes, starts)
+    }
+
     static func bytePiece(_ b: UInt8) -> String {
         let hex = Array("0123456789ABCDEF")
         return "<0x\(hex[Int(b >> 4)])\(hex[Int(b & 15)])>"
@@ -204,9 +215,17 @@ public final class Tokenizer: Sendable {
 
     /// The byte a `<0xXX>` piece stands for.
     static func byteValue(_ piece: String) -> UInt8? {
+        func hex(_ c: UInt8) -> UInt8? {
+            switch c {
+            case 0x30...0x39: c - 0x30
+            case 0x41...0x46: c - 0x41 + 10
+            case 0x61...0x66: c - 0x61 + 10
+            default: nil
+            }
+        }
         let u = Array(piece.utf8)
-        guard u.count == 6, u[0] == 0x3C, u[1] == 0x30, u[2] == 0x78, u[5] == 0x3E else { return nil }
-        return UInt8(String(decoding: u[3...4], as: UTF8.self), radix: 16)
+        guard u.count == 6, u[0] == 0x3C, u[1] == 0x30, u[2] == 0x78, u[5] == 0x3E, let hi = hex(u[3]), let lo = hex(u[4]) else { return nil }
+        return hi << 4 | lo
     }
 
     /// Replaces each "▁" in `bytes[from...]` with a space.

@@ -26,9 +26,11 @@ struct TokenizerDescription {
     var bosID: Int?
     var eosID: Int?
     var unknownID: Int?
+    var padID: Int?
     /// Further end-of-generation tokens the model files name (EOT, generation_config eos ids).
     var extraEndIDs: [Int] = []
     var addBOS: Bool
+    var addEOS = false
     var addSpacePrefix: Bool
     var chatTemplate: String?
 }

@@ -43,15 +43,17 @@ import Testing
     @Test func spacePrefixAndDefaults() throws {
         let t = try spm(ab: -1, ba: -1)
         #expect(t.addSpacePrefix && t.addBOSDefault) // llama.cpp's defaults for SentencePiece
-        #expect(t.bosID == 1 && t.eosID == 2 && t.endOfGenerationIDs == [2])
+        #expect(t.bosID == 1 && t.eosID == 2 && t.padID == nil && !t.addEOSDefault && t.endOfGenerationIDs == [2])
         #expect(t.encode("a") == [8] && t.encode("a a") == [8, 8])
         // No byte tokens: a character outside the vocabulary becomes <unk>, one per byte.
         #expect(t.encode("ac") == [8, 0] && t.encode("é") == [7, 0, 0])
         #expect(t.decode([8, 0, 5]) == " aab")
         let off = try spm(ab: -1, ba: -1, extra: [("tokenizer.ggml.add_space_prefix", .bool(false)),
                                                  ("tokenizer.ggml.add_bos_token", .bool(false)),
+                                                 ("tokenizer.ggml.add_eos_token", .bool(true)),
+                                                 ("tokenizer.ggml.padding_token_id", .int32(0)),
                                                  ("tokenizer.ggml.eot_token_id", .uint32(1))])
-        #expect(!off.addSpacePrefix && !off.addBOSDefault && off.encode("a") == [3])
+        #expect(!off.addSpacePrefix && !off.addBOSDefault && off.addEOSDefault && off.padID == 0 && off.encode("a") == [3])
         #expect(off.endOfGenerationIDs == [1, 2])
     }
 

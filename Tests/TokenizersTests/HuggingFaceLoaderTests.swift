@@ -140,12 +140,12 @@ import Testing
                                                                         ["type": "ByteLevel", "add_prefix_space": false, "use_regex": true]]]
         let f = try folder("smollm", files: [
             "tokenizer.json": try byteLevelJSON(gguf, preTokenizer: pre, pairs: true),
-            "tokenizer_config.json": ["bos_token": "<|im_start|>", "eos_token": "<|im_end|>", "add_bos_token": false,
+            "tokenizer_config.json": ["bos_token": "<|im_start|>", "eos_token": "<|im_end|>", "pad_token": "<|im_end|>", "add_bos_token": false,
                                       "chat_template": model.chatTemplateSource!],
             "generation_config.json": ["bos_token_id": 1, "eos_token_id": [2, 0]],
         ])
         let t = try Tokenizer.load(huggingFaceFolder: f)
-        #expect(t.bosID == 1 && t.eosID == 2 && !t.addBOSDefault)
+        #expect(t.bosID == 1 && t.eosID == 2 && t.padID == 2 && !t.addBOSDefault)
         #expect(t.endOfGenerationIDs == [0, 2])
         #expect(t.encode("Hello, my name is") == [19556, 28, 957, 1462, 314])
         let ref = try TestData.json("reference/smollm2-ref-b_chat.json")
