@@ -68,6 +68,6 @@ extension Tokenizer {
         return try Tokenizer(TokenizerDescription(
             source: path, pieces: pieces, types: types, algorithm: algorithm, bosID: bos, eosID: eos, unknownID: unk, padID: pad,
             extraEndIDs: extraEnds, addBOS: addBOS, addEOS: try bool("tokenizer.ggml.add_eos_token") ?? false,
-            addSpacePrefix: try bool("tokenizer.ggml.add_space_prefix") ?? true, chatTemplate: chatTemplate))
+            spacePrefix: try bool("tokenizer.ggml.add_space_prefix") ?? true ? .everyRun : .none, chatTemplate: chatTemplate))
     }
 }

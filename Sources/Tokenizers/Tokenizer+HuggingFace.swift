@@ -101,7 +101,7 @@ extension Tokenizer {
         func valid(_ id: Int) -> Int? { (0..<pieces.count).contains(id) ? id : nil } // -1 = none
         return TokenizerDescription(source: path, pieces: pieces, types: types, algorithm: .sentencePiece(scores: scores),
                                     bosID: valid(sp.bosID), eosID: valid(sp.eosID), unknownID: valid(sp.unknownID),
-                                    addBOS: true, addSpacePrefix: sp.addDummyPrefix)
+                                    addBOS: true, spacePrefix: sp.addDummyPrefix ? .everyRun : .none)
     }
 
     /// A `tokenizer.json` BPE model. Byte-level if its pre-tokenizer or decoder is
@@ -152,7 +152,7 @@ extension Tokenizer {
         let addsBOS = template?["single"]?.array?.first?["SpecialToken"] != nil
 
         let algorithm: TokenizerDescription.Algorithm
-        var addSpacePrefix = false
+        var spacePrefix = SpacePrefix.none
         if !component("ByteLevel").isEmpty {
             if preNodes.contains(where: { $0["type"]?.string == "ByteLevel" && $0["add_prefix_space"]?.bool == true }) {
                 throw TokenizerError.unsupported(path: path, detail: "ByteLevel with add_prefix_space")
@@ -171,14 +171,21 @@ extension Tokenizer {
             if byteFallback {
                 for (i, p) in pieces.enumerated() where types[i] == .normal && byteValue(p) != nil { types[i] = .byte }
             }
-            // Legacy normalizer Prepend("▁"), or the Metaspace pre-tokenizer's prepend scheme.
             let metaspace = component("Metaspace").first
-            addSpacePrefix = component("Prepend").contains { $0["prepend"]?.string == "▁" }
-                || metaspace.map { $0["prepend_scheme"]?.string.map { $0 != "never" } ?? $0["add_prefix_space"]?.bool ?? true } == true
+            if component("Prepend").contains(where: { $0["prepend"]?.string == "▁" }) {
+                spacePrefix = .everyRun
+            } else if let metaspace {
+                // `prepend_scheme`, or before tokenizers 0.14 `add_prefix_space` (= "always")
+                switch metaspace["prepend_scheme"]?.string ?? (metaspace["add_prefix_space"]?.bool == false ? "never" : "always") {
+                case "first": spacePrefix = .firstRunNotStartingWithSpace
+                case "never": spacePrefix = .none
+                default: spacePrefix = .everyRunNotStartingWithSpace
+                }
+            }
             algorithm = .metaspace(merges: merges, byteFallback: byteFallback, splitAtSpaces: metaspace?["split"]?.bool ?? (metaspace != nil))
         }
         return TokenizerDescription(source: path, pieces: pieces, types: types, algorithm: algorithm, unknownID: unk,
-                                    addBOS: addsBOS, addSpacePrefix: addSpacePrefix)
+                                    addBOS: addsBOS, spacePrefix: spacePrefix)
     }
 }
 

@@ -17,14 +17,16 @@ public final class Tokenizer: Sendable {
     public let addBOSDefault: Bool
     /// Whether the model's tokenizer appends EOS to encoded text (rare; training data).
     public let addEOSDefault: Bool
-    /// SentencePiece-style: a "▁" is put before text at the start and after special tokens.
-    public let addSpacePrefix: Bool
+    /// SentencePiece-style: a "▁" goes before text at the start of a prompt (and after
+    /// special tokens), which decoding may strip again.
+    public var addSpacePrefix: Bool { spacePrefix != .none }
     /// Tokens that end an assistant turn: EOS plus tokens such as `<|im_end|>` or `<|eot_id|>`.
     public let endOfGenerationIDs: Set<Int>
     /// The model's Jinja chat template, if its files carry one.
     public let chatTemplateSource: String?
 
     let encoder: Encoder
+    let spacePrefix: SpacePrefix
     let pieces: [String]
     let types: [TokenType]
     /// Bytes each token decodes to (empty for control tokens): token i is
@@ -75,16 +77,16 @@ public final class Tokenizer: Sendable {
             guard scores.count == n else { throw TokenizerError.malformed(path: d.source, detail: "\(scores.count) scores for \(n) tokens") }
             let unk = Int32(d.unknownID ?? -1)
             encoder = .sentencePiece(SentencePieceBPE(pieces: text, scores: scores, byteTokens: byteTokens.map { $0 >= 0 ? $0 : unk }))
-            addSpacePrefix = d.addSpacePrefix
+            spacePrefix = d.spacePrefix
         case let .byteLevel(merges, pre, ignoreMerges):
             encoder = .byteLevel(ByteLevelBPE(preTokenizer: pre, merges: RankedBPE(rules: rules(merges)),
                                               byteTokens: ByteLevel.characters.map { Int32(text.value($0) ?? -1) },
                                               wholeWords: ignoreMerges ? text : nil))
-            addSpacePrefix = false
+            spacePrefix = .none
         case let .metaspace(merges, byteFallback, split):
             encoder = .metaspace(MetaspaceBPE(merges: RankedBPE(rules: rules(merges)), characters: text,
                                               byteTokens: byteFallback ? byteTokens : nil, unknownID: d.unknownID, splitAtSpaces: split))
-            addSpacePrefix = d.addSpacePrefix
+            spacePrefix = d.spacePrefix
         }
 
         (decodedBytes, decodedStarts) = Self.decodedPieces(d)
@@ -103,7 +105,7 @@ public final class Tokenizer: Sendable {
     public func encode(_ text: String, addBOS: Bool = false) -> [Int] {
         var out = [Int]()
         if addBOS, let b = bosID { out.append(b) }
-        encodeText(text, into: &out)
+        encodeText(text, atStart: true, into: &out)
         return out
     }
 
@@ -113,36 +115,46 @@ public final class Tokenizer: Sendable {
         var out = [Int]()
         if addBOS, let b = bosID { out.append(b) }
         var pending = ""
+        var atStart = true
         for segment in segments {
             switch segment {
             case let .text(t): pending += t
             case let .special(name):
                 guard let id = specials.value(name) else { throw TokenizerError.unknownSpecialToken(name) }
-                encodeText(pending, into: &out)
+                encodeText(pending, atStart: atStart, into: &out)
                 pending = ""
                 out.append(id)
+                atStart = false
             }
         }
-        encodeText(pending, into: &out)
+        encodeText(pending, atStart: atStart, into: &out)
         return out
     }
 
-    /// Every text run starts the prompt or follows a special token, so a SentencePiece
-    /// tokenizer puts its "▁" prefix before each (llama.cpp's rule).
-    private func encodeText(_ text: String, into out: inout [Int]) {
+    /// Encodes one text run: text at the start of the prompt (`atStart`) or after a special token.
+    private func encodeText(_ text: String, atStart: Bool, into out: inout [Int]) {
         guard !text.isEmpty else { return }
+        let prefix = switch spacePrefix {
+        case .none: false
+        case .everyRun: true
+        case .everyRunNotStartingWithSpace: !Self.startsWithSpace(text)
+        case .firstRunNotStartingWithSpace: atStart && !Self.startsWithSpace(text)
+        }
         switch encoder {
-        case let .sentencePiece(e): e.encode(escapedText(text), into: &out)
-        case let .metaspace(e): e.encode(escapedText(text), into: &out)
+        case let .sentencePiece(e): e.encode(escapedText(text, prefix: prefix), into: &out)
+        case let .metaspace(e): e.encode(escapedText(text, prefix: prefix), into: &out)
         case let .byteLevel(e): e.encode(text, into: &out)
         }
     }
 
-    /// Spaces as "▁" (U+2581), with the prefix "▁" if the tokenizer adds one.
-    private func escapedText(_ text: String) -> [UInt8] {
+    /// By bytes: a space followed by a combining mark is not a " " Character.
+    private static func startsWithSpace(_ text: String) -> Bool { text.utf8.first == 0x20 || text.utf8.starts(with: [0xE2, 0x96, 0x81]) }
+
+    /// Spaces as "▁" (U+2581), optionally after one "▁".
+    private func escapedText(_ text: String, prefix: Bool) -> [UInt8] {
         var out = [UInt8]()
         out.reserveCapacity(text.utf8.count + 16)
-        if addSpacePrefix { out.append(contentsOf: [0xE2, 0x96, 0x81]) }
+        if prefix { out.append(contentsOf: [0xE2, 0x96, 0x81]) }
         for b in text.utf8 {
             if b == 0x20 { out.append(contentsOf: [0xE2, 0x96, 0x81]) } else { out.append(b) }
         }
