@@ -38,8 +38,6 @@ struct ByteStringTable: Sendable {
         mask = capacity - 1
     }
 
-    var count: Int { values.count }
-
     func value(_ key: UnsafeBufferPointer<UInt8>) -> Int? {
         keyBytes.withUnsafeBufferPointer { all in
             var s = Self.hash(key) & mask

@@ -91,8 +91,8 @@ private struct WordScanner {
         self.cls = cls
     }
 
-    private func cls(_ p: Int) -> UInt8 { p < hi ? cls[p] : 0 }
-    private func cp(_ p: Int) -> UInt32 { p < hi ? cp[p] : 0xFFFF_FFFF }
+    private func classAt(_ p: Int) -> UInt8 { p < hi ? cls[p] : 0 }
+    private func scalarAt(_ p: Int) -> UInt32 { p < hi ? cp[p] : 0xFFFF_FFFF }
 
     private mutating func add(_ end: Int) {
         if end > wordStart { words.append(wordStart..<end) }
@@ -104,12 +104,12 @@ private struct WordScanner {
 
     /// Length of a contraction ('s 't 'm 'd 're 've 'll) starting at `pos`, or 0.
     private func contraction(_ pos: Int, caseInsensitive: Bool) -> Int {
-        guard cp(pos) == Self.apostrophe, pos + 1 < hi else { return 0 }
+        guard scalarAt(pos) == Self.apostrophe, pos + 1 < hi else { return 0 }
         func lower(_ c: UInt32) -> UInt32 { caseInsensitive && (0x41...0x5A).contains(c) ? c + 0x20 : c }
-        let a = lower(cp(pos + 1))
+        let a = lower(scalarAt(pos + 1))
         if a == 0x73 || a == 0x74 || a == 0x6D || a == 0x64 { return 2 } // s t m d
         guard pos + 2 < hi else { return 0 }
-        let b = lower(cp(pos + 2))
+        let b = lower(scalarAt(pos + 2))
         if (a == 0x72 && b == 0x65) || (a == 0x76 && b == 0x65) || (a == 0x6C && b == 0x6C) { return 3 } // re ve ll
         return 0
     }
@@ -126,22 +126,22 @@ private struct WordScanner {
                 add(pos)
                 continue
             }
-            let f2 = c == Self.space ? cls(pos + 1) : f
+            let f2 = c == Self.space ? classAt(pos + 1) : f
             if f2 & CharacterClass.letter != 0 { // ` ?\p{L}+`
                 if c == Self.space { pos += 1 }
-                while cls(pos) & CharacterClass.letter != 0 { pos += 1 }
+                while classAt(pos) & CharacterClass.letter != 0 { pos += 1 }
                 add(pos)
                 continue
             }
             if f2 & CharacterClass.number != 0 { // ` ?\p{N}+`
                 if c == Self.space { pos += 1 }
-                while cls(pos) & CharacterClass.number != 0 { pos += 1 }
+                while classAt(pos) & CharacterClass.number != 0 { pos += 1 }
                 add(pos)
                 continue
             }
             if f2 & Self.notWord == 0, f2 != 0 { // ` ?[^\s\p{L}\p{N}]+`
                 if c == Self.space { pos += 1 }
-                while cls(pos) & Self.notWord == 0, cls(pos) != 0 { pos += 1 }
+                while classAt(pos) & Self.notWord == 0, classAt(pos) != 0 { pos += 1 }
                 add(pos)
                 continue
             }
@@ -153,7 +153,7 @@ private struct WordScanner {
     private mutating func whitespace(_ start: Int) -> Int {
         var pos = start
         var n = 0
-        while cls(pos + n) & CharacterClass.whitespace != 0 { n += 1 }
+        while classAt(pos + n) & CharacterClass.whitespace != 0 { n += 1 }
         if n > 1, pos + n < hi {
             pos += n - 1 // leave the last space to prefix the next word
         } else {
@@ -177,16 +177,16 @@ private struct WordScanner {
             }
             // [^\r\n\p{L}\p{N}]?\p{L}+
             if c != Self.cr, c != Self.lf, f & CharacterClass.number == 0,
-               (f | cls(pos + 1)) & CharacterClass.letter != 0 {
+               (f | classAt(pos + 1)) & CharacterClass.letter != 0 {
                 pos += 1
-                while cls(pos) & CharacterClass.letter != 0 { pos += 1 }
+                while classAt(pos) & CharacterClass.letter != 0 { pos += 1 }
                 add(pos)
                 continue
             }
             // \p{N}{1,3}
             if f & CharacterClass.number != 0 {
                 var runStart = pos
-                while cls(pos) & CharacterClass.number != 0 {
+                while classAt(pos) & CharacterClass.number != 0 {
                     pos += 1
                     if pos - runStart >= 3 {
                         add(pos)
@@ -197,22 +197,22 @@ private struct WordScanner {
                 continue
             }
             // ` ?[^\s\p{L}\p{N}]+[\r\n]*`
-            var f2 = c == Self.space ? cls(pos + 1) : f
+            var f2 = c == Self.space ? classAt(pos + 1) : f
             if f2 & Self.notWord == 0, f != 0 {
                 if c == Self.space { pos += 1 }
                 while f2 & Self.notWord == 0, f2 != 0 {
                     pos += 1
-                    f2 = cls(pos)
+                    f2 = classAt(pos)
                 }
-                while cp(pos) == Self.cr || cp(pos) == Self.lf { pos += 1 }
+                while scalarAt(pos) == Self.cr || scalarAt(pos) == Self.lf { pos += 1 }
                 add(pos)
                 continue
             }
             // \s*[\r\n]+ : through the last line break of the whitespace run
             var n2 = 0
             var afterLastBreak = 0
-            while cls(pos + n2) & CharacterClass.whitespace != 0 {
-                if cp(pos + n2) == Self.cr || cp(pos + n2) == Self.lf { afterLastBreak = pos + n2 + 1 }
+            while classAt(pos + n2) & CharacterClass.whitespace != 0 {
+                if scalarAt(pos + n2) == Self.cr || scalarAt(pos + n2) == Self.lf { afterLastBreak = pos + n2 + 1 }
                 n2 += 1
             }
             if afterLastBreak > 0 {

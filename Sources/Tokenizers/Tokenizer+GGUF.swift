@@ -9,7 +9,8 @@ extension Tokenizer {
         func malformed(_ detail: String) -> TokenizerError { .malformed(path: path, detail: detail) }
         func tokenID(_ key: String, vocabularySize n: Int) throws -> Int? {
             guard let v = meta[key] else { return nil }
-            guard let i = v.intValue, (0..<n).contains(i) else { throw malformed("'\(key)' = \(v) is not a token id below \(n)") }
+            guard let i = v.intValue else { throw malformed("'\(key)' is not an integer") }
+            guard (0..<n).contains(i) else { throw malformed("'\(key)' is \(i), not a token id below \(n)") }
             return i
         }
         func bool(_ key: String) throws -> Bool? {
@@ -59,13 +60,14 @@ extension Tokenizer {
         bos = try tokenID("tokenizer.ggml.bos_token_id", vocabularySize: n) ?? bos
         eos = try tokenID("tokenizer.ggml.eos_token_id", vocabularySize: n) ?? eos
         unk = try tokenID("tokenizer.ggml.unknown_token_id", vocabularySize: n) ?? unk
+        let pad = try tokenID("tokenizer.ggml.padding_token_id", vocabularySize: n)
         addBOS = try bool("tokenizer.ggml.add_bos_token") ?? addBOS
         let extraEnds = try ["tokenizer.ggml.eot_token_id", "tokenizer.ggml.eom_token_id"].compactMap { try tokenID($0, vocabularySize: n) }
         let chatTemplate = meta["tokenizer.chat_template"]?.stringValue
 
         return try Tokenizer(TokenizerDescription(
-            source: path, pieces: pieces, types: types, algorithm: algorithm, bosID: bos, eosID: eos, unknownID: unk,
-            extraEndIDs: extraEnds, addBOS: addBOS,
-            addSpacePrefix: try bool("tokenizer.ggml.add_space_prefix") ?? true, chatTemplate: chatTemplate))
+            source: path, pieces: pieces, types: types, algorithm: algorithm, bosID: bos, eosID: eos, unknownID: unk, padID: pad,
+            extraEndIDs: extraEnds, addBOS: addBOS, addEOS: try bool("tokenizer.ggml.add_eos_token") ?? false,
+            spacePrefix: try bool("tokenizer.ggml.add_space_prefix") ?? true ? .everyRun : .none, chatTemplate: chatTemplate))
     }
 }

@@ -14,11 +14,11 @@ extension Tokenizer {
         let files = ModelFolder(path: folder)
         let config = try files.json("tokenizer_config.json")
         let tokenizerJSON = try files.json("tokenizer.json")
-        var added = try addedTokens(tokenizerJSON, config, files)
+        let added = try addedTokens(tokenizerJSON, config)
 
         var d: TokenizerDescription
         if let model = try files.read("tokenizer.model") {
-            d = try sentencePieceDescription(model, added: &added)
+            d = try sentencePieceDescription(model, added: added)
         } else if let (path, json) = tokenizerJSON {
             d = try tokenizerJSONDescription(json, path: path)
         } else {
@@ -36,7 +36,9 @@ extension Tokenizer {
             d.bosID = try tokenID("bos_token") ?? d.bosID
             d.eosID = try tokenID("eos_token") ?? d.eosID
             d.unknownID = try tokenID("unk_token") ?? d.unknownID
+            d.padID = try tokenID("pad_token") ?? d.padID
             d.addBOS = c["add_bos_token"]?.bool ?? d.addBOS
+            d.addEOS = c["add_eos_token"]?.bool ?? d.addEOS
             if let t = c["chat_template"]?.string {
                 d.chatTemplate = t
             } else if let named = c["chat_template"]?.array { // [{"name": "default", "template": "..."}, ...]
@@ -49,20 +51,21 @@ extension Tokenizer {
         for name in ["generation_config.json", "config.json"] {
             guard let (path, c) = try files.json(name) else { continue }
             let eos = c["eos_token_id"].map { $0.array?.compactMap(\.int) ?? [$0.int].compactMap { $0 } } ?? []
-            for id in eos + [c["bos_token_id"]?.int].compactMap({ $0 }) where !(0..<d.pieces.count).contains(id) {
+            let bos = c["bos_token_id"]?.int, pad = c["pad_token_id"]?.int
+            for id in eos + [bos, pad].compactMap({ $0 }) where !(0..<d.pieces.count).contains(id) {
                 throw TokenizerError.malformed(path: path, detail: "token id \(id) is outside the vocabulary of \(d.pieces.count) tokens")
             }
             d.extraEndIDs += eos
             d.eosID = d.eosID ?? eos.first
-            d.bosID = d.bosID ?? c["bos_token_id"]?.int
+            d.bosID = d.bosID ?? bos
+            d.padID = d.padID ?? pad
         }
         return try Tokenizer(d)
     }
 
     /// Tokens added on top of the base vocabulary (chat markers and the like), by id,
     /// from `tokenizer.json` `added_tokens` and `tokenizer_config.json` `added_tokens_decoder`.
-    private static func addedTokens(_ tokenizerJSON: (String, JSONValue)?, _ config: (String, JSONValue)?,
-                                    _ files: ModelFolder) throws -> [Int: (content: String, special: Bool)] {
+    private static func addedTokens(_ tokenizerJSON: (String, JSONValue)?, _ config: (String, JSONValue)?) throws -> [Int: (content: String, special: Bool)] {
         var out = [Int: (content: String, special: Bool)]()
         func add(_ id: Int?, _ token: JSONValue, _ path: String) throws {
             guard let id, id >= 0, let content = token["content"]?.string else {
@@ -80,7 +83,7 @@ extension Tokenizer {
     }
 
     private static func sentencePieceDescription(_ file: (path: String, file: MappedFile),
-                                                 added: inout [Int: (content: String, special: Bool)]) throws -> TokenizerDescription {
+                                                 added: [Int: (content: String, special: Bool)]) throws -> TokenizerDescription {
         let path = file.path
         let sp = try file.file.withBytes { try SentencePieceModel(bytes: $0, path: path) }
         guard sp.modelType == .bpe else {
@@ -98,7 +101,7 @@ extension Tokenizer {
         func valid(_ id: Int) -> Int? { (0..<pieces.count).contains(id) ? id : nil } // -1 = none
         return TokenizerDescription(source: path, pieces: pieces, types: types, algorithm: .sentencePiece(scores: scores),
                                     bosID: valid(sp.bosID), eosID: valid(sp.eosID), unknownID: valid(sp.unknownID),
-                                    addBOS: true, addSpacePrefix: sp.addDummyPrefix)
+                                    addBOS: true, spacePrefix: sp.addDummyPrefix ? .everyRun : .none)
     }
 
     /// A `tokenizer.json` BPE model. Byte-level if its pre-tokenizer or decoder is
@@ -148,8 +151,8 @@ extension Tokenizer {
         let template = (json["post_processor"]?.allValues ?? []).first { $0["type"]?.string == "TemplateProcessing" }
         let addsBOS = template?["single"]?.array?.first?["SpecialToken"] != nil
 
-        var d = TokenizerDescription(source: path, pieces: pieces, types: types, algorithm: .sentencePiece(scores: []),
-                                     unknownID: unk, addBOS: addsBOS, addSpacePrefix: false)
+        let algorithm: TokenizerDescription.Algorithm
+        var spacePrefix = SpacePrefix.none
         if !component("ByteLevel").isEmpty {
             if preNodes.contains(where: { $0["type"]?.string == "ByteLevel" && $0["add_prefix_space"]?.bool == true }) {
                 throw TokenizerError.unsupported(path: path, detail: "ByteLevel with add_prefix_space")
@@ -162,20 +165,27 @@ extension Tokenizer {
             } else {
                 pre = .gpt2
             }
-            d.algorithm = .byteLevel(merges: merges, preTokenizer: pre, ignoreMerges: model["ignore_merges"]?.bool ?? false)
+            algorithm = .byteLevel(merges: merges, preTokenizer: pre, ignoreMerges: model["ignore_merges"]?.bool ?? false)
         } else {
             let byteFallback = model["byte_fallback"]?.bool ?? false
             if byteFallback {
-                for (i, p) in pieces.enumerated() where types[i] == .normal && byteValue(p) != nil { d.types[i] = .byte }
+                for (i, p) in pieces.enumerated() where types[i] == .normal && byteValue(p) != nil { types[i] = .byte }
             }
-            // Legacy normalizer Prepend("▁"), or the Metaspace pre-tokenizer's prepend scheme.
             let metaspace = component("Metaspace").first
-            let prepends = component("Prepend").contains { $0["prepend"]?.string == "▁" }
-                || metaspace.map { $0["prepend_scheme"]?.string.map { $0 != "never" } ?? $0["add_prefix_space"]?.bool ?? true } == true
-            d.addSpacePrefix = prepends
-            d.algorithm = .metaspace(merges: merges, byteFallback: byteFallback, splitAtSpaces: metaspace?["split"]?.bool ?? (metaspace != nil))
+            if component("Prepend").contains(where: { $0["prepend"]?.string == "▁" }) {
+                spacePrefix = .everyRun
+            } else if let metaspace {
+                // `prepend_scheme`, or before tokenizers 0.14 `add_prefix_space` (= "always")
+                switch metaspace["prepend_scheme"]?.string ?? (metaspace["add_prefix_space"]?.bool == false ? "never" : "always") {
+                case "first": spacePrefix = .firstRunNotStartingWithSpace
+                case "never": spacePrefix = .none
+                default: spacePrefix = .everyRunNotStartingWithSpace
+                }
+            }
+            algorithm = .metaspace(merges: merges, byteFallback: byteFallback, splitAtSpaces: metaspace?["split"]?.bool ?? (metaspace != nil))
         }
-        return d
+        return TokenizerDescription(source: path, pieces: pieces, types: types, algorithm: algorithm, unknownID: unk,
+                                    addBOS: addsBOS, spacePrefix: spacePrefix)
     }
 }
 

@@ -11,16 +11,22 @@ public final class Tokenizer: Sendable {
     public let vocabularySize: Int
     public let bosID: Int?
     public let eosID: Int?
+    /// Padding token for batches, if the model names one.
+    public let padID: Int?
     /// Whether the model expects a BOS token before a prompt.
     public let addBOSDefault: Bool
-    /// SentencePiece-style: a "▁" is put before text at the start and after special tokens.
-    public let addSpacePrefix: Bool
+    /// Whether the model's tokenizer appends EOS to encoded text (rare; training data).
+    public let addEOSDefault: Bool
+    /// SentencePiece-style: a "▁" goes before text at the start of a prompt (and after
+    /// special tokens), which decoding may strip again.
+    public var addSpacePrefix: Bool { spacePrefix != .none }
     /// Tokens that end an assistant turn: EOS plus tokens such as `<|im_end|>` or `<|eot_id|>`.
     public let endOfGenerationIDs: Set<Int>
     /// The model's Jinja chat template, if its files carry one.
     public let chatTemplateSource: String?
 
     let encoder: Encoder
+    let spacePrefix: SpacePrefix
     let pieces: [String]
     let types: [TokenType]
     /// Bytes each token decodes to (empty for control tokens): token i is
@@ -40,7 +46,7 @@ public final class Tokenizer: Sendable {
         guard d.types.count == n else {
             throw TokenizerError.malformed(path: d.source, detail: "\(d.types.count) token types for \(n) tokens")
         }
-        for (name, id) in [("BOS", d.bosID), ("EOS", d.eosID), ("unknown", d.unknownID)] + d.extraEndIDs.map({ ("end-of-turn", $0) }) {
+        for (name, id) in [("BOS", d.bosID), ("EOS", d.eosID), ("unknown", d.unknownID), ("padding", d.padID)] + d.extraEndIDs.map({ ("end-of-turn", $0) }) {
             if let id, !(0..<n).contains(id) {
                 throw TokenizerError.malformed(path: d.source, detail: "\(name) token id \(id) is outside the vocabulary of \(n) tokens")
             }
@@ -50,7 +56,9 @@ public final class Tokenizer: Sendable {
         types = d.types
         bosID = d.bosID
         eosID = d.eosID
+        padID = d.padID
         addBOSDefault = d.addBOS && d.bosID != nil
+        addEOSDefault = d.addEOS && d.eosID != nil
         chatTemplateSource = d.chatTemplate
 
         let all = ByteStringTable(d.pieces.enumerated().map { (Array($1.utf8), $0) })
@@ -69,37 +77,19 @@ public final class Tokenizer: Sendable {
             guard scores.count == n else { throw TokenizerError.malformed(path: d.source, detail: "\(scores.count) scores for \(n) tokens") }
             let unk = Int32(d.unknownID ?? -1)
             encoder = .sentencePiece(SentencePieceBPE(pieces: text, scores: scores, byteTokens: byteTokens.map { $0 >= 0 ? $0 : unk }))
-            addSpacePrefix = d.addSpacePrefix
+            spacePrefix = d.spacePrefix
         case let .byteLevel(merges, pre, ignoreMerges):
             encoder = .byteLevel(ByteLevelBPE(preTokenizer: pre, merges: RankedBPE(rules: rules(merges)),
                                               byteTokens: ByteLevel.characters.map { Int32(text.value($0) ?? -1) },
                                               wholeWords: ignoreMerges ? text : nil))
-            addSpacePrefix = false
+            spacePrefix = .none
         case let .metaspace(merges, byteFallback, split):
             encoder = .metaspace(MetaspaceBPE(merges: RankedBPE(rules: rules(merges)), characters: text,
                                               byteTokens: byteFallback ? byteTokens : nil, unknownID: d.unknownID, splitAtSpaces: split))
-            addSpacePrefix = d.addSpacePrefix
+            spacePrefix = d.spacePrefix
         }
 
-        var bytes = [UInt8](), starts = [0]
-        for (piece, type) in zip(d.pieces, d.types) {
-            switch type {
-            case .control, .unknown, .unused: break
-            case .userDefined: bytes.append(contentsOf: piece.utf8)
-            case .byte:
-                if let b = Self.byteValue(piece) { bytes.append(b) } else { bytes.append(contentsOf: piece.utf8) }
-            case .normal:
-                if case .byteLevel = d.algorithm {
-                    bytes.append(contentsOf: ByteLevel.decode(piece))
-                } else {
-                    for b in piece.utf8 { bytes.append(b) }
-                    Self.unescapeSpaces(&bytes, from: starts.last!)
-                }
-            }
-            starts.append(bytes.count)
-        }
-        decodedBytes = bytes
-        decodedStarts = starts
+        (decodedBytes, decodedStarts) = Self.decodedPieces(d)
 
         var ends = Set(d.extraEndIDs)
         if let e = d.eosID { ends.insert(e) }
@@ -115,7 +105,7 @@ public final class Tokenizer: Sendable {
     public func encode(_ text: String, addBOS: Bool = false) -> [Int] {
         var out = [Int]()
         if addBOS, let b = bosID { out.append(b) }
-        encodeText(text, into: &out)
+        encodeText(text, atStart: true, into: &out)
         return out
     }
 
@@ -125,36 +115,46 @@ public final class Tokenizer: Sendable {
         var out = [Int]()
         if addBOS, let b = bosID { out.append(b) }
         var pending = ""
+        var atStart = true
         for segment in segments {
             switch segment {
             case let .text(t): pending += t
             case let .special(name):
                 guard let id = specials.value(name) else { throw TokenizerError.unknownSpecialToken(name) }
-                encodeText(pending, into: &out)
+                encodeText(pending, atStart: atStart, into: &out)
                 pending = ""
                 out.append(id)
+                atStart = false
             }
         }
-        encodeText(pending, into: &out)
+        encodeText(pending, atStart: atStart, into: &out)
         return out
     }
 
-    /// Every text run starts the prompt or follows a special token, so a SentencePiece
-    /// tokenizer puts its "▁" prefix before each (llama.cpp's rule).
-    private func encodeText(_ text: String, into out: inout [Int]) {
+    /// Encodes one text run: text at the start of the prompt (`atStart`) or after a special token.
+    private func encodeText(_ text: String, atStart: Bool, into out: inout [Int]) {
         guard !text.isEmpty else { return }
+        let prefix = switch spacePrefix {
+        case .none: false
+        case .everyRun: true
+        case .everyRunNotStartingWithSpace: !Self.startsWithSpace(text)
+        case .firstRunNotStartingWithSpace: atStart && !Self.startsWithSpace(text)
+        }
         switch encoder {
-        case let .sentencePiece(e): e.encode(escapedText(text), into: &out)
-        case let .metaspace(e): e.encode(escapedText(text), into: &out)
+        case let .sentencePiece(e): e.encode(escapedText(text, prefix: prefix), into: &out)
+        case let .metaspace(e): e.encode(escapedText(text, prefix: prefix), into: &out)
         case let .byteLevel(e): e.encode(text, into: &out)
         }
     }
 
-    /// Spaces as "▁" (U+2581), with the prefix "▁" if the tokenizer adds one.
-    private func escapedText(_ text: String) -> [UInt8] {
+    /// By bytes: a space followed by a combining mark is not a " " Character.
+    private static func startsWithSpace(_ text: String) -> Bool { text.utf8.first == 0x20 || text.utf8.starts(with: [0xE2, 0x96, 0x81]) }
+
+    /// Spaces as "▁" (U+2581), optionally after one "▁".
+    private func escapedText(_ text: String, prefix: Bool) -> [UInt8] {
         var out = [UInt8]()
         out.reserveCapacity(text.utf8.count + 16)
-        if addSpacePrefix { out.append(contentsOf: [0xE2, 0x96, 0x81]) }
+        if prefix { out.append(contentsOf: [0xE2, 0x96, 0x81]) }
         for b in text.utf8 {
             if b == 0x20 { out.append(contentsOf: [0xE2, 0x96, 0x81]) } else { out.append(b) }
         }
@@ -204,6 +204,29 @@ public final class Tokenizer: Sendable {
 
     // MARK: helpers
 
+    /// What each token decodes to. Unused tokens decode as text: the SentencePiece merges
+    /// can produce them (as in llama.cpp), and text must survive a round trip.
+    private static func decodedPieces(_ d: TokenizerDescription) -> (bytes: [UInt8], starts: [Int]) {
+        var bytes = [UInt8](), starts = [0]
+        for (piece, type) in zip(d.pieces, d.types) {
+            switch type {
+            case .control, .unknown: break
+            case .userDefined: bytes.append(contentsOf: piece.utf8)
+            case .byte:
+                if let b = byteValue(piece) { bytes.append(b) } else { bytes.append(contentsOf: piece.utf8) }
+            case .normal, .unused:
+                if case .byteLevel = d.algorithm {
+                    bytes.append(contentsOf: ByteLevel.decode(piece))
+                } else {
+                    bytes.append(contentsOf: piece.utf8)
+                    unescapeSpaces(&bytes, from: starts.last!)
+                }
+            }
+            starts.append(bytes.count)
+        }
+        return (bytes, starts)
+    }
+
     static func bytePiece(_ b: UInt8) -> String {
         let hex = Array("0123456789ABCDEF")
         return "<0x\(hex[Int(b >> 4)])\(hex[Int(b & 15)])>"
@@ -211,9 +234,17 @@ public final class Tokenizer: Sendable {
 
     /// The byte a `<0xXX>` piece stands for.
     static func byteValue(_ piece: String) -> UInt8? {
+        func hex(_ c: UInt8) -> UInt8? {
+            switch c {
+            case 0x30...0x39: c - 0x30
+            case 0x41...0x46: c - 0x41 + 10
+            case 0x61...0x66: c - 0x61 + 10
+            default: nil
+            }
+        }
         let u = Array(piece.utf8)
-        guard u.count == 6, u[0] == 0x3C, u[1] == 0x30, u[2] == 0x78, u[5] == 0x3E else { return nil }
-        return UInt8(String(decoding: u[3...4], as: UTF8.self), radix: 16)
+        guard u.count == 6, u[0] == 0x3C, u[1] == 0x30, u[2] == 0x78, u[5] == 0x3E, let hi = hex(u[3]), let lo = hex(u[4]) else { return nil }
+        return hi << 4 | lo
     }
 
     /// Replaces each "▁" in `bytes[from...]` with a space.

@@ -7,6 +7,20 @@ public enum TokenType: Int, Sendable {
     var isText: Bool { self == .normal || self == .userDefined || self == .unused }
 }
 
+/// Where a SentencePiece-style vocabulary puts a "▁" before text. A "text run" is text at
+/// the start of the prompt or after a special token.
+enum SpacePrefix: Sendable, Equatable {
+    case none
+    /// Before every text run: SentencePiece's dummy prefix as llama.cpp applies it, and
+    /// Hugging Face's legacy `Prepend("▁")` normalizer.
+    case everyRun
+    /// Hugging Face `Metaspace(prepend_scheme: "always")`: every run not already starting with a space.
+    case everyRunNotStartingWithSpace
+    /// `Metaspace(prepend_scheme: "first")`: only a run at the very start of the prompt,
+    /// if it does not start with a space.
+    case firstRunNotStartingWithSpace
+}
+
 /// What a loader read from a model's files; `Tokenizer.init` validates it and builds tables.
 struct TokenizerDescription {
     enum Algorithm {
@@ -26,9 +40,11 @@ struct TokenizerDescription {
     var bosID: Int?
     var eosID: Int?
     var unknownID: Int?
+    var padID: Int?
     /// Further end-of-generation tokens the model files name (EOT, generation_config eos ids).
     var extraEndIDs: [Int] = []
     var addBOS: Bool
-    var addSpacePrefix: Bool
+    var addEOS = false
+    var spacePrefix: SpacePrefix
     var chatTemplate: String?
 }

@@ -16,8 +16,8 @@ import Testing
     @Test func vocabularyFacts() throws {
         let t = try TestData.defaultModel()
         #expect(t.vocabularySize == 49152)
-        #expect(t.bosID == 1 && t.eosID == 2)
-        #expect(!t.addBOSDefault && !t.addSpacePrefix)
+        #expect(t.bosID == 1 && t.eosID == 2 && t.padID == 2)
+        #expect(!t.addBOSDefault && !t.addEOSDefault && !t.addSpacePrefix)
         #expect(t.endOfGenerationIDs == [0, 2]) // <|endoftext|>, <|im_end|>
         #expect(t.tokenPiece(1) == "<|im_start|>")
         #expect(t.tokenPiece(49152) == nil && t.tokenPiece(-1) == nil)

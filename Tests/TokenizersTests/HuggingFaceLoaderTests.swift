@@ -98,8 +98,49 @@ import Testing
         #expect(t.bosID == 1 && t.eosID == 2 && t.addBOSDefault && t.addSpacePrefix)
         #expect(t.tokenType(3) == .byte && t.tokenType(0) == .unknown && t.tokenType(1) == .control)
         #expect(ChatTemplate.detect(jinja: t.chatTemplateSource) == .llama2)
-        try checkVectors(t, "ggml-vocab-llama-spm.gguf")
+        // The legacy normalizer always prefixes, like SentencePiece; Metaspace("first") does
+        // not when the text starts with a space (ids from Hugging Face `tokenizers`).
+        let metaspaceDiffers: [Int: [Int]] = [
+            3: [29871], 4: [259], 5: [1678], 12: [15043, 3186], 14: [15043, 2787], 15: [15043, 2787, 29991],
+            17: [15043, 29892, 3186, 29991], 18: [445, 338, 29871, 243, 162, 169, 156, 29889, 8223], 24: [15043],
+            25: [29871, 15043], 26: [259, 15043], 27: [1678, 15043], 28: [1678, 15043, 13, 1678, 15043], 29: [313], 44: [2313, 3163],
+        ]
+        for (i, v) in try TestData.vectors("ggml-vocab-llama-spm.gguf").enumerated() {
+            let expected = legacyNormalizer ? v.ids : metaspaceDiffers[i] ?? v.ids
+            #expect(t.encode(v.input) == expected, "input #\(i + 1) \(String(reflecting: v.input))")
+        }
         #expect(t.decode(t.encode("Hello wörld 🦙", addBOS: true), stripLeadingSpace: true) == "Hello wörld 🦙")
+    }
+
+    /// Metaspace options on a small vocabulary, expected ids from Hugging Face `tokenizers`
+    /// 0.23: the prefix is skipped for text already starting with a space, "first" puts it
+    /// only at the start of the prompt, `split` keeps tokens from spanning a "▁". Unknown
+    /// characters become byte tokens when all their bytes have one, else one <unk>.
+    @Test func metaspaceOptions() throws {
+        func load(_ scheme: String, split: Bool) throws -> Tokenizer {
+            let vocab = JSONObject(["<unk>", "▁", "▁▁", "a", "▁a", "<0xC3>", "<0xA9>", "<s>"].enumerated().map { ($1, $0) })
+            return try Tokenizer.load(huggingFaceFolder: folder("metaspace-\(scheme)-\(split)", files: ["tokenizer.json": [
+                "model": ["type": "BPE", "vocab": vocab, "merges": ["▁ ▁", "▁ a"], "unk_token": "<unk>", "byte_fallback": true] as [String: Any],
+                "added_tokens": [["id": 7, "content": "<s>", "special": true]],
+                "pre_tokenizer": ["type": "Metaspace", "replacement": "▁", "prepend_scheme": scheme, "split": split] as [String: Any],
+            ]]))
+        }
+        func encode(_ t: Tokenizer, _ text: String) throws -> [Int] {
+            let parts = text.split(separator: "<s>", omittingEmptySubsequences: false).map { PromptSegment.text(String($0)) }
+            return try t.encode(segments: Array(parts.map { [$0] }.joined(separator: [.special("<s>")])))
+        }
+        let inputs = ["  a", "a a", "é", "ü", "<s>a", "a<s>a", "<s> a"]
+        let expected: [(String, Bool, [[Int]])] = [
+            ("always", false, [[2, 3], [4, 4], [1, 5, 6], [1, 0], [7, 4], [4, 7, 4], [7, 4]]),
+            ("always", true, [[1, 4], [4, 4], [1, 5, 6], [1, 0], [7, 4], [4, 7, 4], [7, 4]]),
+            ("first", false, [[2, 3], [4, 4], [1, 5, 6], [1, 0], [7, 3], [4, 7, 3], [7, 4]]),
+            ("never", false, [[2, 3], [3, 4], [5, 6], [0], [7, 3], [3, 7, 3], [7, 4]]),
+        ]
+        for (scheme, split, ids) in expected {
+            let t = try load(scheme, split: split)
+            #expect(try inputs.map { try encode(t, $0) } == ids, "\(scheme) split \(split)")
+        }
+        #expect(try load("first", split: false).decode([1, 5, 6, 3], stripLeadingSpace: true) == "éa")
     }
 
     /// A byte-level tokenizer.json written from a GGUF vocabulary, its merges as "a b"
@@ -140,12 +181,12 @@ import Testing
                                                                         ["type": "ByteLevel", "add_prefix_space": false, "use_regex": true]]]
         let f = try folder("smollm", files: [
             "tokenizer.json": try byteLevelJSON(gguf, preTokenizer: pre, pairs: true),
-            "tokenizer_config.json": ["bos_token": "<|im_start|>", "eos_token": "<|im_end|>", "add_bos_token": false,
+            "tokenizer_config.json": ["bos_token": "<|im_start|>", "eos_token": "<|im_end|>", "pad_token": "<|im_end|>", "add_bos_token": false,
                                       "chat_template": model.chatTemplateSource!],
             "generation_config.json": ["bos_token_id": 1, "eos_token_id": [2, 0]],
         ])
         let t = try Tokenizer.load(huggingFaceFolder: f)
-        #expect(t.bosID == 1 && t.eosID == 2 && !t.addBOSDefault)
+        #expect(t.bosID == 1 && t.eosID == 2 && t.padID == 2 && !t.addBOSDefault)
         #expect(t.endOfGenerationIDs == [0, 2])
         #expect(t.encode("Hello, my name is") == [19556, 28, 957, 1462, 314])
         let ref = try TestData.json("reference/smollm2-ref-b_chat.json")
