@@ -2,11 +2,11 @@ import ArgumentParser
 import Foundation
 
 @main
-struct Lorekeeper: ParsableCommand {
+struct Lorekeeper: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lorekeeper",
-        abstract: "Run Llama-family models on CPU: generate, inspect, benchmark.",
-        subcommands: [Generate.self, Tokenize.self, Logits.self, Bench.self])
+        abstract: "Serve, run and inspect Llama-family models on CPU.",
+        subcommands: [Serve.self, Generate.self, Tokenize.self, Logits.self, Bench.self])
 }
 
 /// Options shared by every command that loads a model.

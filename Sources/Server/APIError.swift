@@ -53,8 +53,7 @@ public struct APIError: Error, HTTPResponseError, Sendable {
 
     /// The error JSON, as sent in a response body or an SSE `data:` line.
     var json: Data {
-        var error: [String: Any] = ["message": message, "type": type, "param": param ?? NSNull(), "code": code ?? NSNull()]
-        if param == nil { error["param"] = NSNull() }
+        let error: [String: Any] = ["message": message, "type": type, "param": param ?? NSNull(), "code": code ?? NSNull()]
         return try! JSONSerialization.data(withJSONObject: ["error": error], options: [.sortedKeys])
     }
 

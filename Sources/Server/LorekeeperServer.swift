@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import Inference
 import Logging
+import ModelFormats
 import Scheduling
 import ServiceLifecycle
 import Synchronization
@@ -116,7 +117,8 @@ struct ModelService: Service {
             let context = min(config.contextLength ?? min(model.config.contextLength, 4096), model.config.contextLength)
             scheduler = Scheduler(model: model, parallel: config.parallel, contextLength: context, maxQueued: config.maxQueued,
                                   prefixCacheBytes: config.prefixCacheBytes)
-            let fingerprint = "lk-" + String(model.id.hashValue.magnitude, radix: 36).prefix(8)
+            // Names the model and serving configuration, stable across restarts.
+            let fingerprint = "lk-" + FileDigest.sha256(Array("\(model.id)|\(model.config)|\(context)".utf8)).prefix(10)
             serving.state = .ready(CompletionRoutes(model: model, scheduler: scheduler, maxBodyBytes: config.maxBodyBytes,
                                                     fingerprint: String(fingerprint), created: Int(Date().timeIntervalSince1970)))
             logger.info("loaded \(model.id) in \(ContinuousClock.now - start): \(model.config.layerCount) layers, context \(context) per sequence, \(config.parallel) parallel sequences")
