@@ -51,5 +51,6 @@ let package = Package(
         .testTarget(name: "SamplingTests", dependencies: ["Sampling"], swiftSettings: fast),
         .testTarget(name: "LlamaTests", dependencies: ["Llama", "TensorKernels", "TestSupport"], swiftSettings: fast),
         .testTarget(name: "InferenceTests", dependencies: ["Inference", "TestSupport"], swiftSettings: fast),
+        .testTarget(name: "ServerTests", dependencies: ["TestSupport"], swiftSettings: fast),
     ]
 )

@@ -51,6 +51,7 @@ public final class Scheduler: @unchecked Sendable {
     public let parallel: Int
     /// Tokens per sequence (prompt + completion).
     public let contextLength: Int
+    /// Requests that may wait for a free slot (beyond those that fit at once).
     public let maxQueued: Int
     /// Tokens per forward pass: decodes first, prompt chunks fill the rest.
     public let stepTokens: Int
@@ -98,7 +99,9 @@ public final class Scheduler: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         guard !stopping else { throw .shuttingDown }
-        guard waiting.count < maxQueued else { throw .queueFull(limit: maxQueued) }
+        // A request that fits beside the running ones starts at the next step; others wait, up to `maxQueued`.
+        let committed = (running + waiting).reduce(0) { $0 + $1.sequences }
+        guard committed + request.choices <= parallel || waiting.count < maxQueued else { throw .queueFull(limit: maxQueued) }
         waiting.append(job)
         counters.withLock { $0.requestsStarted += 1 }
         lock.signal()
