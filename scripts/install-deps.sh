@@ -21,9 +21,10 @@ fi
 command -v swift >/dev/null || { echo "install-deps: error: Swift 6.1 or later must be on PATH (https://swift.org/install)" >&2; exit 1; }
 
 # Python is used only by tests and benchmarks (independent reference implementations), never by the server.
-python3 - <<'PY' || python3 -m pip install -q --disable-pip-version-check "numpy>=1.26" "gguf>=0.10" 2>&1 | grep -v "^WARNING: Running pip as" || true
+# openai: Tests/Python/test_openai_client.py and bench/ talk to `lorekeeper serve` through the official client.
+python3 - <<'PY' || python3 -m pip install -q --disable-pip-version-check "numpy>=1.26" "gguf>=0.10" "openai>=2.54" 2>&1 | grep -v "^WARNING: Running pip as" || true
 import importlib.util, sys
-sys.exit(0 if all(importlib.util.find_spec(m) for m in ("numpy", "gguf")) else 1)
+sys.exit(0 if all(importlib.util.find_spec(m) for m in ("numpy", "gguf", "openai")) else 1)
 PY
 
 "$root/scripts/fetch-model.sh"
