@@ -7,21 +7,9 @@ import TestSupport
 @Suite(.serialized) struct CommandLineTests {
     struct Run { let status: Int32; let stdout: String; let stderr: String }
 
-    static var executable: String {
-        get throws {
-            // The test bundle sits in the same build folder as the executable.
-            let dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-            for candidate in [dir, dir.deletingLastPathComponent()] {
-                let path = candidate.appendingPathComponent("lorekeeper").path
-                if FileManager.default.isExecutableFile(atPath: path) { return path }
-            }
-            throw TestSetupError("lorekeeper executable not found next to \(dir.path): build it first")
-        }
-    }
-
     func run(_ arguments: [String], stdin: String? = nil) throws -> Run {
         let p = Process()
-        p.executableURL = URL(fileURLWithPath: try Self.executable)
+        p.executableURL = URL(fileURLWithPath: try Repo.executable)
         p.arguments = arguments
         p.currentDirectoryURL = URL(fileURLWithPath: Repo.root)
         let out = Pipe(), err = Pipe(), input = Pipe()
