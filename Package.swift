@@ -30,7 +30,7 @@ let package = Package(
         // Text <-> token ids: SentencePiece and byte-level BPE, chat templates, streaming decode.
         .target(name: "Tokenizers", dependencies: ["ModelFormats"], swiftSettings: fast),
         // The llama-architecture transformer: configuration, weights, forward pass, KV cache.
-        .target(name: "Llama", dependencies: ["ModelFormats", "TensorKernels"], swiftSettings: fast),
+        .target(name: "Llama", dependencies: ["ModelFormats", "TensorKernels", "CBLAS"], swiftSettings: fast),
         // Choosing the next token from logits.
         .target(name: "Sampling", swiftSettings: fast),
         // Model + tokenizer + sampler: loading a model file or folder and generating text.
