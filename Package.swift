@@ -31,6 +31,8 @@ let package = Package(
         .target(name: "Tokenizers", dependencies: ["ModelFormats"], swiftSettings: fast),
         // The llama-architecture transformer: configuration, weights, forward pass, KV cache.
         .target(name: "Llama", dependencies: ["ModelFormats", "TensorKernels", "CBLAS"], swiftSettings: fast),
+        // LoRA adapter files: PEFT folders and llama.cpp GGUF adapters, read, checked and written.
+        .target(name: "Adapters", dependencies: ["ModelFormats", "Llama"], swiftSettings: fast),
         // Choosing the next token from logits.
         .target(name: "Sampling", swiftSettings: fast),
         // Model + tokenizer + sampler: loading a model file or folder and generating text.

@@ -38,12 +38,7 @@ import ModelFormats
         let engineLayout = pairs.map { layer in
             layer.reduce(into: [Projection: LoRAAdapter.Pair]()) { out, entry in
                 guard entry.key == .q || entry.key == .k else { return out[entry.key] = entry.value }
-                let outputs = entry.key.shape(config).outputs
-                let b = (0..<outputs).flatMap { r in
-                    let src = RopeRowPermutation.huggingFaceRow(forGGUFRow: r, headDim: config.headDim)
-                    return entry.value.b[src * rank..<(src + 1) * rank]
-                }
-                out[entry.key] = LoRAAdapter.Pair(a: entry.value.a, b: b)
+                out[entry.key] = LoRAAdapter.Pair(a: entry.value.a, b: RopeRowPermutation.toGGUF(entry.value.b, cols: rank, headDim: config.headDim))
             }
         }
         let adapter = try LoRAAdapter(id: "test@1", rank: rank, scale: scale, layers: engineLayout, config: config)
