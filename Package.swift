@@ -33,6 +33,8 @@ let package = Package(
         .target(name: "Llama", dependencies: ["ModelFormats", "TensorKernels", "CBLAS"], swiftSettings: fast),
         // LoRA adapter files: PEFT folders and llama.cpp GGUF adapters, read, checked and written.
         .target(name: "Adapters", dependencies: ["ModelFormats", "Llama"], swiftSettings: fast),
+        // LoRA training on CPU: per-op forward/backward through the frozen model, AdamW, the Trainer.
+        .target(name: "Training", dependencies: ["Llama", "TensorKernels", "Adapters", "CBLAS"], swiftSettings: fast),
         // Choosing the next token from logits.
         .target(name: "Sampling", swiftSettings: fast),
         // Model + tokenizer + sampler: loading a model file or folder and generating text.
@@ -47,11 +49,14 @@ let package = Package(
             swiftSettings: fast),
 
         .target(name: "TestSupport", path: "Tests/TestSupport"),
+        // A tiny random llama with a float64 reference forward pass, for the Llama and Training tests.
+        .target(name: "LlamaTestSupport", dependencies: ["Llama", "ModelFormats", "TestSupport"], path: "Tests/LlamaTestSupport", swiftSettings: fast),
         .testTarget(name: "ModelFormatsTests", dependencies: ["ModelFormats"], swiftSettings: fast),
         .testTarget(name: "TensorKernelsTests", dependencies: ["TensorKernels", "TestSupport"], swiftSettings: fast),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"], swiftSettings: fast),
         .testTarget(name: "SamplingTests", dependencies: ["Sampling"], swiftSettings: fast),
-        .testTarget(name: "LlamaTests", dependencies: ["Llama", "TensorKernels", "TestSupport"], swiftSettings: fast),
+        .testTarget(name: "LlamaTests", dependencies: ["Llama", "TensorKernels", "TestSupport", "LlamaTestSupport"], swiftSettings: fast),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Adapters", "ModelFormats", "TestSupport", "LlamaTestSupport"], swiftSettings: fast),
         .testTarget(name: "InferenceTests", dependencies: ["Inference", "TestSupport"], swiftSettings: fast),
         .testTarget(name: "ServerTests", dependencies: ["TestSupport"], swiftSettings: fast),
     ]

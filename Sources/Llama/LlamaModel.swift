@@ -86,10 +86,10 @@ public final class LlamaModel: @unchecked Sendable {
         let x = buffer, xn = x + rows * d, q = xn + rows * d, att = q + rows * d
         let k = att + rows * d, v = k + rows * kvd, gate = v + rows * kvd, up = gate + rows * ff
 
-        forEachRow(rows) { r in weights.tokenEmbedding.dequantizeRow(tokens[r], into: x + r * d) }
+        pool.forEachRow(rows) { r in weights.tokenEmbedding.dequantizeRow(tokens[r], into: x + r * d) }
         let scale = 1 / Float(hd).squareRoot()
         for (l, layer) in weights.layers.enumerated() {
-            forEachRow(rows) { r in VectorOps.rmsNorm(x + r * d, layer.attentionNorm, xn + r * d, d, eps: cfg.rmsNormEps) }
+            pool.forEachRow(rows) { r in VectorOps.rmsNorm(x + r * d, layer.attentionNorm, xn + r * d, d, eps: cfg.rmsNormEps) }
             layer.q.multiply(xn, xStride: d, n: rows, into: q, yStride: d, pool: pool)
             layer.k.multiply(xn, xStride: d, n: rows, into: k, yStride: kvd, pool: pool)
             layer.v.multiply(xn, xStride: d, n: rows, into: v, yStride: kvd, pool: pool)
@@ -98,7 +98,7 @@ public final class LlamaModel: @unchecked Sendable {
             adapt(l, .v, x: xn, xStride: d, y: v, yStride: kvd)
             for (ci, c) in chunks.enumerated() {
                 let keys = c.cache.keys(layer: l), values = c.cache.values(layer: l)
-                forEachRow(c.tokens.count) { i in
+                pool.forEachRow(c.tokens.count) { i in
                     let r = starts[ci] + i, p = positions[r]
                     rope.apply(q + r * d, heads: nh, headDim: hd, position: p)
                     rope.apply(k + r * kvd, heads: cfg.kvHeadCount, headDim: hd, position: p)
@@ -127,12 +127,12 @@ public final class LlamaModel: @unchecked Sendable {
             layer.o.multiply(att, xStride: d, n: rows, into: x, yStride: d, accumulate: true, pool: pool)
             adapt(l, .o, x: att, xStride: d, y: x, yStride: d)
 
-            forEachRow(rows) { r in VectorOps.rmsNorm(x + r * d, layer.ffnNorm, xn + r * d, d, eps: cfg.rmsNormEps) }
+            pool.forEachRow(rows) { r in VectorOps.rmsNorm(x + r * d, layer.ffnNorm, xn + r * d, d, eps: cfg.rmsNormEps) }
             layer.gate.multiply(xn, xStride: d, n: rows, into: gate, yStride: ff, pool: pool)
             layer.up.multiply(xn, xStride: d, n: rows, into: up, yStride: ff, pool: pool)
             adapt(l, .gate, x: xn, xStride: d, y: gate, yStride: ff)
             adapt(l, .up, x: xn, xStride: d, y: up, yStride: ff)
-            forEachRow(rows) { r in VectorOps.swiglu(gate + r * ff, up + r * ff, ff) }
+            pool.forEachRow(rows) { r in VectorOps.swiglu(gate + r * ff, up + r * ff, ff) }
             layer.down.multiply(gate, xStride: ff, n: rows, into: x, yStride: d, accumulate: true, pool: pool)
             adapt(l, .down, x: gate, xStride: ff, y: x, yStride: d)
         }
@@ -147,21 +147,13 @@ public final class LlamaModel: @unchecked Sendable {
             }
         }
         guard !outputRows.isEmpty else { return [] }
-        forEachRow(outputRows.count) { i in
+        pool.forEachRow(outputRows.count) { i in
             VectorOps.rmsNorm(x + outputRows[i] * d, weights.outputNorm, xn + i * d, d, eps: cfg.rmsNormEps)
         }
         let vocab = cfg.vocabSize
         return [Float](unsafeUninitializedCapacity: outputRows.count * vocab) { out, count in
             weights.output.multiply(xn, xStride: d, n: outputRows.count, into: out.baseAddress!, yStride: vocab, pool: pool)
             count = outputRows.count * vocab
-        }
-    }
-
-    /// Runs `body` for each row, in blocks spread over the pool.
-    private func forEachRow(_ rows: Int, _ body: (Int) -> Void) {
-        let perItem = max(1, rows / (pool.threads * 4))
-        pool.run((rows + perItem - 1) / perItem) { item, _ in
-            for r in item * perItem..<min(rows, (item + 1) * perItem) { body(r) }
         }
     }
 }

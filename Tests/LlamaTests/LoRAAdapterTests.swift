@@ -3,6 +3,7 @@ import Testing
 import TestSupport
 import ModelFormats
 @testable import Llama
+import LlamaTestSupport
 
 /// Adapters applied beside the frozen weights give what merged weights W + scale·B·A give.
 @Suite struct LoRAAdapterTests {
@@ -21,16 +22,9 @@ import ModelFormats
         }
     }
 
-    func hfModel(_ tiny: TinyLlama) throws -> LlamaModel {
-        let dir = temporaryDirectory()
-        try tiny.writeHuggingFace(to: dir)
-        let config = try LlamaConfig(huggingFaceFolder: dir)
-        return LlamaModel(config: config, weights: try LlamaWeights(huggingFace: SafeTensorsFolder(folder: dir), config: config))
-    }
-
     @Test func adapterMatchesMergedWeights() throws {
         let tiny = TinyLlama(seed: 21)
-        let model = try hfModel(tiny)
+        let model = try tiny.huggingFaceModel()
         let config = model.config
         let pairs = randomPairs(config, Projection.allCases, seed: 5)
         let scale: Float = 16.0 / Float(rank)
@@ -43,21 +37,8 @@ import ModelFormats
         }
         let adapter = try LoRAAdapter(id: "test@1", rank: rank, scale: scale, layers: engineLayout, config: config)
 
-        var merged = tiny
-        for (l, layer) in pairs.enumerated() {
-            for (p, pair) in layer {
-                let name = "model.layers.\(l).\(p.huggingFacePath).weight"
-                let (outputs, inputs) = p.shape(config)
-                var w = merged.tensors[name]!
-                for o in 0..<outputs {
-                    for i in 0..<inputs {
-                        let delta = (0..<rank).reduce(0.0) { $0 + Double(pair.b[o * rank + $1]) * Double(pair.a[$1 * inputs + i]) }
-                        w.values[o * inputs + i] += Double(scale) * delta
-                    }
-                }
-                merged.tensors[name] = w
-            }
-        }
+        let merged = tiny.merging(pairs.map { $0.mapValues { (a: $0.a.map(Double.init), b: $0.b.map(Double.init)) } },
+                                  rank: rank, scale: Double(scale))
         let want = merged.referenceLogits(tokens).flatMap { $0 }
         let got = try model.forward([.init(cache: model.makeCache(), tokens: tokens, logits: .all, adapter: adapter)])
         let base = try model.forward([.init(cache: model.makeCache(), tokens: tokens, logits: .all)])
@@ -69,7 +50,7 @@ import ModelFormats
 
     /// Sequences under different adapters (or none) in one batch get what each gets alone.
     @Test func mixedAdapterBatchMatchesSeparateRuns() throws {
-        let model = try hfModel(TinyLlama(seed: 22))
+        let model = try TinyLlama(seed: 22).huggingFaceModel()
         let config = model.config
         let adapters: [LoRAAdapter?] = [
             try LoRAAdapter(id: "a", rank: rank, scale: 2, layers: randomPairs(config, [.q, .v], seed: 1), config: config),

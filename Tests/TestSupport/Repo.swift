@@ -57,10 +57,31 @@ public enum Repo {
 
     /// A float32 little-endian .npy array, flattened.
     public static func npy(_ relativeToTestdata: String) throws -> (shape: [Int], values: [Float]) {
+        try parseNPY(Data(contentsOf: URL(fileURLWithPath: testdata + "/" + relativeToTestdata)), name: relativeToTestdata)
+    }
+
+    /// The float32 arrays of an uncompressed .npz (numpy.savez) by name, without the `.npy` suffix.
+    public static func npz(_ relativeToTestdata: String) throws -> [String: (shape: [Int], values: [Float])] {
         let data = try Data(contentsOf: URL(fileURLWithPath: testdata + "/" + relativeToTestdata))
+        func read(_ at: Int, _ bytes: Int) -> Int { (0..<bytes).reduce(0) { $0 | Int(data[at + $1]) << (8 * $1) } }
+        var arrays = [String: (shape: [Int], values: [Float])](), at = 0
+        // Zip local file headers: signature, then (at +8) method, (+18) size, (+26) name and extra lengths;
+        // numpy writes zip64 entries, whose size is in the extra field (id, length, uncompressed size).
+        while at + 30 <= data.count, read(at, 4) == 0x0403_4b50 {
+            let nameLength = read(at + 26, 2), extra = at + 30 + nameLength, start = extra + read(at + 28, 2)
+            let size = read(at + 18, 4) == 0xFFFF_FFFF ? read(extra + 4, 8) : read(at + 18, 4)
+            let name = String(decoding: data[at + 30..<at + 30 + nameLength], as: UTF8.self)
+            guard read(at + 8, 2) == 0 else { throw TestSetupError("\(relativeToTestdata): \(name) is compressed") }
+            arrays[String(name.dropLast(4))] = try parseNPY(data.subdata(in: start..<start + size), name: name)
+            at = start + size
+        }
+        return arrays
+    }
+
+    private static func parseNPY(_ data: Data, name: String) throws -> (shape: [Int], values: [Float]) {
         let headerLength = Int(data[8]) | Int(data[9]) << 8
         let header = String(decoding: data[10..<10 + headerLength], as: UTF8.self)
-        guard header.contains("'<f4'") else { throw TestSetupError("\(relativeToTestdata): not float32 little-endian: \(header)") }
+        guard header.contains("'<f4'") else { throw TestSetupError("\(name): not float32 little-endian: \(header)") }
         let shapeText = header.split(separator: "(")[1].split(separator: ")")[0]
         let shape = shapeText.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
         let values = data[(10 + headerLength)...].withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }

@@ -1,0 +1,61 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import TensorKernels
+
+/// The vocabulary projection and its cross-entropy loss, fused as in llm.c: logits exist for
+/// at most `chunkRows` rows at a time (the full rows × vocabulary never do), and in the same
+/// pass turn into their gradient and go back through the frozen projection.
+enum ClassifierLoss {
+    // x: (n, d) final normed hidden states; targets[r]: the token row r predicts, or −1 for no loss;
+    // output: (vocab, d); logits: scratch (chunkRows, vocab); gathered: scratch (chunkRows, d).
+    // Returns Σ −log softmax(W·x_r)[target_r] over the targeted rows. With `dx` (n, d), writes
+    // the gradient of lossScale · that sum (zero on untargeted rows).
+    static func forward(x: UnsafePointer<Float>, n: Int, d: Int, targets: [Int], output: WeightMatrix, lossScale: Float,
+                        dx: UnsafeMutablePointer<Float>?, logits: UnsafeMutablePointer<Float>, gathered: UnsafeMutablePointer<Float>,
+                        chunkRows: Int, pool: ComputePool) -> Double {
+        let vocab = output.rows
+        let rows = (0..<n).filter { targets[$0] >= 0 }
+        dx?.update(repeating: 0, count: n * d)
+        var total = 0.0
+        var losses = [Double](repeating: 0, count: chunkRows)
+        for chunk in stride(from: 0, to: rows.count, by: chunkRows) {
+            let m = min(chunkRows, rows.count - chunk)
+            for i in 0..<m { (gathered + i * d).update(from: x + rows[chunk + i] * d, count: d) }
+            output.multiply(gathered, xStride: d, n: m, into: logits, yStride: vocab, pool: pool)
+            losses.withUnsafeMutableBufferPointer { losses in
+                pool.forEachRow(m) { i in
+                    losses[i] = crossEntropy(logits + i * vocab, vocab, target: targets[rows[chunk + i]], gradientScale: dx == nil ? nil : lossScale)
+                }
+            }
+            total += losses[0..<m].reduce(0, +)
+            guard let dx else { continue }
+            output.multiplyTransposed(logits, dyStride: vocab, n: m, into: gathered, dxStride: d, pool: pool)
+            for i in 0..<m { (dx + rows[chunk + i] * d).update(from: gathered + i * d, count: d) }
+        }
+        return total
+    }
+
+    /// −log softmax(row)[target]; with `gradientScale`, the row becomes its gradient times that
+    /// scale: softmax(row) − onehot(target). The normaliser is summed in Double: a float sum
+    /// over a 49,152-token vocabulary is off by about 1e-4, which shows in the loss and biases
+    /// every gradient.
+    static func crossEntropy(_ row: UnsafeMutablePointer<Float>, _ vocab: Int, target: Int, gradientScale: Float?) -> Double {
+        var peak = -Float.infinity
+        for j in 0..<vocab { peak = max(peak, row[j]) }
+        let logit = row[target]
+        var sum = 0.0
+        for j in 0..<vocab {
+            row[j] = exp(row[j] - peak)
+            sum += Double(row[j])
+        }
+        if let scale = gradientScale {
+            let k = Float(Double(scale) / sum)
+            for j in 0..<vocab { row[j] *= k }
+            row[target] -= scale
+        }
+        return log(sum) - Double(logit - peak)
+    }
+}

@@ -1,0 +1,125 @@
+import Foundation
+import Llama
+
+/// Which projections get a low-rank adapter, and its shape, as PEFT's `LoraConfig`.
+public struct LoRAConfiguration: Codable, Sendable, Equatable {
+    public var rank: Int
+    public var alpha: Float
+    public var useRSLoRA: Bool
+    /// Adapted in every layer.
+    public var targets: Set<Projection>
+    /// Dropout probability on the adapter's input path (the frozen path sees the input unchanged).
+    public var dropout: Float
+
+    public init(rank: Int = 8, alpha: Float = 16, useRSLoRA: Bool = false, targets: Set<Projection> = [.q, .v], dropout: Float = 0) {
+        self.rank = rank
+        self.alpha = alpha
+        self.useRSLoRA = useRSLoRA
+        self.targets = targets
+        self.dropout = dropout
+    }
+
+    /// PEFT's scaling: alpha / r, or alpha / √r with rsLoRA.
+    public var scale: Float { useRSLoRA ? alpha / Float(rank).squareRoot() : alpha / Float(rank) }
+}
+
+/// The learning rate after warm-up: held, or decayed to zero at the last step.
+public enum LearningRateSchedule: String, Codable, Sendable {
+    case constant, linear, cosine
+}
+
+/// Hyper-parameters of a LoRA training run.
+public struct TrainingConfiguration: Codable, Sendable, Equatable {
+    public var lora: LoRAConfiguration
+    public var learningRate: Float
+    public var beta1: Float
+    public var beta2: Float
+    public var epsilon: Float
+    /// Decoupled (AdamW) weight decay, applied as p -= lr · weightDecay · p.
+    public var weightDecay: Float
+    public var schedule: LearningRateSchedule
+    /// Steps whose learning rate rises linearly: step s (from 0) gets lr · (s + 1) / warmupSteps.
+    public var warmupSteps: Int
+    /// The length of the run, which `linear` and `cosine` decay over.
+    public var totalSteps: Int
+    /// Gradients are scaled down to this global L2 norm when above it; nil leaves them as they are.
+    public var maxGradientNorm: Float?
+    /// Micro-batches whose gradients add up to one optimiser step.
+    public var gradientAccumulationSteps: Int
+    /// Layer i of L learns at lr · layerDecay^(L−1−i): 1 is off, below 1 slows the lower layers.
+    public var layerDecay: Float
+    /// Keep only each layer's input during the forward pass and recompute the rest in the
+    /// backward: about a third more compute for a fraction of the activation memory.
+    public var activationCheckpointing: Bool
+    /// Sequences per micro-batch and tokens per sequence, at most: activations are sized for both.
+    public var microBatchSize: Int
+    public var maxSequenceLength: Int
+    /// Seeds A's initialisation and the dropout masks.
+    public var seed: UInt64
+
+    public init(lora: LoRAConfiguration = LoRAConfiguration(), learningRate: Float = 2e-4, beta1: Float = 0.9, beta2: Float = 0.999,
+                epsilon: Float = 1e-8, weightDecay: Float = 0, schedule: LearningRateSchedule = .constant, warmupSteps: Int = 0,
+                totalSteps: Int = 1000, maxGradientNorm: Float? = 1, gradientAccumulationSteps: Int = 1, layerDecay: Float = 1,
+                activationCheckpointing: Bool = false, microBatchSize: Int = 4, maxSequenceLength: Int = 256, seed: UInt64 = 0) {
+        self.lora = lora
+        self.learningRate = learningRate
+        self.beta1 = beta1
+        self.beta2 = beta2
+        self.epsilon = epsilon
+        self.weightDecay = weightDecay
+        self.schedule = schedule
+        self.warmupSteps = warmupSteps
+        self.totalSteps = totalSteps
+        self.maxGradientNorm = maxGradientNorm
+        self.gradientAccumulationSteps = gradientAccumulationSteps
+        self.layerDecay = layerDecay
+        self.activationCheckpointing = activationCheckpointing
+        self.microBatchSize = microBatchSize
+        self.maxSequenceLength = maxSequenceLength
+        self.seed = seed
+    }
+
+    /// The learning rate of optimiser step `step` (from 0), before layer decay.
+    public func learningRate(atStep step: Int) -> Float {
+        if step < warmupSteps { return learningRate * Float(step + 1) / Float(warmupSteps) }
+        let progress = Float(step - warmupSteps) / Float(max(1, totalSteps - warmupSteps))
+        switch schedule {
+        case .constant: return learningRate
+        case .linear: return learningRate * max(0, 1 - progress)
+        case .cosine: return learningRate * 0.5 * (1 + cos(Float.pi * min(1, progress)))
+        }
+    }
+
+    func validate(for model: LlamaConfig) throws(TrainingError) {
+        func check(_ ok: Bool, _ why: String) throws(TrainingError) { if !ok { throw .invalidConfiguration(why) } }
+        try check(lora.rank > 0, "rank must be positive")
+        try check(!lora.targets.isEmpty, "no target projections")
+        try check(lora.alpha.isFinite, "alpha is \(lora.alpha)")
+        try check(lora.dropout >= 0 && lora.dropout < 1, "dropout must be in [0, 1)")
+        try check(learningRate >= 0 && learningRate.isFinite, "learning rate must be finite and non-negative")
+        try check((0..<1).contains(beta1) && (0..<1).contains(beta2), "betas must be in [0, 1)")
+        try check(epsilon > 0 && weightDecay >= 0, "epsilon must be positive and weight decay non-negative")
+        try check(warmupSteps >= 0 && totalSteps > 0, "warm-up steps must be non-negative and total steps positive")
+        try check(maxGradientNorm.map { $0 > 0 } ?? true, "the gradient norm limit must be positive")
+        try check(gradientAccumulationSteps > 0 && microBatchSize > 0, "accumulation steps and micro-batch size must be positive")
+        try check(layerDecay > 0 && layerDecay <= 1, "layer decay must be in (0, 1]")
+        try check(maxSequenceLength > 1 && maxSequenceLength <= model.contextLength,
+                  "sequence length must be in 2...\(model.contextLength) (the model's context)")
+    }
+}
+
+public enum TrainingError: Error, Equatable, CustomStringConvertible {
+    case invalidConfiguration(String)
+    case invalidExample(String)
+    case parentMismatch(String)
+    case stateMismatch(String)
+
+    public var description: String {
+        switch self {
+        case let .invalidConfiguration(why): "invalid training configuration: \(why)"
+        case let .invalidExample(why): "invalid training example: \(why)"
+        case let .parentMismatch(why): "the parent adapter does not fit the training configuration: \(why)"
+        case let .stateMismatch(why): "the saved trainer state does not fit this trainer: \(why)"
+        }
+    }
+}

@@ -1,0 +1,21 @@
+/// One training sequence: its token ids and which of them the loss is computed on.
+/// `lossMask[i]` marks token i as a target, predicted from tokens 0..<i — Hugging Face's
+/// `labels` convention with `false` standing for -100 — so `lossMask[0]` is never used.
+/// Prompt tokens of a chat example are masked out, the answer's tokens masked in.
+public struct TrainingExample: Sendable, Equatable, Codable {
+    public var tokens: [Int]
+    public var lossMask: [Bool]
+
+    public init(tokens: [Int], lossMask: [Bool]) {
+        self.tokens = tokens
+        self.lossMask = lossMask
+    }
+
+    /// Every token after the first is a target.
+    public init(tokens: [Int]) {
+        self.init(tokens: tokens, lossMask: [Bool](repeating: true, count: tokens.count))
+    }
+
+    /// The number of tokens the loss is computed on.
+    public var targetCount: Int { lossMask.dropFirst().count { $0 } }
+}

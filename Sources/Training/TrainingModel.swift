@@ -1,0 +1,206 @@
+import Llama
+import TensorKernels
+
+/// The frozen llama model with trainable LoRA pairs beside its projections: forward and
+/// backward over a packed micro-batch of up to `capacity` rows, with all activation memory
+/// allocated once, up front. Gradients of the LoRA matrices add into `parameters.gradients`.
+final class TrainingModel {
+    let model: LlamaModel
+    let parameters: LoRAParameters
+    let capacity: Int
+    let checkpointing: Bool
+    /// Rows of logits alive at once in the classifier.
+    static let classifierChunk = 128
+
+    /// What one layer's forward keeps for its backward, each (capacity, width) row-major.
+    private struct LayerActivations {
+        let input: UnsafeMutablePointer<Float>       // d: the residual stream entering the layer
+        let q, k, v: UnsafeMutablePointer<Float>     // d, kvd, kvd: q and k after RoPE
+        let attention: UnsafeMutablePointer<Float>   // d: the heads' outputs, o's input
+        let middle: UnsafeMutablePointer<Float>      // d: the residual stream after attention
+        let gate, up: UnsafeMutablePointer<Float>    // ff: the MLP's pre-activations
+        let low: [Projection: UnsafeMutablePointer<Float>]  // rank: A·x of each adapted projection
+    }
+
+    private var buffers: [UnsafeMutablePointer<Float>] = []
+    /// Bytes of activation memory held.
+    private(set) var byteCount = 0
+    private var layers: [LayerActivations] = []
+    /// Residual stream after the last layer.
+    private var final: UnsafeMutablePointer<Float>!
+    // Scratch, shared by all layers (names of what they hold in the backward).
+    private var normed, dnormed, dres, datt, dq, dk, dv, act, dact, dgate, dup: UnsafeMutablePointer<Float>!
+    private var dlow, dropped, droppedGrad, logits, gathered: UnsafeMutablePointer<Float>!
+
+    init(model: LlamaModel, parameters: LoRAParameters, capacity: Int, checkpointing: Bool) {
+        self.model = model
+        self.parameters = parameters
+        self.capacity = capacity
+        self.checkpointing = checkpointing
+        let c = model.config, d = c.hiddenSize, kvd = c.kvDim, ff = c.intermediateSize, rank = parameters.lora.rank
+        func buffer(_ width: Int, rows: Int = capacity) -> UnsafeMutablePointer<Float> {
+            let b = UnsafeMutablePointer<Float>.allocate(capacity: rows * width)
+            buffers.append(b)
+            byteCount += rows * width * MemoryLayout<Float>.size
+            return b
+        }
+        func layerActivations(input: UnsafeMutablePointer<Float>) -> LayerActivations {
+            LayerActivations(input: input, q: buffer(d), k: buffer(kvd), v: buffer(kvd), attention: buffer(d), middle: buffer(d),
+                             gate: buffer(ff), up: buffer(ff),
+                             low: Dictionary(uniqueKeysWithValues: parameters.lora.targets.map { ($0, buffer(rank)) }))
+        }
+        // With checkpointing every layer keeps its own input only; the rest is one set, refilled
+        // by recomputing the layer's forward just before its backward.
+        let shared = checkpointing ? layerActivations(input: buffer(d)) : nil
+        for _ in 0..<c.layerCount {
+            let input = buffer(d)
+            layers.append(shared.map { LayerActivations(input: input, q: $0.q, k: $0.k, v: $0.v, attention: $0.attention, middle: $0.middle,
+                                                        gate: $0.gate, up: $0.up, low: $0.low) }
+                          ?? layerActivations(input: input))
+        }
+        final = buffer(d)
+        (normed, dnormed, dres, datt, dq) = (buffer(d), buffer(d), buffer(d), buffer(d), buffer(d))
+        (dk, dv, act, dact, dgate, dup) = (buffer(kvd), buffer(kvd), buffer(ff), buffer(ff), buffer(ff), buffer(ff))
+        let widest = parameters.lora.targets.map { $0.shape(c).inputs }.max()!
+        (dlow, dropped, droppedGrad) = (buffer(rank), buffer(widest), buffer(widest))
+        (logits, gathered) = (buffer(c.vocabSize, rows: Self.classifierChunk), buffer(d, rows: Self.classifierChunk))
+    }
+
+    deinit { for b in buffers { b.deallocate() } }
+
+    /// Σ −log p(target) over the batch's targets; adds the gradient of lossScale · that sum into
+    /// the parameters' gradients. `dropoutSeed` fixes this micro-batch's dropout masks.
+    func forwardBackward(_ batch: PackedBatch, lossScale: Float, dropoutSeed: UInt64) -> Double {
+        precondition(batch.rows <= capacity)
+        let c = model.config, n = batch.rows, d = c.hiddenSize
+        forward(batch, dropoutSeed: dropoutSeed)
+        RMSNorm.forward(final, model.weights.outputNorm, normed, n: n, d: d, eps: c.rmsNormEps, pool: model.pool)
+        let loss = classifier(normed, batch, lossScale: lossScale, dx: dnormed)
+        dres.update(repeating: 0, count: n * d)
+        RMSNorm.backward(dnormed, final, model.weights.outputNorm, dres, n: n, d: d, eps: c.rmsNormEps, pool: model.pool)
+        for l in (0..<c.layerCount).reversed() {
+            if checkpointing && l < c.layerCount - 1 { forwardLayer(l, batch, dropoutSeed: dropoutSeed) }
+            backwardLayer(l, batch, dropoutSeed: dropoutSeed)
+        }
+        return loss
+    }
+
+    /// Σ −log p(target) over the batch's targets, without dropout or gradients.
+    func loss(_ batch: PackedBatch) -> Double {
+        precondition(batch.rows <= capacity)
+        let c = model.config
+        forward(batch, dropoutSeed: nil)
+        RMSNorm.forward(final, model.weights.outputNorm, normed, n: batch.rows, d: c.hiddenSize, eps: c.rmsNormEps, pool: model.pool)
+        return classifier(normed, batch, lossScale: 0, dx: nil)
+    }
+
+    private func classifier(_ x: UnsafePointer<Float>, _ batch: PackedBatch, lossScale: Float, dx: UnsafeMutablePointer<Float>?) -> Double {
+        ClassifierLoss.forward(x: x, n: batch.rows, d: model.config.hiddenSize, targets: batch.targets, output: model.weights.output,
+                               lossScale: lossScale, dx: dx, logits: logits, gathered: gathered, chunkRows: Self.classifierChunk, pool: model.pool)
+    }
+
+    private func forward(_ batch: PackedBatch, dropoutSeed: UInt64?) {
+        let d = model.config.hiddenSize, embedding = model.weights.tokenEmbedding, input = layers[0].input
+        model.pool.forEachRow(batch.rows) { r in embedding.dequantizeRow(batch.tokens[r], into: input + r * d) }
+        for l in layers.indices { forwardLayer(l, batch, dropoutSeed: dropoutSeed) }
+    }
+
+    private func output(ofLayer l: Int) -> UnsafeMutablePointer<Float> { l + 1 < layers.count ? layers[l + 1].input : final }
+
+    private func forwardLayer(_ l: Int, _ batch: PackedBatch, dropoutSeed: UInt64?) {
+        let c = model.config, n = batch.rows, d = c.hiddenSize, kvd = c.kvDim, ff = c.intermediateSize, hd = c.headDim
+        let s = layers[l], w = model.weights.layers[l], pool = model.pool, out = output(ofLayer: l)
+        func project(_ p: Projection, _ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, accumulate: Bool = false) {
+            self.project(l, p, x, into: y, n: n, accumulate: accumulate, low: s.low[p], dropoutSeed: dropoutSeed)
+        }
+        RMSNorm.forward(s.input, w.attentionNorm, normed, n: n, d: d, eps: c.rmsNormEps, pool: pool)
+        project(.q, normed, into: s.q)
+        project(.k, normed, into: s.k)
+        project(.v, normed, into: s.v)
+        pool.forEachRow(n) { r in
+            model.rope.apply(s.q + r * d, heads: c.headCount, headDim: hd, position: batch.positions[r])
+            model.rope.apply(s.k + r * kvd, heads: c.kvHeadCount, headDim: hd, position: batch.positions[r])
+        }
+        CausalAttention.forward(q: s.q, k: s.k, v: s.v, out: s.attention, sequences: batch.sequences,
+                                heads: c.headCount, kvHeads: c.kvHeadCount, headDim: hd, pool: pool)
+        s.middle.update(from: s.input, count: n * d)
+        project(.o, s.attention, into: s.middle, accumulate: true)
+
+        RMSNorm.forward(s.middle, w.ffnNorm, normed, n: n, d: d, eps: c.rmsNormEps, pool: pool)
+        project(.gate, normed, into: s.gate)
+        project(.up, normed, into: s.up)
+        SwiGLU.forward(s.gate, s.up, act, n: n, ff: ff, pool: pool)
+        out.update(from: s.middle, count: n * d)
+        project(.down, act, into: out, accumulate: true)
+    }
+
+    /// `dres` holds the gradient at layer l's output on entry and at its input on return
+    /// (layer 0 stops short: the embedding is frozen).
+    private func backwardLayer(_ l: Int, _ batch: PackedBatch, dropoutSeed: UInt64) {
+        let c = model.config, n = batch.rows, d = c.hiddenSize, kvd = c.kvDim, ff = c.intermediateSize, hd = c.headDim
+        let s = layers[l], w = model.weights.layers[l], pool = model.pool
+        func project(_ p: Projection, dy: UnsafePointer<Float>, x: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>?, accumulate: Bool = false) {
+            projectBackward(l, p, dy: dy, x: x, dx: dx, n: n, accumulate: accumulate, low: s.low[p], dropoutSeed: dropoutSeed)
+        }
+        // MLP: output = middle + down(silu(gate(x̂)) · up(x̂)), x̂ = norm(middle)
+        RMSNorm.forward(s.middle, w.ffnNorm, normed, n: n, d: d, eps: c.rmsNormEps, pool: pool)
+        SwiGLU.forward(s.gate, s.up, act, n: n, ff: ff, pool: pool)
+        project(.down, dy: dres, x: act, dx: dact)
+        SwiGLU.backward(dact, s.gate, s.up, dgate, dup, n: n, ff: ff, pool: pool)
+        project(.gate, dy: dgate, x: normed, dx: dnormed)
+        project(.up, dy: dup, x: normed, dx: dnormed, accumulate: true)
+        RMSNorm.backward(dnormed, s.middle, w.ffnNorm, dres, n: n, d: d, eps: c.rmsNormEps, pool: pool)
+
+        // Attention: middle = input + o(attention(rope(q(x̂)), rope(k(x̂)), v(x̂))), x̂ = norm(input)
+        project(.o, dy: dres, x: s.attention, dx: datt)
+        CausalAttention.backward(dout: datt, q: s.q, k: s.k, v: s.v, out: s.attention, dq: dq, dk: dk, dv: dv,
+                                 sequences: batch.sequences, heads: c.headCount, kvHeads: c.kvHeadCount, headDim: hd, pool: pool)
+        pool.forEachRow(n) { r in
+            model.rope.apply(dq + r * d, heads: c.headCount, headDim: hd, position: batch.positions[r], inverse: true)
+            model.rope.apply(dk + r * kvd, heads: c.kvHeadCount, headDim: hd, position: batch.positions[r], inverse: true)
+        }
+        RMSNorm.forward(s.input, w.attentionNorm, normed, n: n, d: d, eps: c.rmsNormEps, pool: pool)
+        let dx = l > 0 ? dnormed : nil
+        project(.q, dy: dq, x: normed, dx: dx)
+        project(.k, dy: dk, x: normed, dx: dx, accumulate: true)
+        project(.v, dy: dv, x: normed, dx: dx, accumulate: true)
+        if l > 0 { RMSNorm.backward(dnormed, s.input, w.attentionNorm, dres, n: n, d: d, eps: c.rmsNormEps, pool: pool) }
+    }
+
+    private func dropout(_ l: Int, _ p: Projection, seed: UInt64?) -> DropoutMask? {
+        guard let seed, parameters.lora.dropout > 0 else { return nil }
+        let site = UInt64(l * Projection.allCases.count + Projection.allCases.firstIndex(of: p)!)
+        return DropoutMask(seed: SplitMix64.mix(seed ^ SplitMix64.mix(site)), rate: parameters.lora.dropout)
+    }
+
+    /// y (+)= W·x + scale·B·A·dropout(x) for n rows; A·dropout(x) goes to `low`.
+    private func project(_ l: Int, _ p: Projection, _ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, n: Int,
+                         accumulate: Bool, low: UnsafeMutablePointer<Float>?, dropoutSeed: UInt64?) {
+        let (outputs, inputs) = p.shape(model.config)
+        model.weights.layers[l][p].multiply(x, xStride: inputs, n: n, into: y, yStride: outputs, accumulate: accumulate, pool: model.pool)
+        guard let pair = parameters.pair(layer: l, p), let low else { return }
+        var input = x
+        if let mask = dropout(l, p, seed: dropoutSeed) {
+            mask.apply(x, into: dropped, n: n, cols: inputs, pool: model.pool)
+            input = UnsafePointer(dropped)
+        }
+        pair.forward(x: input, n: n, y: y, low: low, pool: model.pool)
+    }
+
+    /// The backward of `project`: dx (+)= dy·W + the adapter's path (when dx is given), and the pair's gradients.
+    private func projectBackward(_ l: Int, _ p: Projection, dy: UnsafePointer<Float>, x: UnsafePointer<Float>,
+                                 dx: UnsafeMutablePointer<Float>?, n: Int, accumulate: Bool, low: UnsafeMutablePointer<Float>?,
+                                 dropoutSeed: UInt64) {
+        let (outputs, inputs) = p.shape(model.config), pool = model.pool
+        if let dx { model.weights.layers[l][p].multiplyTransposed(dy, dyStride: outputs, n: n, into: dx, dxStride: inputs, accumulate: accumulate, pool: pool) }
+        guard let pair = parameters.pair(layer: l, p), let low else { return }
+        guard let mask = dropout(l, p, seed: dropoutSeed) else {
+            return pair.backward(dy: dy, x: x, low: low, n: n, dlow: dlow, dx: dx, accumulate: true, pool: pool)
+        }
+        mask.apply(x, into: dropped, n: n, cols: inputs, pool: pool)
+        pair.backward(dy: dy, x: dropped, low: low, n: n, dlow: dlow, dx: dx.map { _ in droppedGrad }, accumulate: false, pool: pool)
+        guard let dx else { return }
+        mask.apply(droppedGrad, into: droppedGrad, n: n, cols: inputs, pool: pool)
+        pool.forEachRow(n) { r in VectorOps.add(self.droppedGrad + r * inputs, dx + r * inputs, inputs) }
+    }
+}

@@ -1,0 +1,34 @@
+import ModelFormats
+import TensorKernels
+import TestSupport
+
+/// Central finite differences of a scalar function, in Double: (f(x + h·e_i) − f(x − h·e_i)) / 2h
+/// for each index i of `indices` (all of x by default).
+func centralDifferences<T: BinaryFloatingPoint>(_ x: [T], h: T, indices: [Int]? = nil, _ f: ([T]) -> Double) -> [Double] {
+    (indices ?? Array(x.indices)).map { i in
+        var plus = x, minus = x
+        plus[i] += h
+        minus[i] -= h
+        return (f(plus) - f(minus)) / (2 * Double(h))
+    }
+}
+
+/// ‖got − want‖ / ‖want‖.
+func relativeError(_ got: [Float], _ want: [Double]) -> Double {
+    precondition(got.count == want.count)
+    let diff = zip(got, want).reduce(0.0) { $0 + (Double($1.0) - $1.1) * (Double($1.0) - $1.1) }
+    let norm = want.reduce(0.0) { $0 + $1 * $1 }
+    return (diff / max(norm, 1e-300)).squareRoot()
+}
+
+/// Σ w_i · y_i in Double: the scalar whose gradient with respect to y is w.
+func weightedSum(_ y: [Float], _ w: [Float]) -> Double {
+    zip(y, w).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
+}
+
+/// A row-major float32 matrix as a frozen weight.
+func floatWeight(rows: Int, cols: Int, _ values: [Float]) -> WeightMatrix {
+    let buffer = AlignedBuffer(byteCount: values.count * 4)
+    buffer.floats(values.count).baseAddress!.update(from: values, count: values.count)
+    return WeightMatrix(TensorView(name: "w", type: .f32, shape: [cols, rows], data: buffer.raw, byteCount: values.count * 4, owner: buffer))
+}
