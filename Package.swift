@@ -36,7 +36,7 @@ let package = Package(
         // LoRA training on CPU: per-op forward/backward through the frozen model, AdamW, the Trainer.
         .target(name: "Training", dependencies: ["Llama", "TensorKernels", "Adapters", "CBLAS"], swiftSettings: fast),
         // Choosing the next token from logits.
-        .target(name: "Sampling", swiftSettings: fast),
+        .target(name: "Sampling", dependencies: ["TensorKernels"], swiftSettings: fast),
         // Model + tokenizer + sampler: loading a model file or folder and generating text.
         .target(name: "Inference", dependencies: ["ModelFormats", "Tokenizers", "Llama", "Sampling", "TensorKernels"], swiftSettings: fast),
         // Continuous batching of many completions over one model, with KV-cache prefix reuse.

@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import TensorKernels
 
 /// Top-k, top-p and min-p over the candidate buffer: which tokens stay in the running.
 extension Sampler {

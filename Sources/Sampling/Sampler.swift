@@ -1,3 +1,5 @@
+import TensorKernels
+
 /// Chooses the next token from a step's logits, in llama.cpp's order: logit bias, penalties, then either argmax
 /// (temperature 0) or top-k → top-p → min-p → temperature → softmax → one seeded draw.
 ///

@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import TensorKernels
 
 /// One step's answer to OpenAI's `logprobs` / `top_logprobs`: the chosen token's log-probability and the most
 /// likely alternatives, best first.

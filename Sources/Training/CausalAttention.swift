@@ -57,7 +57,8 @@ enum CausalAttention {
                                 scale, qb, Int32(d), kh, Int32(kvd), 0, p, Int32(keys))
                     for i in 0..<n {
                         let len = first + i + 1
-                        VectorOps.softmax(p + i * keys, len)
+                        let row = p + i * keys, scale = Float(1 / Softmax.exponentiate(row, len).sum)
+                        for j in 0..<len { row[j] *= scale }
                         (p + i * keys + len).update(repeating: 0, count: keys - len)
                     }
                     cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(keys), Int32(hd), Int32(n),

@@ -24,7 +24,7 @@ enum ClassifierLoss {
         for chunk in stride(from: 0, to: rows.count, by: chunkRows) {
             let m = min(chunkRows, rows.count - chunk)
             for i in 0..<m { (gathered + i * d).update(from: x + rows[chunk + i] * d, count: d) }
-            output.multiply(gathered, xStride: d, n: m, into: logits, yStride: vocab, pool: pool)
+            output.multiplyLargeBatch(gathered, xStride: d, n: m, into: logits, yStride: vocab, pool: pool)
             losses.withUnsafeMutableBufferPointer { losses in
                 pool.forEachRow(m) { i in
                     losses[i] = crossEntropy(logits + i * vocab, vocab, target: targets[rows[chunk + i]], gradientScale: dx == nil ? nil : lossScale)
@@ -39,18 +39,10 @@ enum ClassifierLoss {
     }
 
     /// −log softmax(row)[target]; with `gradientScale`, the row becomes its gradient times that
-    /// scale: softmax(row) − onehot(target). The normaliser is summed in Double: a float sum
-    /// over a 49,152-token vocabulary is off by about 1e-4, which shows in the loss and biases
-    /// every gradient.
+    /// scale: softmax(row) − onehot(target).
     static func crossEntropy(_ row: UnsafeMutablePointer<Float>, _ vocab: Int, target: Int, gradientScale: Float?) -> Double {
-        var peak = -Float.infinity
-        for j in 0..<vocab { peak = max(peak, row[j]) }
         let logit = row[target]
-        var sum = 0.0
-        for j in 0..<vocab {
-            row[j] = exp(row[j] - peak)
-            sum += Double(row[j])
-        }
+        let (peak, sum) = Softmax.exponentiate(row, vocab)
         if let scale = gradientScale {
             let k = Float(Double(scale) / sum)
             for j in 0..<vocab { row[j] *= k }

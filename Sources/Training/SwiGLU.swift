@@ -1,8 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import TensorKernels
 
 /// The MLP's gated activation: out = silu(gate) · up, silu(g) = g·σ(g).
@@ -11,8 +6,7 @@ enum SwiGLU {
     static func forward(_ gate: UnsafePointer<Float>, _ up: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>,
                         n: Int, ff: Int, pool: ComputePool) {
         pool.forEachRow(n) { r in
-            (out + r * ff).update(from: gate + r * ff, count: ff)
-            VectorOps.swiglu(out + r * ff, up + r * ff, ff)
+            for i in r * ff..<(r + 1) * ff { out[i] = gate[i] * sigmoid(gate[i]) * up[i] }
         }
     }
 
@@ -21,10 +15,17 @@ enum SwiGLU {
                          _ dgate: UnsafeMutablePointer<Float>, _ dup: UnsafeMutablePointer<Float>, n: Int, ff: Int, pool: ComputePool) {
         pool.forEachRow(n) { r in
             for i in r * ff..<(r + 1) * ff {
-                let g = gate[i], s = 1 / (1 + exp(-g))
+                let g = gate[i], s = sigmoid(g)
                 dup[i] = dout[i] * g * s
                 dgate[i] = dout[i] * up[i] * s * (1 + g * (1 - s))
             }
         }
+    }
+
+    /// σ(g) = 1 / (1 + e^−g), with e^x taken at x ≤ 0 only (where `fastExp` holds) so the loops vectorise.
+    @inline(__always)
+    static func sigmoid(_ g: Float) -> Float {
+        let e = fastExp(-abs(g))
+        return g >= 0 ? 1 / (1 + e) : e / (1 + e)
     }
 }

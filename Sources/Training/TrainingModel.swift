@@ -10,7 +10,7 @@ final class TrainingModel {
     let capacity: Int
     let checkpointing: Bool
     /// Rows of logits alive at once in the classifier.
-    static let classifierChunk = 128
+    static let classifierChunk = 512
 
     /// What one layer's forward keeps for its backward, each (capacity, width) row-major.
     private struct LayerActivations {
@@ -19,6 +19,7 @@ final class TrainingModel {
         let attention: UnsafeMutablePointer<Float>   // d: the heads' outputs, o's input
         let middle: UnsafeMutablePointer<Float>      // d: the residual stream after attention
         let gate, up: UnsafeMutablePointer<Float>    // ff: the MLP's pre-activations
+        let act: UnsafeMutablePointer<Float>         // ff: silu(gate)·up, down's input
         let low: [Projection: UnsafeMutablePointer<Float>]  // rank: A·x of each adapted projection
     }
 
@@ -29,7 +30,7 @@ final class TrainingModel {
     /// Residual stream after the last layer.
     private var final: UnsafeMutablePointer<Float>!
     // Scratch, shared by all layers (names of what they hold in the backward).
-    private var normed, dnormed, dres, datt, dq, dk, dv, act, dact, dgate, dup: UnsafeMutablePointer<Float>!
+    private var normed, dnormed, dres, datt, dq, dk, dv, dact, dgate, dup: UnsafeMutablePointer<Float>!
     private var dlow, dropped, droppedGrad, logits, gathered: UnsafeMutablePointer<Float>!
 
     init(model: LlamaModel, parameters: LoRAParameters, capacity: Int, checkpointing: Bool) {
@@ -46,7 +47,7 @@ final class TrainingModel {
         }
         func layerActivations(input: UnsafeMutablePointer<Float>) -> LayerActivations {
             LayerActivations(input: input, q: buffer(d), k: buffer(kvd), v: buffer(kvd), attention: buffer(d), middle: buffer(d),
-                             gate: buffer(ff), up: buffer(ff),
+                             gate: buffer(ff), up: buffer(ff), act: buffer(ff),
                              low: Dictionary(uniqueKeysWithValues: parameters.lora.targets.map { ($0, buffer(rank)) }))
         }
         // With checkpointing every layer keeps its own input only; the rest is one set, refilled
@@ -55,12 +56,12 @@ final class TrainingModel {
         for _ in 0..<c.layerCount {
             let input = buffer(d)
             layers.append(shared.map { LayerActivations(input: input, q: $0.q, k: $0.k, v: $0.v, attention: $0.attention, middle: $0.middle,
-                                                        gate: $0.gate, up: $0.up, low: $0.low) }
+                                                        gate: $0.gate, up: $0.up, act: $0.act, low: $0.low) }
                           ?? layerActivations(input: input))
         }
         final = buffer(d)
         (normed, dnormed, dres, datt, dq) = (buffer(d), buffer(d), buffer(d), buffer(d), buffer(d))
-        (dk, dv, act, dact, dgate, dup) = (buffer(kvd), buffer(kvd), buffer(ff), buffer(ff), buffer(ff), buffer(ff))
+        (dk, dv, dact, dgate, dup) = (buffer(kvd), buffer(kvd), buffer(ff), buffer(ff), buffer(ff))
         let widest = parameters.lora.targets.map { $0.shape(c).inputs }.max()!
         (dlow, dropped, droppedGrad) = (buffer(rank), buffer(widest), buffer(widest))
         (logits, gathered) = (buffer(c.vocabSize, rows: Self.classifierChunk), buffer(d, rows: Self.classifierChunk))
@@ -129,9 +130,9 @@ final class TrainingModel {
         RMSNorm.forward(s.middle, w.ffnNorm, normed, n: n, d: d, eps: c.rmsNormEps, pool: pool)
         project(.gate, normed, into: s.gate)
         project(.up, normed, into: s.up)
-        SwiGLU.forward(s.gate, s.up, act, n: n, ff: ff, pool: pool)
+        SwiGLU.forward(s.gate, s.up, s.act, n: n, ff: ff, pool: pool)
         out.update(from: s.middle, count: n * d)
-        project(.down, act, into: out, accumulate: true)
+        project(.down, s.act, into: out, accumulate: true)
     }
 
     /// `dres` holds the gradient at layer l's output on entry and at its input on return
@@ -144,8 +145,7 @@ final class TrainingModel {
         }
         // MLP: output = middle + down(silu(gate(x̂)) · up(x̂)), x̂ = norm(middle)
         RMSNorm.forward(s.middle, w.ffnNorm, normed, n: n, d: d, eps: c.rmsNormEps, pool: pool)
-        SwiGLU.forward(s.gate, s.up, act, n: n, ff: ff, pool: pool)
-        project(.down, dy: dres, x: act, dx: dact)
+        project(.down, dy: dres, x: s.act, dx: dact)
         SwiGLU.backward(dact, s.gate, s.up, dgate, dup, n: n, ff: ff, pool: pool)
         project(.gate, dy: dgate, x: normed, dx: dnormed)
         project(.up, dy: dup, x: normed, dx: dnormed, accumulate: true)
@@ -177,7 +177,7 @@ final class TrainingModel {
     private func project(_ l: Int, _ p: Projection, _ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, n: Int,
                          accumulate: Bool, low: UnsafeMutablePointer<Float>?, dropoutSeed: UInt64?) {
         let (outputs, inputs) = p.shape(model.config)
-        model.weights.layers[l][p].multiply(x, xStride: inputs, n: n, into: y, yStride: outputs, accumulate: accumulate, pool: model.pool)
+        model.weights.layers[l][p].multiplyLargeBatch(x, xStride: inputs, n: n, into: y, yStride: outputs, accumulate: accumulate, pool: model.pool)
         guard let pair = parameters.pair(layer: l, p), let low else { return }
         var input = x
         if let mask = dropout(l, p, seed: dropoutSeed) {

@@ -4,7 +4,7 @@ import Glibc
 import Darwin
 #endif
 import Testing
-@testable import Sampling
+import TensorKernels
 
 @Suite struct FastExpTests {
     @Test func agreesWithLibmOverTheWholeRange() {

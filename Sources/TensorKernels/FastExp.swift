@@ -4,7 +4,7 @@
 ///
 /// Cephes' expf: x = n ln2 + r with |r| <= ln2/2 (ln2 split in two so n ln2 is exact), e^r by a degree-7 polynomial,
 /// 2^n put straight into the exponent bits. n is rounded with the 1.5 * 2^23 trick, which also leaves n in the low bits.
-@inline(__always) func fastExp(_ x: Float) -> Float {
+@inlinable @inline(__always) public func fastExp(_ x: Float) -> Float {
     let lowest: Float = -87.33654  // ln(2^-126)
     let clamped = max(x, lowest)
     let shifted = clamped * 1.442_695_04 + 0x1.8p23

@@ -1,0 +1,62 @@
+import Testing
+import TestSupport
+import ModelFormats
+@testable import TensorKernels
+
+/// The products used by training: large batches, and the transpose.
+@Suite struct WeightMatrixLargeBatchTests {
+    /// y = x·Wᵀ against a float64 product of the dequantised matrix, over several tiles (600
+    /// rows), with strides, with and without accumulation.
+    @Test(arguments: WeightMatrixTests.types, [1, 70])
+    func multiplyLargeBatchMatchesDenseProduct(_ type: GGMLType, _ n: Int) {
+        let rows = 600, cols = 512
+        let (w, dense) = matrix(type, rows: rows, cols: cols, seed: UInt64(type.rawValue) * 13 + UInt64(n))
+        let xStride = cols + 5, yStride = rows + 3
+        let x = randomFloats(n * xStride, seed: 21)
+        let initial = randomFloats(n * yStride, seed: 22)
+        for (accumulate, pool) in [(false, ComputePool(threads: 3)), (true, ComputePool(threads: 2))] {
+            var y = initial
+            w.multiplyLargeBatch(x, xStride: xStride, n: n, into: &y, yStride: yStride, accumulate: accumulate, pool: pool)
+            var worst = 0.0
+            for t in 0..<n {
+                for o in 0..<rows {
+                    var want = accumulate ? Double(initial[t * yStride + o]) : 0
+                    for c in 0..<cols { want += dense[o][c] * Double(x[t * xStride + c]) }
+                    worst = max(worst, abs(Double(y[t * yStride + o]) - want))
+                }
+                for o in rows..<yStride { #expect(y[t * yStride + o] == initial[t * yStride + o]) }
+            }
+            #expect(worst < 2e-4, "\(type) n=\(n) accumulate=\(accumulate): max error \(worst)")
+        }
+    }
+
+    /// dx = dy·W against a float64 product of the dequantised matrix, over several row tiles
+    /// (300 rows) and column ranges, with strides, with and without accumulation.
+    @Test(arguments: WeightMatrixTests.types, [1, 5, 70])
+    func multiplyTransposedMatchesDenseProduct(_ type: GGMLType, _ n: Int) {
+        let rows = 300, cols = 512
+        let (w, dense) = matrix(type, rows: rows, cols: cols, seed: UInt64(type.rawValue) * 17 + UInt64(n))
+        let dyStride = rows + 3, dxStride = cols + 5
+        let dy = randomFloats(n * dyStride, seed: 11)
+        let initial = randomFloats(n * dxStride, seed: 12)
+        for (accumulate, pool) in [(false, ComputePool(threads: 3)), (true, ComputePool(threads: 2))] {
+            var dx = initial
+            w.multiplyTransposed(dy, dyStride: dyStride, n: n, into: &dx, dxStride: dxStride, accumulate: accumulate, pool: pool)
+            var worst = 0.0
+            for t in 0..<n {
+                for c in 0..<cols {
+                    var want = accumulate ? Double(initial[t * dxStride + c]) : 0
+                    for o in 0..<rows { want += Double(dy[t * dyStride + o]) * dense[o][c] }
+                    worst = max(worst, abs(Double(dx[t * dxStride + c]) - want))
+                }
+                for c in cols..<dxStride { #expect(dx[t * dxStride + c] == initial[t * dxStride + c]) }
+            }
+            #expect(worst < 5e-4, "\(type) n=\(n) accumulate=\(accumulate): max error \(worst)")
+        }
+    }
+
+    @Test func evenSplitCoversTheRangeInNearlyEqualParts() {
+        #expect(WeightMatrix.evenSplit(18, parts: 4) == [0..<4, 4..<9, 9..<13, 13..<18])
+        #expect(WeightMatrix.evenSplit(3, parts: 8) == [0..<1, 1..<2, 2..<3])
+    }
+}
