@@ -100,11 +100,15 @@ func gradientsInFileLayout(_ parameters: LoRAParameters) -> AdapterWeights {
     }
 
     /// The training forward's loss is the cross-entropy of the inference engine's logits under
-    /// the same adapter: the trainer and `LlamaModel.forward` compute the same function.
-    @Test func lossMatchesTheInferenceEngine() throws {
+    /// the same adapter: the trainer and `LlamaModel.forward` compute the same function (and
+    /// scale the adapter alike, rsLoRA too).
+    @Test(arguments: [false, true])
+    func lossMatchesTheInferenceEngine(rsLoRA: Bool) throws {
         let model = try tiny.huggingFaceModel()
+        var lora = self.lora
+        lora.useRSLoRA = rsLoRA
         let adapter = randomAdapter(model.config, lora, seed: 6)
-        let (network, _) = try trainingModel(model, adapter)
+        let (network, _) = try trainingModel(model, adapter, lora: lora)
         let runtime = try adapter.runtime(id: "tiny", config: model.config)
         var total = 0.0, count = 0
         for e in examples {

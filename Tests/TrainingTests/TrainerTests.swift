@@ -69,6 +69,19 @@ import LlamaTestSupport
         #expect(resumed.exportState() == a.exportState())
     }
 
+    /// Two micro-batches accumulated give the step one batch holding both gives: the loss is
+    /// the mean over all the step's targets.
+    @Test func gradientAccumulationEqualsOneLargerBatch() throws {
+        let model = try tiny.huggingFaceModel()
+        let data = batches(2, seed: 8)
+        let accumulated = try Trainer(model: model, configuration: configuration { $0.lora.dropout = 0 })
+        let whole = try Trainer(model: model, configuration: configuration { $0.lora.dropout = 0; $0.microBatchSize = 4 })
+        let a = try accumulated.step(data)
+        let b = try whole.step([data[0] + data[1]])
+        #expect(abs(a.loss - b.loss) < 1e-6 && abs(a.gradientNorm - b.gradientNorm) < 1e-6 * b.gradientNorm)
+        #expect(zip(values(accumulated.adapterWeights()), values(whole.adapterWeights())).allSatisfy { abs($0 - $1) < 1e-6 })
+    }
+
     @Test func cancellationStopsBeforeTheNextMicroBatchAndLeavesTheAdapter() throws {
         let model = try tiny.huggingFaceModel()
         let trainer = try Trainer(model: model, configuration: configuration())
