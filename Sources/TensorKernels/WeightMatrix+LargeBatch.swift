@@ -1,22 +1,36 @@
 import CBLAS
 
 extension WeightMatrix {
-    /// Largest tile of rows dequantised for one sgemm of a large batch: 256 rows of a
-    /// 1,536-wide matrix are 1.5 MB, and bigger tiles mean the batch is packed fewer times.
-    static let largeBatchTileRows = 256
+    /// Dequantised weights per thread for one tile of a large-batch product: 2 MB of floats.
+    static let largeBatchTileFloats = 1 << 19
 
     /// y[t·yStride + o] (+)= Σ_c W[o, c] · x[t·xStride + c], for t < n and o < rows, as `multiply`,
-    /// tiled for batches of hundreds of rows (training): OpenBLAS packs the whole batch once per
-    /// tile, so tiles are as large as the scratch allows, and split evenly over the threads.
+    /// tiled for batches of hundreds of rows (training).
     public func multiplyLargeBatch(_ x: UnsafePointer<Float>, xStride: Int, n: Int,
                                    into y: UnsafeMutablePointer<Float>, yStride: Int,
                                    accumulate: Bool = false, pool: ComputePool = .shared) {
-        guard n > 0 else { return }
-        let parts = pool.threads * ((rows + pool.threads * Self.largeBatchTileRows - 1) / (pool.threads * Self.largeBatchTileRows))
-        let tiles = Self.evenSplit(rows, parts: parts)
+        Self.multiplyLargeBatch([(self, y, yStride)], x, xStride: xStride, n: n, accumulate: accumulate, pool: pool)
+    }
+
+    /// The same for matrices with a common input (a layer's q, k and v), each into its own y.
+    /// OpenBLAS packs the whole batch once per sgemm, so the tiles of rows are as large as 2 MB
+    /// of scratch allows and as even as the matrices allow, a whole number per thread.
+    public static func multiplyLargeBatch(_ products: [(weight: WeightMatrix, y: UnsafeMutablePointer<Float>, yStride: Int)],
+                                          _ x: UnsafePointer<Float>, xStride: Int, n: Int,
+                                          accumulate: Bool = false, pool: ComputePool = .shared) {
+        guard n > 0, let cols = products.first?.weight.cols else { return }
+        precondition(products.allSatisfy { $0.weight.cols == cols })
+        let rows = products.reduce(0) { $0 + $1.weight.rows }, threads = pool.threads
+        let perThread = (rows + threads * largeBatchTileFloats / cols - 1) / (threads * largeBatchTileFloats / cols)
+        let tileRows = (rows + threads * perThread - 1) / (threads * perThread)
+        let tiles = products.indices.flatMap { p in
+            evenSplit(products[p].weight.rows, parts: (products[p].weight.rows + tileRows - 1) / tileRows).map { (p, $0) }
+        }
         pool.run(tiles.count) { item, thread in
-            let outputs = tiles[item]
-            let (w, ldw) = floats(rows: outputs, columns: 0..<cols, scratch: pool.scratch(thread: thread, slot: 0, count: outputs.count * cols))
+            let (p, outputs) = tiles[item]
+            let (weight, y, yStride) = products[p]
+            let (w, ldw) = weight.floats(rows: outputs, columns: 0..<cols,
+                                         scratch: pool.scratch(thread: thread, slot: 0, count: outputs.count * cols))
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(outputs.count), Int32(cols),
                         1, x, Int32(xStride), w, Int32(ldw), accumulate ? 1 : 0, y + outputs.lowerBound, Int32(yStride))
         }

@@ -1,6 +1,9 @@
 import CBLAS
 
 extension WeightMatrix {
+    /// Rows of W dequantised per sgemm of `multiplyTransposed`.
+    static let transposedTileRows = 256
+
     /// dx[t·dxStride + c] (+)= Σ_o dy[t·dyStride + o] · W[o, c], for t < n and c < cols: the
     /// product with the transpose, which carries a gradient back through a frozen weight.
     /// Each parallel item owns a range of dx's columns, whole quantisation blocks wide, and walks
@@ -13,7 +16,7 @@ extension WeightMatrix {
         // Two ranges per thread, in whole blocks, even to within one block.
         let block = type.blockSize
         let ranges = Self.evenSplit(cols / block, parts: 2 * pool.threads).map { $0.lowerBound * block..<$0.upperBound * block }
-        let depth = Self.largeBatchTileRows
+        let depth = Self.transposedTileRows
         pool.run(ranges.count) { item, thread in
             let columns = ranges[item]
             let scratch = pool.scratch(thread: thread, slot: 0, count: depth * columns.count)

@@ -5,7 +5,7 @@ import TensorKernels
 /// to the rows of its own sequence up to itself. Query head h reads key/value head h / group.
 enum CausalAttention {
     /// Query rows per block: bounds the score scratch for long sequences.
-    static let block = 128
+    static let block = 64
 
     // q: (rows, heads·hd), k, v: (rows, kvHeads·hd), out: (rows, heads·hd)
     static func forward(q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>,

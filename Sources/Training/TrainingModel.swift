@@ -111,13 +111,11 @@ final class TrainingModel {
     private func forwardLayer(_ l: Int, _ batch: PackedBatch, dropoutSeed: UInt64?) {
         let c = model.config, n = batch.rows, d = c.hiddenSize, kvd = c.kvDim, ff = c.intermediateSize, hd = c.headDim
         let s = layers[l], w = model.weights.layers[l], pool = model.pool, out = output(ofLayer: l)
-        func project(_ p: Projection, _ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, accumulate: Bool = false) {
-            self.project(l, p, x, into: y, n: n, accumulate: accumulate, low: s.low[p], dropoutSeed: dropoutSeed)
+        func project(_ outputs: [(Projection, UnsafeMutablePointer<Float>)], _ x: UnsafePointer<Float>, accumulate: Bool = false) {
+            self.project(l, outputs, x, n: n, accumulate: accumulate, low: s.low, dropoutSeed: dropoutSeed)
         }
         RMSNorm.forward(s.input, w.attentionNorm, normed, n: n, d: d, eps: c.rmsNormEps, pool: pool)
-        project(.q, normed, into: s.q)
-        project(.k, normed, into: s.k)
-        project(.v, normed, into: s.v)
+        project([(.q, s.q), (.k, s.k), (.v, s.v)], normed)
         pool.forEachRow(n) { r in
             model.rope.apply(s.q + r * d, heads: c.headCount, headDim: hd, position: batch.positions[r])
             model.rope.apply(s.k + r * kvd, heads: c.kvHeadCount, headDim: hd, position: batch.positions[r])
@@ -125,14 +123,13 @@ final class TrainingModel {
         CausalAttention.forward(q: s.q, k: s.k, v: s.v, out: s.attention, sequences: batch.sequences,
                                 heads: c.headCount, kvHeads: c.kvHeadCount, headDim: hd, pool: pool)
         s.middle.update(from: s.input, count: n * d)
-        project(.o, s.attention, into: s.middle, accumulate: true)
+        project([(.o, s.middle)], s.attention, accumulate: true)
 
         RMSNorm.forward(s.middle, w.ffnNorm, normed, n: n, d: d, eps: c.rmsNormEps, pool: pool)
-        project(.gate, normed, into: s.gate)
-        project(.up, normed, into: s.up)
+        project([(.gate, s.gate), (.up, s.up)], normed)
         SwiGLU.forward(s.gate, s.up, s.act, n: n, ff: ff, pool: pool)
         out.update(from: s.middle, count: n * d)
-        project(.down, s.act, into: out, accumulate: true)
+        project([(.down, out)], s.act, accumulate: true)
     }
 
     /// `dres` holds the gradient at layer l's output on entry and at its input on return
@@ -173,18 +170,22 @@ final class TrainingModel {
         return DropoutMask(seed: SplitMix64.mix(seed ^ SplitMix64.mix(site)), rate: parameters.lora.dropout)
     }
 
-    /// y (+)= W·x + scale·B·A·dropout(x) for n rows; A·dropout(x) goes to `low`.
-    private func project(_ l: Int, _ p: Projection, _ x: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, n: Int,
-                         accumulate: Bool, low: UnsafeMutablePointer<Float>?, dropoutSeed: UInt64?) {
-        let (outputs, inputs) = p.shape(model.config)
-        model.weights.layers[l][p].multiplyLargeBatch(x, xStride: inputs, n: n, into: y, yStride: outputs, accumulate: accumulate, pool: model.pool)
-        guard let pair = parameters.pair(layer: l, p), let low else { return }
-        var input = x
-        if let mask = dropout(l, p, seed: dropoutSeed) {
-            mask.apply(x, into: dropped, n: n, cols: inputs, pool: model.pool)
-            input = UnsafePointer(dropped)
+    /// y_p (+)= W_p·x + scale·B_p·A_p·dropout(x) for n rows and projections p with the common
+    /// input x (one product for all frozen weights); A_p·dropout(x) goes to `low[p]`.
+    private func project(_ l: Int, _ outputs: [(Projection, UnsafeMutablePointer<Float>)], _ x: UnsafePointer<Float>, n: Int,
+                         accumulate: Bool, low: [Projection: UnsafeMutablePointer<Float>], dropoutSeed: UInt64?) {
+        let layer = model.weights.layers[l], inputs = outputs[0].0.shape(model.config).inputs
+        WeightMatrix.multiplyLargeBatch(outputs.map { (layer[$0.0], $0.1, $0.0.shape(model.config).outputs) }, x, xStride: inputs, n: n,
+                                        accumulate: accumulate, pool: model.pool)
+        for (p, y) in outputs {
+            guard let pair = parameters.pair(layer: l, p), let low = low[p] else { continue }
+            var input = x
+            if let mask = dropout(l, p, seed: dropoutSeed) {
+                mask.apply(x, into: dropped, n: n, cols: inputs, pool: model.pool)
+                input = UnsafePointer(dropped)
+            }
+            pair.forward(x: input, n: n, y: y, low: low, pool: model.pool)
         }
-        pair.forward(x: input, n: n, y: y, low: low, pool: model.pool)
     }
 
     /// The backward of `project`: dx (+)= dy·W + the adapter's path (when dx is given), and the pair's gradients.

@@ -30,6 +30,23 @@ import ModelFormats
         }
     }
 
+    /// Matrices with a common input, multiplied together: each output as its own product.
+    @Test func productsWithACommonInputMatchSeparateOnes() {
+        let (a, _) = matrix(.q4_1, rows: 96, cols: 256, seed: 31), (b, _) = matrix(.q8_0, rows: 1000, cols: 256, seed: 32)
+        let x = randomFloats(40 * 256, seed: 33)
+        var ya = [Float](repeating: 0, count: 40 * 96), yb = [Float](repeating: 0, count: 40 * 1000)
+        var wantA = ya, wantB = yb
+        let pool = ComputePool(threads: 2)
+        ya.withUnsafeMutableBufferPointer { ya in
+            yb.withUnsafeMutableBufferPointer { yb in
+                WeightMatrix.multiplyLargeBatch([(a, ya.baseAddress!, 96), (b, yb.baseAddress!, 1000)], x, xStride: 256, n: 40, pool: pool)
+            }
+        }
+        a.multiply(x, xStride: 256, n: 40, into: &wantA, yStride: 96, pool: pool)
+        b.multiply(x, xStride: 256, n: 40, into: &wantB, yStride: 1000, pool: pool)
+        #expect(zip(ya + yb, wantA + wantB).allSatisfy { abs($0 - $1) <= 1e-4 * max(1, abs($1)) })
+    }
+
     /// dx = dy·W against a float64 product of the dequantised matrix, over several row tiles
     /// (300 rows) and column ranges, with strides, with and without accumulation.
     @Test(arguments: WeightMatrixTests.types, [1, 5, 70])

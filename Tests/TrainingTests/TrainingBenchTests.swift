@@ -23,7 +23,7 @@ import Training
                                                   activationCheckpointing: checkpointing, microBatchSize: 4, maxSequenceLength: 256)
         let r = try TrainingBench.run(model: model, configuration: configuration, steps: Self.steps!)
         let steps = r.stepSeconds.map { String(format: "%.2f", $0) }.joined(separator: " ")
-        print(String(format: "training: %.1f tokens/s (steps %@ s), %.1f tokens per processor-second, activations %.0f MB, peak RSS %.0f MB, checkpointing %@",
-                     r.tokensPerSecond, steps, Double(r.tokensPerStep * r.stepSeconds.count) / r.cpuSeconds, Double(r.activationBytes) / 1e6, Double(r.peakResidentBytes) / 1e6, "\(checkpointing)"))
+        print(String(format: "training: %.1f tokens/s (best step %.1f; steps %@ s), %.1f tokens per processor-second, activations %.0f MB, peak RSS %.0f MB, checkpointing %@",
+                     r.tokensPerSecond, Double(r.tokensPerStep) / r.stepSeconds.min()!, steps, Double(r.tokensPerStep * r.stepSeconds.count) / r.cpuSeconds, Double(r.activationBytes) / 1e6, Double(r.peakResidentBytes) / 1e6, "\(checkpointing)"))
     }
 }
