@@ -127,9 +127,10 @@ public final class Trainer: @unchecked Sendable {
                      firstMoments: optimizer.m, secondMoments: optimizer.v)
     }
 
-    /// Continues from `state`, exported by a trainer with the same configuration and model.
+    /// Continues from `state`, exported by a trainer of the same model with the same LoRA
+    /// configuration; the other hyper-parameters are this trainer's (a run can be extended).
     public func importState(_ state: TrainerState) throws(TrainingError) {
-        guard state.configuration == configuration else { throw .stateMismatch("it was saved with another training configuration") }
+        guard state.configuration.lora == configuration.lora else { throw .stateMismatch("it was saved with another LoRA configuration") }
         guard state.model == model.config else { throw .stateMismatch("it was saved for another model") }
         guard [state.parameters.count, state.firstMoments.count, state.secondMoments.count].allSatisfy({ $0 == parameters.count }) else {
             throw .stateMismatch("it holds \(state.parameters.count) parameters, this trainer \(parameters.count)")

@@ -73,6 +73,7 @@ final class TrainingModel {
     /// the parameters' gradients. `dropoutSeed` fixes this micro-batch's dropout masks.
     func forwardBackward(_ batch: PackedBatch, lossScale: Float, dropoutSeed: UInt64) -> Double {
         precondition(batch.rows <= capacity)
+        guard batch.targetCount > 0 else { return 0 }
         let c = model.config, n = batch.rows, d = c.hiddenSize
         forward(batch, dropoutSeed: dropoutSeed)
         RMSNorm.forward(final, model.weights.outputNorm, normed, n: n, d: d, eps: c.rmsNormEps, pool: model.pool)

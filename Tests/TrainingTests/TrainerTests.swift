@@ -67,6 +67,8 @@ import LlamaTestSupport
         try run(resumed, 2..<4)
         #expect(values(resumed.adapterWeights()) == values(a.adapterWeights()))
         #expect(resumed.exportState() == a.exportState())
+        // A state fits only trainers with the same LoRA shape.
+        #expect(throws: TrainingError.self) { try Trainer(model: model, configuration: configuration { $0.lora.rank = 2 }).importState(state) }
     }
 
     /// Two micro-batches accumulated give the step one batch holding both gives: the loss is
