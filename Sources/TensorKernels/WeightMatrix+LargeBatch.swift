@@ -1,8 +1,9 @@
 import CBLAS
 
 extension WeightMatrix {
-    /// Dequantised weights per thread for one tile of a large-batch product: 2 MB of floats.
-    static let largeBatchTileFloats = 1 << 19
+    /// Rows of W dequantised per sgemm of a large-batch product: at least 256, more while they
+    /// fit in 2 MB of floats (the batch is packed once per sgemm, so fewer tiles pack it less).
+    static func largeBatchTileRows(cols: Int) -> Int { max(256, (1 << 19) / cols) }
 
     /// y[t·yStride + o] (+)= Σ_c W[o, c] · x[t·xStride + c], for t < n and o < rows, as `multiply`,
     /// tiled for batches of hundreds of rows (training).
@@ -12,16 +13,16 @@ extension WeightMatrix {
         Self.multiplyLargeBatch([(self, y, yStride)], x, xStride: xStride, n: n, accumulate: accumulate, pool: pool)
     }
 
-    /// The same for matrices with a common input (a layer's q, k and v), each into its own y.
-    /// OpenBLAS packs the whole batch once per sgemm, so the tiles of rows are as large as 2 MB
-    /// of scratch allows and as even as the matrices allow, a whole number per thread.
+    /// The same for matrices with a common input (a layer's q, k and v), each into its own y,
+    /// in tiles of rows as large as `largeBatchTileRows` allows and as even as the matrices
+    /// allow, a whole number per thread.
     public static func multiplyLargeBatch(_ products: [(weight: WeightMatrix, y: UnsafeMutablePointer<Float>, yStride: Int)],
                                           _ x: UnsafePointer<Float>, xStride: Int, n: Int,
                                           accumulate: Bool = false, pool: ComputePool = .shared) {
         guard n > 0, let cols = products.first?.weight.cols else { return }
         precondition(products.allSatisfy { $0.weight.cols == cols })
         let rows = products.reduce(0) { $0 + $1.weight.rows }, threads = pool.threads
-        let perThread = (rows + threads * largeBatchTileFloats / cols - 1) / (threads * largeBatchTileFloats / cols)
+        let cap = largeBatchTileRows(cols: cols), perThread = (rows + threads * cap - 1) / (threads * cap)
         let tileRows = (rows + threads * perThread - 1) / (threads * perThread)
         let tiles = products.indices.flatMap { p in
             evenSplit(products[p].weight.rows, parts: (products[p].weight.rows + tileRows - 1) / tileRows).map { (p, $0) }

@@ -4,7 +4,7 @@ extension WeightMatrix {
     /// dx[t·dxStride + c] (+)= Σ_o dy[t·dyStride + o] · W[o, c], for t < n and c < cols: the
     /// product with the transpose, which carries a gradient back through a frozen weight.
     /// Each thread owns a range of dx's columns, whole quantisation blocks wide, and walks down W
-    /// dequantising tiles of (rows × those columns), 2 MB at most, into its scratch: no two threads
+    /// dequantising tiles of (rows × those columns) into its scratch: no two threads
     /// add into the same values and every sum runs in the same order, so results are reproducible.
     /// (OpenBLAS packs dy once per sgemm, and each range needs all of dy: one range per thread.)
     public func multiplyTransposed(_ dy: UnsafePointer<Float>, dyStride: Int, n: Int,
@@ -14,7 +14,7 @@ extension WeightMatrix {
         let block = type.blockSize
         let ranges = Self.evenSplit(cols / block, parts: pool.threads).map { $0.lowerBound * block..<$0.upperBound * block }
         pool.run(ranges.count) { item, thread in
-            let columns = ranges[item], depth = min(rows, max(16, Self.largeBatchTileFloats / columns.count))
+            let columns = ranges[item], depth = min(rows, Self.largeBatchTileRows(cols: columns.count))
             let scratch = pool.scratch(thread: thread, slot: 0, count: depth * columns.count)
             for lo in stride(from: 0, to: rows, by: depth) {
                 let tile = lo..<min(lo + depth, rows)

@@ -5,11 +5,11 @@ import ModelFormats
 
 /// The products used by training: large batches, and the transpose.
 @Suite struct WeightMatrixLargeBatchTests {
-    /// y = x·Wᵀ against a float64 product of the dequantised matrix, over several tiles (600
-    /// rows), with strides, with and without accumulation.
-    @Test(arguments: WeightMatrixTests.types, [1, 70])
+    /// y = x·Wᵀ against a float64 product of the dequantised matrix, over several tiles per
+    /// thread (600 rows of 2,048), with strides, with and without accumulation.
+    @Test(arguments: WeightMatrixTests.types, [1, 33])
     func multiplyLargeBatchMatchesDenseProduct(_ type: GGMLType, _ n: Int) {
-        let rows = 600, cols = 512
+        let rows = 600, cols = 2048
         let (w, dense) = matrix(type, rows: rows, cols: cols, seed: UInt64(type.rawValue) * 13 + UInt64(n))
         let xStride = cols + 5, yStride = rows + 3
         let x = randomFloats(n * xStride, seed: 21)
@@ -26,7 +26,7 @@ import ModelFormats
                 }
                 for o in rows..<yStride { #expect(y[t * yStride + o] == initial[t * yStride + o]) }
             }
-            #expect(worst < 2e-4, "\(type) n=\(n) accumulate=\(accumulate): max error \(worst)")
+            #expect(worst < 5e-4, "\(type) n=\(n) accumulate=\(accumulate): max error \(worst)")
         }
     }
 
@@ -48,10 +48,10 @@ import ModelFormats
     }
 
     /// dx = dy·W against a float64 product of the dequantised matrix, over several row tiles
-    /// (300 rows) and column ranges, with strides, with and without accumulation.
-    @Test(arguments: WeightMatrixTests.types, [1, 5, 70])
+    /// (600 rows of 2,048) and column ranges, with strides, with and without accumulation.
+    @Test(arguments: WeightMatrixTests.types, [1, 33])
     func multiplyTransposedMatchesDenseProduct(_ type: GGMLType, _ n: Int) {
-        let rows = 300, cols = 512
+        let rows = 600, cols = 2048
         let (w, dense) = matrix(type, rows: rows, cols: cols, seed: UInt64(type.rawValue) * 17 + UInt64(n))
         let dyStride = rows + 3, dxStride = cols + 5
         let dy = randomFloats(n * dyStride, seed: 11)
@@ -68,7 +68,7 @@ import ModelFormats
                 }
                 for c in cols..<dxStride { #expect(dx[t * dxStride + c] == initial[t * dxStride + c]) }
             }
-            #expect(worst < 5e-4, "\(type) n=\(n) accumulate=\(accumulate): max error \(worst)")
+            #expect(worst < 1e-3, "\(type) n=\(n) accumulate=\(accumulate): max error \(worst)")
         }
     }
 
