@@ -210,62 +210,124 @@ static inline float hsum(__m256 t) {
     return _mm_cvtss_f32(h);
 }
 
-// Σ over Q4_0/Q4_1 blocks of d·Σq·x + m·Σx: nibbles are converted to float once and meet x in FMAs,
-// activations stay float32 (exact up to summation order).
-static float dot_q4(const uint8_t *p, const float *x, size_t blocks, size_t bytes, int has_min) {
-    const __m128i mask = _mm_set1_epi8(0x0f);
-    __m256 acc = _mm256_setzero_ps(), accm = _mm256_setzero_ps();
-    for (size_t b = 0; b < blocks; b++, p += bytes, x += 32) {
-        const float d = fp16(p);
-        const uint8_t *qs = p + (has_min ? 4 : 2);
-        const __m128i bytes = _mm_loadu_si128((const __m128i *)qs);
-        const __m128i lo = _mm_and_si128(bytes, mask), hi = _mm_and_si128(_mm_srli_epi16(bytes, 4), mask);
-        const __m256 x0 = _mm256_loadu_ps(x), x1 = _mm256_loadu_ps(x + 8), x2 = _mm256_loadu_ps(x + 16), x3 = _mm256_loadu_ps(x + 24);
-        __m256 s = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(lo)), x0);
-        s = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_srli_si128(lo, 8))), x1, s);
-        s = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(hi)), x2, s);
-        s = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_srli_si128(hi, 8))), x3, s);
-        acc = _mm256_fmadd_ps(_mm256_set1_ps(d), s, acc);
-        const float m = has_min ? fp16(p + 2) : -8 * d;
-        const __m256 sx = _mm256_add_ps(_mm256_add_ps(x0, x1), _mm256_add_ps(x2, x3));
-        accm = _mm256_fmadd_ps(_mm256_set1_ps(m), sx, accm);
+#define INLINE static inline __attribute__((always_inline))
+
+// One block of a 32-value type as d, m and four vectors of integer levels in float (values
+// 0-7, 8-15, 16-23, 24-31), so that the block's value i is d·q[i] + m.
+INLINE void unpack32(int type, const uint8_t *p, float *d, float *m, __m256 q[4]) {
+    if (type == T_Q8_0) {
+        *d = fp16(p); *m = 0;
+        for (int i = 0; i < 4; i++) q[i] = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(p + 2 + 8 * i))));
+        return;
     }
-    return hsum(_mm256_add_ps(acc, accm));
+    const uint8_t *qs;
+    if (type == T_Q4_1) {
+        uint32_t dm; memcpy(&dm, p, 4);
+        const __m128 f = _mm_cvtph_ps(_mm_cvtsi32_si128((int)dm));
+        *d = _mm_cvtss_f32(f); *m = _mm_cvtss_f32(_mm_movehdup_ps(f));
+        qs = p + 4;
+    } else {
+        *d = fp16(p); *m = -8 * *d;
+        qs = p + 2;
+    }
+    // Byte j holds value j (low nibble) and value j + 16 (high nibble).
+    const __m256i mask = _mm256_set1_epi32(0x0f);
+    const __m256i a = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)qs));
+    const __m256i b = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(qs + 8)));
+    q[0] = _mm256_cvtepi32_ps(_mm256_and_si256(a, mask));
+    q[1] = _mm256_cvtepi32_ps(_mm256_and_si256(b, mask));
+    q[2] = _mm256_cvtepi32_ps(_mm256_srli_epi32(a, 4));
+    q[3] = _mm256_cvtepi32_ps(_mm256_srli_epi32(b, 4));
 }
 
-static float dot_q8_0(const uint8_t *p, const float *x, size_t blocks) {
-    __m256 acc = _mm256_setzero_ps();
-    for (size_t b = 0; b < blocks; b++, p += 34, x += 32) {
-        __m256 s = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(p + 2)))), _mm256_loadu_ps(x));
-        for (int i = 8; i < 32; i += 8)
-            s = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(p + 2 + i)))), _mm256_loadu_ps(x + i), s);
-        acc = _mm256_fmadd_ps(_mm256_set1_ps(fp16(p)), s, acc);
-    }
-    return hsum(acc);
-}
-#endif
+// Bytes ahead of the current block to prefetch: the hardware prefetcher alone leaves DRAM
+// bandwidth unused when one input makes the kernel memory-bound (measured ~1.4x).
+enum { PREFETCH_AHEAD = 1024 };
 
-float lk_dot_row(uint32_t type, const void *row, const float *x, size_t n, float *scratch) {
-    const uint8_t *p = row;
-    switch (type) {
-    case T_F32: return lk_dot_f32(row, x, n);
-#ifdef LK_AVX2
-    case T_Q4_0: return dot_q4(p, x, n / 32, 18, 0);
-    case T_Q4_1: return dot_q4(p, x, n / 32, 20, 1);
-    case T_Q8_0: return dot_q8_0(p, x, n / 32);
-#endif
-    default: {
-        // Other types: dequantise 256 values at a time into L1-resident scratch.
-        const size_t bs = (type == T_Q4_K || type == T_Q5_K || type == T_Q6_K) ? 256 : (type == T_F16 || type == T_BF16) ? 1 : 32;
-        const size_t bb = type == T_Q4_0 ? 18 : type == T_Q4_1 ? 20 : type == T_Q8_0 ? 34 : type == T_Q4_K ? 144
-                        : type == T_Q5_K ? 176 : type == T_Q6_K ? 210 : 2;
-        float s = 0;
-        for (size_t i = 0; i < n; i += 256) {
-            const size_t len = n - i < 256 ? n - i : 256;
-            lk_dequantize_row(type, p + i / bs * bb, scratch, len);
-            s += lk_dot_f32(scratch, x + i, len);
+// out[t] = row · input t for N ≤ 4 inputs (xStride apart): Σ over blocks of d·Σq·x + m·Σx,
+// with Σx per block precomputed in xsum[t·blocks + b]. Each block is unpacked once and meets
+// all N inputs; activations stay float32.
+INLINE void tile32(int type, const uint8_t *w, const float *x, size_t xStride, int N,
+                   const float *xsum, size_t blocks, float *out) {
+    const size_t bytes = type == T_Q8_0 ? 34 : type == T_Q4_1 ? 20 : 18;
+    __m256 acc[4];
+    float accm[4];
+    for (int t = 0; t < N; t++) { acc[t] = _mm256_setzero_ps(); accm[t] = 0; }
+    for (size_t b = 0; b < blocks; b++, w += bytes) {
+        _mm_prefetch((const char *)w + PREFETCH_AHEAD, _MM_HINT_T0);
+        float d, m;
+        __m256 q[4];
+        unpack32(type, w, &d, &m, q);
+        const __m256 vd = _mm256_set1_ps(d);
+        for (int t = 0; t < N; t++) {
+            const float *xb = x + t * xStride + 32 * b;
+            __m256 s = _mm256_mul_ps(q[0], _mm256_loadu_ps(xb));
+            __m256 s2 = _mm256_mul_ps(q[1], _mm256_loadu_ps(xb + 8));
+            s = _mm256_fmadd_ps(q[2], _mm256_loadu_ps(xb + 16), s);
+            s2 = _mm256_fmadd_ps(q[3], _mm256_loadu_ps(xb + 24), s2);
+            acc[t] = _mm256_fmadd_ps(vd, _mm256_add_ps(s, s2), acc[t]);
+            if (type != T_Q8_0) accm[t] += m * xsum[t * blocks + b];
         }
-        return s;
     }
+    for (int t = 0; t < N; t++) out[t] = hsum(acc[t]) + accm[t];
+}
+
+// Specialised tiles, one function per type and input count so that each inner loop is branch-free.
+typedef void (*tile_fn)(const uint8_t *w, const float *x, size_t xStride, const float *xsum, size_t blocks, float *out);
+#define TILE_FN(T, N) static void tile_##T##_##N(const uint8_t *w, const float *x, size_t xStride, \
+        const float *xsum, size_t blocks, float *out) { tile32(T, w, x, xStride, N, xsum, blocks, out); }
+#define TILE_FNS(T) TILE_FN(T, 1) TILE_FN(T, 2) TILE_FN(T, 3) TILE_FN(T, 4)
+TILE_FNS(T_Q4_0)
+TILE_FNS(T_Q4_1)
+TILE_FNS(T_Q8_0)
+#define TILE_ROW(T) {tile_##T##_1, tile_##T##_2, tile_##T##_3, tile_##T##_4}
+static const tile_fn tiles[3][4] = {TILE_ROW(T_Q4_0), TILE_ROW(T_Q4_1), TILE_ROW(T_Q8_0)};
+
+static void multiply32(int type, const uint8_t *w, size_t rowBytes, size_t rows, size_t cols,
+                       const float *x, size_t xStride, size_t n, float *y, size_t yStride, int accumulate, float *scratch) {
+    const size_t blocks = cols / 32;
+    const tile_fn *fn = tiles[type == T_Q4_0 ? 0 : type == T_Q4_1 ? 1 : 2];
+    float *xsum = scratch;
+    if (type != T_Q8_0)
+        for (size_t t = 0; t < n; t++)
+            for (size_t b = 0; b < blocks; b++) {
+                const float *xb = x + t * xStride + 32 * b;
+                const __m256 s = _mm256_add_ps(_mm256_add_ps(_mm256_loadu_ps(xb), _mm256_loadu_ps(xb + 8)),
+                                               _mm256_add_ps(_mm256_loadu_ps(xb + 16), _mm256_loadu_ps(xb + 24)));
+                xsum[t * blocks + b] = hsum(s);
+            }
+    float out[4];
+    // Rows in order (one sequential stream; interleaving rows measured slower from DRAM),
+    // inputs in groups of four while the row stays in L1.
+    for (size_t r = 0; r < rows; r++)
+        for (size_t t0 = 0; t0 < n; t0 += 4) {
+            const size_t g = n - t0 < 4 ? n - t0 : 4;
+            fn[g - 1](w + r * rowBytes, x + t0 * xStride, xStride, xsum + t0 * blocks, blocks, out);
+            for (size_t t = 0; t < g; t++) {
+                float *o = y + (t0 + t) * yStride + r;
+                *o = accumulate ? *o + out[t] : out[t];
+            }
+        }
+}
+#endif
+
+void lk_multiply_rows(uint32_t type, const void *w, size_t rowBytes, size_t rows, size_t cols,
+                      const float *x, size_t xStride, size_t n, float *y, size_t yStride, int accumulate, float *scratch) {
+#ifdef LK_AVX2
+    if (type == T_Q4_0 || type == T_Q4_1 || type == T_Q8_0) {
+        multiply32((int)type, w, rowBytes, rows, cols, x, xStride, n, y, yStride, accumulate, scratch);
+        return;
+    }
+#endif
+    // Other types: one float copy of each row, shared by all inputs.
+    for (size_t r = 0; r < rows; r++) {
+        const void *row = (const uint8_t *)w + r * rowBytes;
+        const float *f = type == T_F32 ? row : scratch;
+        if (type != T_F32) lk_dequantize_row(type, row, scratch, cols);
+        for (size_t t = 0; t < n; t++) {
+            const float v = lk_dot_f32(f, x + t * xStride, cols);
+            float *o = y + t * yStride + r;
+            *o = accumulate ? *o + v : v;
+        }
     }
 }

@@ -10,8 +10,11 @@
 /// Converts n values (whole blocks) of ggml type `type` at src to floats. Returns 0, or -1 for an unsupported type.
 int lk_dequantize_row(uint32_t type, const void *src, float *dst, size_t n);
 
-/// Σ dequantised(row)[i] · x[i] over n values (whole blocks). `scratch` holds 256 floats.
-float lk_dot_row(uint32_t type, const void *row, const float *x, size_t n, float *scratch);
+/// y[t·yStride + r] (+)= Σ_c W[r, c] · x[t·xStride + c] for r < rows, t < n, where row r of W is
+/// `cols` values (whole blocks) at w + r·rowBytes. Quantised blocks are read once for up to four
+/// inputs and meet them in float FMAs. `scratch` holds max(cols, n·cols/32) floats.
+void lk_multiply_rows(uint32_t type, const void *w, size_t rowBytes, size_t rows, size_t cols,
+                      const float *x, size_t xStride, size_t n, float *y, size_t yStride, int accumulate, float *scratch);
 
 /// Σ a[i] · b[i].
 float lk_dot_f32(const float *a, const float *b, size_t n);
