@@ -1,4 +1,5 @@
 #include "ckernels.h"
+#include <math.h>
 #include <string.h>
 #if defined(__AVX2__) && defined(__FMA__) && defined(__F16C__)
 #include <immintrin.h>
@@ -244,49 +245,57 @@ INLINE void unpack32(int type, const uint8_t *p, float *d, float *m, __m256 q[4]
 // bandwidth unused when one input makes the kernel memory-bound (measured ~1.4x).
 enum { PREFETCH_AHEAD = 1024 };
 
-// out[t] = row · input t for N ≤ 4 inputs (xStride apart): Σ over blocks of d·Σq·x + m·Σx,
-// with Σx per block precomputed in xsum[t·blocks + b]. Each block is unpacked once and meets
-// all N inputs; activations stay float32.
-INLINE void tile32(int type, const uint8_t *w, const float *x, size_t xStride, int N,
-                   const float *xsum, size_t blocks, float *out) {
+// y[t·yStride + r] (+)= row r · input t for N ≤ 4 inputs (xStride apart): Σ over blocks of
+// d·Σq·x + m·Σx, with Σx per block precomputed in xsum[t·blocks + b]. Each block is unpacked
+// once and meets all N inputs; activations stay float32.
+INLINE void rows32(int type, const uint8_t *w, size_t rowBytes, size_t rows, const float *x, size_t xStride, int N,
+                   const float *xsum, size_t blocks, float *y, size_t yStride, int accumulate) {
     const size_t bytes = type == T_Q8_0 ? 34 : type == T_Q4_1 ? 20 : 18;
-    __m256 acc[4];
-    float accm[4];
-    for (int t = 0; t < N; t++) { acc[t] = _mm256_setzero_ps(); accm[t] = 0; }
-    for (size_t b = 0; b < blocks; b++, w += bytes) {
-        _mm_prefetch((const char *)w + PREFETCH_AHEAD, _MM_HINT_T0);
-        float d, m;
-        __m256 q[4];
-        unpack32(type, w, &d, &m, q);
-        const __m256 vd = _mm256_set1_ps(d);
+    for (size_t r = 0; r < rows; r++) {
+        const uint8_t *p = w + r * rowBytes;
+        __m256 acc[4];
+        float accm[4];
+        for (int t = 0; t < N; t++) { acc[t] = _mm256_setzero_ps(); accm[t] = 0; }
+        for (size_t b = 0; b < blocks; b++, p += bytes) {
+            _mm_prefetch((const char *)p + PREFETCH_AHEAD, _MM_HINT_T0);
+            float d, m;
+            __m256 q[4];
+            unpack32(type, p, &d, &m, q);
+            const __m256 vd = _mm256_set1_ps(d);
+            for (int t = 0; t < N; t++) {
+                const float *xb = x + t * xStride + 32 * b;
+                __m256 s = _mm256_mul_ps(q[0], _mm256_loadu_ps(xb));
+                __m256 s2 = _mm256_mul_ps(q[1], _mm256_loadu_ps(xb + 8));
+                s = _mm256_fmadd_ps(q[2], _mm256_loadu_ps(xb + 16), s);
+                s2 = _mm256_fmadd_ps(q[3], _mm256_loadu_ps(xb + 24), s2);
+                acc[t] = _mm256_fmadd_ps(vd, _mm256_add_ps(s, s2), acc[t]);
+                if (type != T_Q8_0) accm[t] += m * xsum[t * blocks + b];
+            }
+        }
         for (int t = 0; t < N; t++) {
-            const float *xb = x + t * xStride + 32 * b;
-            __m256 s = _mm256_mul_ps(q[0], _mm256_loadu_ps(xb));
-            __m256 s2 = _mm256_mul_ps(q[1], _mm256_loadu_ps(xb + 8));
-            s = _mm256_fmadd_ps(q[2], _mm256_loadu_ps(xb + 16), s);
-            s2 = _mm256_fmadd_ps(q[3], _mm256_loadu_ps(xb + 24), s2);
-            acc[t] = _mm256_fmadd_ps(vd, _mm256_add_ps(s, s2), acc[t]);
-            if (type != T_Q8_0) accm[t] += m * xsum[t * blocks + b];
+            const float v = hsum(acc[t]) + accm[t];
+            float *o = y + t * yStride + r;
+            *o = accumulate ? *o + v : v;
         }
     }
-    for (int t = 0; t < N; t++) out[t] = hsum(acc[t]) + accm[t];
 }
 
-// Specialised tiles, one function per type and input count so that each inner loop is branch-free.
-typedef void (*tile_fn)(const uint8_t *w, const float *x, size_t xStride, const float *xsum, size_t blocks, float *out);
-#define TILE_FN(T, N) static void tile_##T##_##N(const uint8_t *w, const float *x, size_t xStride, \
-        const float *xsum, size_t blocks, float *out) { tile32(T, w, x, xStride, N, xsum, blocks, out); }
-#define TILE_FNS(T) TILE_FN(T, 1) TILE_FN(T, 2) TILE_FN(T, 3) TILE_FN(T, 4)
-TILE_FNS(T_Q4_0)
-TILE_FNS(T_Q4_1)
-TILE_FNS(T_Q8_0)
-#define TILE_ROW(T) {tile_##T##_1, tile_##T##_2, tile_##T##_3, tile_##T##_4}
-static const tile_fn tiles[3][4] = {TILE_ROW(T_Q4_0), TILE_ROW(T_Q4_1), TILE_ROW(T_Q8_0)};
+// Specialised loops, one function per type and input count so that each inner loop is branch-free.
+typedef void (*rows_fn)(const uint8_t *w, size_t rowBytes, size_t rows, const float *x, size_t xStride,
+                        const float *xsum, size_t blocks, float *y, size_t yStride, int accumulate);
+#define ROWS_FN(T, N) static void rows_##T##_##N(const uint8_t *w, size_t rowBytes, size_t rows, const float *x, \
+        size_t xStride, const float *xsum, size_t blocks, float *y, size_t yStride, int accumulate) { \
+        rows32(T, w, rowBytes, rows, x, xStride, N, xsum, blocks, y, yStride, accumulate); }
+#define ROWS_FNS(T) ROWS_FN(T, 1) ROWS_FN(T, 2) ROWS_FN(T, 3) ROWS_FN(T, 4)
+ROWS_FNS(T_Q4_0)
+ROWS_FNS(T_Q4_1)
+ROWS_FNS(T_Q8_0)
+#define ROWS_FN_ROW(T) {rows_##T##_1, rows_##T##_2, rows_##T##_3, rows_##T##_4}
+static const rows_fn rows_fns[3][4] = {ROWS_FN_ROW(T_Q4_0), ROWS_FN_ROW(T_Q4_1), ROWS_FN_ROW(T_Q8_0)};
 
 static void multiply32(int type, const uint8_t *w, size_t rowBytes, size_t rows, size_t cols,
                        const float *x, size_t xStride, size_t n, float *y, size_t yStride, int accumulate, float *scratch) {
     const size_t blocks = cols / 32;
-    const tile_fn *fn = tiles[type == T_Q4_0 ? 0 : type == T_Q4_1 ? 1 : 2];
     float *xsum = scratch;
     if (type != T_Q8_0)
         for (size_t t = 0; t < n; t++)
@@ -296,18 +305,12 @@ static void multiply32(int type, const uint8_t *w, size_t rowBytes, size_t rows,
                                                _mm256_add_ps(_mm256_loadu_ps(xb + 16), _mm256_loadu_ps(xb + 24)));
                 xsum[t * blocks + b] = hsum(s);
             }
-    float out[4];
-    // Rows in order (one sequential stream; interleaving rows measured slower from DRAM),
-    // inputs in groups of four while the row stays in L1.
-    for (size_t r = 0; r < rows; r++)
-        for (size_t t0 = 0; t0 < n; t0 += 4) {
-            const size_t g = n - t0 < 4 ? n - t0 : 4;
-            fn[g - 1](w + r * rowBytes, x + t0 * xStride, xStride, xsum + t0 * blocks, blocks, out);
-            for (size_t t = 0; t < g; t++) {
-                float *o = y + (t0 + t) * yStride + r;
-                *o = accumulate ? *o + out[t] : out[t];
-            }
-        }
+    // Inputs in groups of four; callers pass few enough rows for them to stay cached between groups.
+    const rows_fn *fn = rows_fns[type == T_Q4_0 ? 0 : type == T_Q4_1 ? 1 : 2];
+    for (size_t t0 = 0; t0 < n; t0 += 4) {
+        const size_t g = n - t0 < 4 ? n - t0 : 4;
+        fn[g - 1](w, rowBytes, rows, x + t0 * xStride, xStride, xsum + t0 * blocks, blocks, y + t0 * yStride, yStride, accumulate);
+    }
 }
 #endif
 
@@ -329,5 +332,57 @@ void lk_multiply_rows(uint32_t type, const void *w, size_t rowBytes, size_t rows
             float *o = y + t * yStride + r;
             *o = accumulate ? *o + v : v;
         }
+    }
+}
+
+// ---- attention ----
+
+// out = softmax(scale · K·q) · V for one query over `len` keys: q and out have `hd` values,
+// rows of k and v are kvStride apart, scores holds len floats.
+void lk_attention_row(const float *q, const float *k, const float *v, size_t kvStride, size_t len, size_t hd,
+                      float scale, float *out, float *scores) {
+    size_t j = 0;
+#ifdef LK_AVX2
+    // Four keys at a time, reduced together.
+    for (; hd % 8 == 0 && j + 4 <= len; j += 4) {
+        const float *k0 = k + j * kvStride;
+        __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+        for (size_t c = 0; c < hd; c += 8) {
+            const __m256 qc = _mm256_loadu_ps(q + c);
+            a0 = _mm256_fmadd_ps(qc, _mm256_loadu_ps(k0 + c), a0);
+            a1 = _mm256_fmadd_ps(qc, _mm256_loadu_ps(k0 + kvStride + c), a1);
+            a2 = _mm256_fmadd_ps(qc, _mm256_loadu_ps(k0 + 2 * kvStride + c), a2);
+            a3 = _mm256_fmadd_ps(qc, _mm256_loadu_ps(k0 + 3 * kvStride + c), a3);
+        }
+        const __m256 h = _mm256_hadd_ps(_mm256_hadd_ps(a0, a1), _mm256_hadd_ps(a2, a3));
+        const __m128 s = _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
+        _mm_storeu_ps(scores + j, _mm_mul_ps(s, _mm_set1_ps(scale)));
+    }
+#endif
+    for (; j < len; j++) scores[j] = scale * lk_dot_f32(q, k + j * kvStride, hd);
+    float mx = -INFINITY, sum = 0;
+    for (j = 0; j < len; j++) mx = scores[j] > mx ? scores[j] : mx;
+    for (j = 0; j < len; j++) { scores[j] = expf(scores[j] - mx); sum += scores[j]; }
+    const float inv = 1 / sum;
+    // Columns in slices of 64 so that the output accumulators stay in registers.
+    for (size_t c0 = 0; c0 < hd; c0 += 64) {
+        const size_t w = hd - c0 < 64 ? hd - c0 : 64;
+#ifdef LK_AVX2
+        if (w == 64) {
+            __m256 o[8];
+            for (int i = 0; i < 8; i++) o[i] = _mm256_setzero_ps();
+            for (j = 0; j < len; j++) {
+                const __m256 p = _mm256_set1_ps(scores[j]);
+                const float *vj = v + j * kvStride + c0;
+                for (int i = 0; i < 8; i++) o[i] = _mm256_fmadd_ps(p, _mm256_loadu_ps(vj + 8 * i), o[i]);
+            }
+            for (int i = 0; i < 8; i++) _mm256_storeu_ps(out + c0 + 8 * i, _mm256_mul_ps(o[i], _mm256_set1_ps(inv)));
+            continue;
+        }
+#endif
+        for (size_t c = c0; c < c0 + w; c++) out[c] = 0;
+        for (j = 0; j < len; j++)
+            for (size_t c = c0; c < c0 + w; c++) out[c] += scores[j] * v[j * kvStride + c];
+        for (size_t c = c0; c < c0 + w; c++) out[c] *= inv;
     }
 }

@@ -1,8 +1,9 @@
 import CBLAS
+import CKernels
 
 /// Causal scaled dot-product attention for one head of one sequence.
 public enum Attention {
-    /// Query rows at or below this count use per-row dot products; more use two sgemms.
+    /// Query rows at or below this count use the per-row kernel; more use two sgemms.
     static let rowwiseLimit = 4
 
     /// For each query row i < n at position p = start + i:
@@ -17,13 +18,7 @@ public enum Attention {
         let keys = start + n
         if n <= rowwiseLimit {
             for i in 0..<n {
-                let len = start + i + 1
-                let qi = q + i * qStride
-                for j in 0..<len { scores[j] = scale * VectorOps.dot(qi, k + j * kvStride, headDim) }
-                VectorOps.softmax(scores, len)
-                let o = out + i * outStride
-                o.update(repeating: 0, count: headDim)
-                for j in 0..<len { VectorOps.axpy(scores[j], v + j * kvStride, o, headDim) }
+                lk_attention_row(q + i * qStride, k, v, kvStride, start + i + 1, headDim, scale, out + i * outStride, scores)
             }
             return
         }

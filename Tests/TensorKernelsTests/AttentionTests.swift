@@ -18,10 +18,12 @@ import TestSupport
         return out
     }
 
-    /// Both the per-row path (n ≤ 4) and the sgemm path, starting at 0 or after cached keys.
-    @Test(arguments: [(1, 0), (1, 37), (3, 5), (4, 0), (9, 0), (20, 13), (130, 3)])
-    func matchesNaiveCausalAttention(_ n: Int, _ start: Int) {
-        let hd = 64, stride = 64 * 3 + 8
+    /// Both the per-row path (n ≤ 4) and the sgemm path, starting at 0 or after cached keys,
+    /// for head sizes that do and do not fill the row kernel's vector and 64-column slices.
+    @Test(arguments: [(1, 0, 64), (1, 37, 64), (3, 5, 64), (4, 0, 64), (2, 130, 64), (9, 0, 64), (20, 13, 64), (130, 3, 64),
+                      (2, 9, 128), (3, 6, 40), (1, 5, 6)])
+    func matchesNaiveCausalAttention(_ n: Int, _ start: Int, _ hd: Int) {
+        let stride = hd * 3 + 8
         let keys = start + n
         let q = randomFloats(n * hd, scale: 2, seed: 1)
         let k = randomFloats(keys * stride, scale: 2, seed: 2), v = randomFloats(keys * stride, seed: 3)
@@ -32,7 +34,7 @@ import TestSupport
                          scale: scale, out: &out, outStride: hd, scores: &scores)
         let want = reference(q: q, k: k, v: v, n: n, start: start, hd: hd, stride: stride, scale: Double(scale))
         let err = zip(out, want).map { abs(Double($0) - $1) }.max()!
-        #expect(err < 1e-5, "n=\(n) start=\(start): \(err)")
+        #expect(err < 1e-5, "n=\(n) start=\(start) hd=\(hd): \(err)")
     }
 }
 
