@@ -50,7 +50,7 @@ public struct WeightMatrix: @unchecked Sendable {
             let items = (outputs.count + perItem - 1) / perItem
             pool.run(items) { item, thread in
                 let lo = outputs.lowerBound + item * perItem, hi = min(lo + perItem, outputs.upperBound)
-                let scratch = pool.scratch(thread: thread, slot: 0, count: max(cols, n * cols / 32))
+                let scratch = pool.scratch(thread: thread, slot: 0, count: cols)
                 lk_multiply_rows(type.rawValue, row(lo), rowBytes, hi - lo, cols, x, xStride, n, y + lo, yStride,
                                  accumulate ? 1 : 0, scratch)
             }

@@ -11,8 +11,8 @@
 int lk_dequantize_row(uint32_t type, const void *src, float *dst, size_t n);
 
 /// y[t·yStride + r] (+)= Σ_c W[r, c] · x[t·xStride + c] for r < rows, t < n, where row r of W is
-/// `cols` values (whole blocks) at w + r·rowBytes. Quantised blocks are read once for up to four
-/// inputs and meet them in float FMAs. `scratch` holds max(cols, n·cols/32) floats.
+/// `cols` values (whole blocks) at w + r·rowBytes. Q4_0/Q4_1/Q8_0 blocks are dequantised in registers
+/// once for up to four inputs; other types go through a float copy of the row in `scratch` (cols floats).
 void lk_multiply_rows(uint32_t type, const void *w, size_t rowBytes, size_t rows, size_t cols,
                       const float *x, size_t xStride, size_t n, float *y, size_t yStride, int accumulate, float *scratch);
 
@@ -20,6 +20,9 @@ void lk_multiply_rows(uint32_t type, const void *w, size_t rowBytes, size_t rows
 /// and v are kvStride floats apart. `scores` holds len floats.
 void lk_attention_row(const float *q, const float *k, const float *v, size_t kvStride, size_t len, size_t hd,
                       float scale, float *out, float *scores);
+
+/// gate[i] = silu(gate[i]) · up[i], silu(g) = g / (1 + e^−g), with a vectorised e^x (about 1 ulp).
+void lk_swiglu(float *gate, const float *up, size_t n);
 
 /// Σ a[i] · b[i].
 float lk_dot_f32(const float *a, const float *b, size_t n);
