@@ -332,59 +332,7 @@ void lk_multiply_rows(uint32_t type, const void *w, size_t rowBytes, size_t rows
     }
 }
 
-// ---- attention ----
-
-// out = softmax(scale · K·q) · V for one query over `len` keys: q and out have `hd` values,
-// rows of k and v are kvStride apart, scores holds len floats.
-void lk_attention_row(const float *q, const float *k, const float *v, size_t kvStride, size_t len, size_t hd,
-                      float scale, float *out, float *scores) {
-    size_t j = 0;
-#ifdef LK_AVX2
-    // Four keys at a time, reduced together.
-    for (; hd % 8 == 0 && j + 4 <= len; j += 4) {
-        const float *k0 = k + j * kvStride;
-        __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-        for (size_t c = 0; c < hd; c += 8) {
-            const __m256 qc = _mm256_loadu_ps(q + c);
-            a0 = _mm256_fmadd_ps(qc, _mm256_loadu_ps(k0 + c), a0);
-            a1 = _mm256_fmadd_ps(qc, _mm256_loadu_ps(k0 + kvStride + c), a1);
-            a2 = _mm256_fmadd_ps(qc, _mm256_loadu_ps(k0 + 2 * kvStride + c), a2);
-            a3 = _mm256_fmadd_ps(qc, _mm256_loadu_ps(k0 + 3 * kvStride + c), a3);
-        }
-        const __m256 h = _mm256_hadd_ps(_mm256_hadd_ps(a0, a1), _mm256_hadd_ps(a2, a3));
-        const __m128 s = _mm_add_ps(_mm256_castps256_ps128(h), _mm256_extractf128_ps(h, 1));
-        _mm_storeu_ps(scores + j, _mm_mul_ps(s, _mm_set1_ps(scale)));
-    }
-#endif
-    for (; j < len; j++) scores[j] = scale * lk_dot_f32(q, k + j * kvStride, hd);
-    float mx = -INFINITY, sum = 0;
-    for (j = 0; j < len; j++) mx = scores[j] > mx ? scores[j] : mx;
-    for (j = 0; j < len; j++) { scores[j] = expf(scores[j] - mx); sum += scores[j]; }
-    const float inv = 1 / sum;
-    // Columns in slices of 64 so that the output accumulators stay in registers.
-    for (size_t c0 = 0; c0 < hd; c0 += 64) {
-        const size_t w = hd - c0 < 64 ? hd - c0 : 64;
-#ifdef LK_AVX2
-        if (w == 64) {
-            __m256 o[8];
-            for (int i = 0; i < 8; i++) o[i] = _mm256_setzero_ps();
-            for (j = 0; j < len; j++) {
-                const __m256 p = _mm256_set1_ps(scores[j]);
-                const float *vj = v + j * kvStride + c0;
-                for (int i = 0; i < 8; i++) o[i] = _mm256_fmadd_ps(p, _mm256_loadu_ps(vj + 8 * i), o[i]);
-            }
-            for (int i = 0; i < 8; i++) _mm256_storeu_ps(out + c0 + 8 * i, _mm256_mul_ps(o[i], _mm256_set1_ps(inv)));
-            continue;
-        }
-#endif
-        for (size_t c = c0; c < c0 + w; c++) out[c] = 0;
-        for (j = 0; j < len; j++)
-            for (size_t c = c0; c < c0 + w; c++) out[c] += scores[j] * v[j * kvStride + c];
-        for (size_t c = c0; c < c0 + w; c++) out[c] *= inv;
-    }
-}
-
-// ---- activations ----
+// ---- attention and activations ----
 
 #ifdef LK_AVX2
 // e^x, Cephes' expf (about 1 ulp): x = n·ln2 + r, |r| ≤ ln2/2 (ln2 split in two so n·ln2 is exact),
@@ -405,6 +353,88 @@ static inline __m256 exp256(__m256 x) {
     return _mm256_mul_ps(er, _mm256_castsi256_ps(e));
 }
 #endif
+
+// scores[h·len + j] = scale · q_h · k_j for `heads` queries (hd values each, adjacent in q).
+static void attention_scores(const float *q, int heads, const float *k, size_t kvStride, size_t len, size_t hd,
+                             float scale, float *scores) {
+    size_t j = 0;
+#ifdef LK_AVX2
+    // Four keys at a time, reduced together; the keys stay in L1 for the other heads.
+    for (; hd % 8 == 0 && j + 4 <= len; j += 4) {
+        const float *k0 = k + j * kvStride;
+        for (int h = 0; h < heads; h++) {
+            const float *qh = q + h * hd;
+            __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+            for (size_t c = 0; c < hd; c += 8) {
+                const __m256 qc = _mm256_loadu_ps(qh + c);
+                a0 = _mm256_fmadd_ps(qc, _mm256_loadu_ps(k0 + c), a0);
+                a1 = _mm256_fmadd_ps(qc, _mm256_loadu_ps(k0 + kvStride + c), a1);
+                a2 = _mm256_fmadd_ps(qc, _mm256_loadu_ps(k0 + 2 * kvStride + c), a2);
+                a3 = _mm256_fmadd_ps(qc, _mm256_loadu_ps(k0 + 3 * kvStride + c), a3);
+            }
+            const __m256 t = _mm256_hadd_ps(_mm256_hadd_ps(a0, a1), _mm256_hadd_ps(a2, a3));
+            const __m128 s = _mm_add_ps(_mm256_castps256_ps128(t), _mm256_extractf128_ps(t, 1));
+            _mm_storeu_ps(scores + h * len + j, _mm_mul_ps(s, _mm_set1_ps(scale)));
+        }
+    }
+#endif
+    for (; j < len; j++)
+        for (int h = 0; h < heads; h++) scores[h * len + j] = scale * lk_dot_f32(q + h * hd, k + j * kvStride, hd);
+}
+
+// x[i] = e^(x[i] − max x) over n values; returns Σ.
+static float softmax_numerators(float *x, size_t n) {
+    float mx = -INFINITY, sum = 0;
+    for (size_t j = 0; j < n; j++) mx = x[j] > mx ? x[j] : mx;
+    size_t j = 0;
+#ifdef LK_AVX2
+    __m256 vs = _mm256_setzero_ps();
+    for (; j + 8 <= n; j += 8) {
+        const __m256 e = exp256(_mm256_sub_ps(_mm256_loadu_ps(x + j), _mm256_set1_ps(mx)));
+        _mm256_storeu_ps(x + j, e);
+        vs = _mm256_add_ps(vs, e);
+    }
+    sum = hsum(vs);
+#endif
+    for (; j < n; j++) { x[j] = expf(x[j] - mx); sum += x[j]; }
+    return sum;
+}
+
+// Keys per block of the weighted sum of values: a block of value rows stays in L1 for all heads.
+enum { ATTENTION_KEY_BLOCK = 64 };
+
+void lk_attention_row(const float *q, size_t heads, const float *k, const float *v, size_t kvStride, size_t len,
+                      size_t hd, float scale, float *out, float *scores) {
+    attention_scores(q, (int)heads, k, kvStride, len, hd, scale, scores);
+    for (size_t h = 0; h < heads; h++) {
+        const float inv = 1 / softmax_numerators(scores + h * len, len);
+        for (size_t j = 0; j < len; j++) scores[h * len + j] *= inv;
+    }
+    for (size_t c = 0; c < heads * hd; c++) out[c] = 0;
+    for (size_t j0 = 0; j0 < len; j0 += ATTENTION_KEY_BLOCK) {
+        const size_t j1 = len - j0 < ATTENTION_KEY_BLOCK ? len : j0 + ATTENTION_KEY_BLOCK;
+        for (size_t h = 0; h < heads; h++) {
+            const float *p = scores + h * len;
+            float *o = out + h * hd;
+            size_t c0 = 0;
+#ifdef LK_AVX2
+            // 64 columns at a time, accumulated in registers.
+            for (; c0 + 64 <= hd; c0 += 64) {
+                __m256 acc[8];
+                for (int i = 0; i < 8; i++) acc[i] = _mm256_loadu_ps(o + c0 + 8 * i);
+                for (size_t j = j0; j < j1; j++) {
+                    const __m256 pj = _mm256_set1_ps(p[j]);
+                    const float *vj = v + j * kvStride + c0;
+                    for (int i = 0; i < 8; i++) acc[i] = _mm256_fmadd_ps(pj, _mm256_loadu_ps(vj + 8 * i), acc[i]);
+                }
+                for (int i = 0; i < 8; i++) _mm256_storeu_ps(o + c0 + 8 * i, acc[i]);
+            }
+#endif
+            for (size_t j = j0; j < j1; j++)
+                for (size_t c = c0; c < hd; c++) o[c] += p[j] * v[j * kvStride + c];
+        }
+    }
+}
 
 void lk_swiglu(float *gate, const float *up, size_t n) {
     size_t i = 0;

@@ -91,21 +91,21 @@ public final class LlamaModel: @unchecked Sendable {
                     (values + p * kvd).update(from: v + r * kvd, count: kvd)
                 }
             }
-            // One item per (chunk, head, block of query rows).
-            var items = [(chunk: Int, head: Int, first: Int, count: Int)]()
+            // One item per (chunk, key/value head, block of query rows), for all query heads sharing it.
+            var items = [(chunk: Int, kvHead: Int, first: Int, count: Int)]()
             for (ci, c) in chunks.enumerated() {
-                for h in 0..<nh {
+                for kvh in 0..<cfg.kvHeadCount {
                     for first in stride(from: 0, to: c.tokens.count, by: Self.attentionBlock) {
-                        items.append((ci, h, first, min(Self.attentionBlock, c.tokens.count - first)))
+                        items.append((ci, kvh, first, min(Self.attentionBlock, c.tokens.count - first)))
                     }
                 }
             }
             pool.run(items.count) { item, thread in
-                let (ci, h, first, n) = items[item]
-                let c = chunks[ci], kvh = h / group
+                let (ci, kvh, first, n) = items[item]
+                let c = chunks[ci], h = kvh * group
                 let row = starts[ci] + first, start = c.cache.count + first
-                let scores = pool.scratch(thread: thread, slot: 1, count: n * (start + n))
-                Attention.causal(q: q + row * d + h * hd, qStride: d, n: n, start: start,
+                let scores = pool.scratch(thread: thread, slot: 1, count: max(group, n) * (start + n))
+                Attention.causal(q: q + row * d + h * hd, qStride: d, heads: group, n: n, start: start,
                                  k: c.cache.keys(layer: l) + kvh * hd, v: c.cache.values(layer: l) + kvh * hd, kvStride: kvd,
                                  headDim: hd, scale: scale, out: att + row * d + h * hd, outStride: d, scores: scores)
             }

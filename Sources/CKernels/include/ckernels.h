@@ -16,10 +16,11 @@ int lk_dequantize_row(uint32_t type, const void *src, float *dst, size_t n);
 void lk_multiply_rows(uint32_t type, const void *w, size_t rowBytes, size_t rows, size_t cols,
                       const float *x, size_t xStride, size_t n, float *y, size_t yStride, int accumulate, float *scratch);
 
-/// out = softmax(scale · K·q) · V for one query of `hd` values over `len` keys, whose rows in k
-/// and v are kvStride floats apart. `scores` holds len floats.
-void lk_attention_row(const float *q, const float *k, const float *v, size_t kvStride, size_t len, size_t hd,
-                      float scale, float *out, float *scores);
+/// out_h = softmax(scale · K·q_h) · V for `heads` queries sharing one key/value head (grouped-query
+/// attention), over `len` keys whose rows in k and v are kvStride floats apart. q_h and out_h are
+/// `hd` floats at q + h·hd and out + h·hd; `scores` holds heads·len floats.
+void lk_attention_row(const float *q, size_t heads, const float *k, const float *v, size_t kvStride, size_t len,
+                      size_t hd, float scale, float *out, float *scores);
 
 /// gate[i] = silu(gate[i]) · up[i], silu(g) = g / (1 + e^−g), with a vectorised e^x (about 1 ulp).
 void lk_swiglu(float *gate, const float *up, size_t n);
