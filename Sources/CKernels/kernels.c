@@ -287,26 +287,99 @@ INLINE void rows32(int type, const uint8_t *w, size_t rowBytes, size_t rows, con
     }
 }
 
+// One block's integer levels in float (values 0-7, 8-15, 16-23, 24-31); returns [d, m, ·, ·] such
+// that value = d·level + m (m unused for Q8_0).
+INLINE __m128 levels32(int type, const uint8_t *p, __m256 q[4]) {
+    const __m128 f = head_halves(p);
+    if (type == T_Q8_0) {
+        for (int i = 0; i < 4; i++) q[i] = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(p + 2 + 8 * i))));
+        return f;
+    }
+    const uint8_t *qs = p + (type == T_Q4_1 ? 4 : 2);
+    const __m256i mask = _mm256_set1_epi32(0x0f);
+    const __m256i a = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)qs));
+    const __m256i b = _mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(qs + 8)));
+    q[0] = _mm256_cvtepi32_ps(_mm256_and_si256(a, mask));
+    q[1] = _mm256_cvtepi32_ps(_mm256_and_si256(b, mask));
+    q[2] = _mm256_cvtepi32_ps(_mm256_srli_epi32(a, 4));
+    q[3] = _mm256_cvtepi32_ps(_mm256_srli_epi32(b, 4));
+    return type == T_Q4_1 ? f : _mm_mul_ps(_mm_moveldup_ps(f), _mm_setr_ps(1, -8, 0, 0)); // Q4_0: m = −8d
+}
+
+// Σ level·x over one block, in two chains.
+INLINE __m256 block_dot(const __m256 q[4], const float *x) {
+    const __m256 s = _mm256_fmadd_ps(q[2], _mm256_loadu_ps(x + 16), _mm256_mul_ps(q[0], _mm256_loadu_ps(x)));
+    const __m256 t = _mm256_fmadd_ps(q[3], _mm256_loadu_ps(x + 24), _mm256_mul_ps(q[1], _mm256_loadu_ps(x + 8)));
+    return _mm256_add_ps(s, t);
+}
+
+// The same for a single input, as Σ over blocks of d·Σ level·x + m·Σx, with xs[2b + 1] = Σx over
+// block b and xs[2b] = 0: fewer operations per block than dequantising first, two blocks per
+// iteration (measured 1.15x on the memory-bound single-sequence decode).
+INLINE void rows32_single(int type, const uint8_t *w, size_t rowBytes, size_t rows, const float *x, const float *xs,
+                          size_t blocks, float *y, int accumulate) {
+    const size_t bytes = type == T_Q8_0 ? 34 : type == T_Q4_1 ? 20 : 18;
+    for (size_t r = 0; r < rows; r++) {
+        const uint8_t *p = w + r * rowBytes;
+        __m256 acc0 = _mm256_setzero_ps(), acc1 = acc0;
+        __m128 accm = _mm_setzero_ps(); // lane 1: Σ m·Σx
+        size_t b = 0;
+        for (; b + 2 <= blocks; b += 2, p += 2 * bytes) {
+            _mm_prefetch((const char *)p + PREFETCH_AHEAD, _MM_HINT_T0);
+            __m256 q[4], u[4];
+            const __m128 f = levels32(type, p, q), g = levels32(type, p + bytes, u);
+            acc0 = _mm256_fmadd_ps(_mm256_broadcastss_ps(f), block_dot(q, x + 32 * b), acc0);
+            acc1 = _mm256_fmadd_ps(_mm256_broadcastss_ps(g), block_dot(u, x + 32 * b + 32), acc1);
+            if (type != T_Q8_0) accm = _mm_fmadd_ps(_mm_movelh_ps(f, g), _mm_loadu_ps(xs + 2 * b), accm);
+        }
+        if (b < blocks) {
+            __m256 q[4];
+            const __m128 f = levels32(type, p, q);
+            acc0 = _mm256_fmadd_ps(_mm256_broadcastss_ps(f), block_dot(q, x + 32 * b), acc0);
+            if (type != T_Q8_0) accm = _mm_fmadd_ps(f, _mm_loadl_pi(_mm_setzero_ps(), (const __m64 *)(xs + 2 * b)), accm);
+        }
+        const float v = hsum(_mm256_add_ps(acc0, acc1)) + _mm_cvtss_f32(_mm_movehdup_ps(_mm_add_ps(accm, _mm_movehl_ps(accm, accm))));
+        y[r] = accumulate ? y[r] + v : v;
+    }
+}
+
 // Specialised loops, one function per type and input count so that each inner loop is branch-free.
 typedef void (*rows_fn)(const uint8_t *w, size_t rowBytes, size_t rows, const float *x, size_t xStride,
                         size_t blocks, float *y, size_t yStride, int accumulate);
 #define ROWS_FN(T, N) static void rows_##T##_##N(const uint8_t *w, size_t rowBytes, size_t rows, const float *x, \
         size_t xStride, size_t blocks, float *y, size_t yStride, int accumulate) { \
         rows32(T, w, rowBytes, rows, x, xStride, N, blocks, y, yStride, accumulate); }
-#define ROWS_FNS(T) ROWS_FN(T, 1) ROWS_FN(T, 2) ROWS_FN(T, 3) ROWS_FN(T, 4)
+#define ROWS_FNS(T) ROWS_FN(T, 2) ROWS_FN(T, 3) ROWS_FN(T, 4) \
+    static void rows_##T##_1(const uint8_t *w, size_t rowBytes, size_t rows, const float *x, const float *xs, \
+        size_t blocks, float *y, int accumulate) { rows32_single(T, w, rowBytes, rows, x, xs, blocks, y, accumulate); }
 ROWS_FNS(T_Q4_0)
 ROWS_FNS(T_Q4_1)
 ROWS_FNS(T_Q8_0)
-#define ROWS_FN_ROW(T) {rows_##T##_1, rows_##T##_2, rows_##T##_3, rows_##T##_4}
+typedef void (*single_fn)(const uint8_t *w, size_t rowBytes, size_t rows, const float *x, const float *xs,
+                          size_t blocks, float *y, int accumulate);
+static const single_fn single_fns[3] = {rows_T_Q4_0_1, rows_T_Q4_1_1, rows_T_Q8_0_1};
+#define ROWS_FN_ROW(T) {NULL, rows_##T##_2, rows_##T##_3, rows_##T##_4}
 static const rows_fn rows_fns[3][4] = {ROWS_FN_ROW(T_Q4_0), ROWS_FN_ROW(T_Q4_1), ROWS_FN_ROW(T_Q8_0)};
 
 static void multiply32(int type, const uint8_t *w, size_t rowBytes, size_t rows, size_t cols,
-                       const float *x, size_t xStride, size_t n, float *y, size_t yStride, int accumulate) {
-    // Inputs in groups of four; callers pass few enough rows for them to stay cached between groups.
-    const rows_fn *fn = rows_fns[type == T_Q4_0 ? 0 : type == T_Q4_1 ? 1 : 2];
-    for (size_t t0 = 0; t0 < n; t0 += 4) {
-        const size_t g = n - t0 < 4 ? n - t0 : 4;
-        fn[g - 1](w, rowBytes, rows, x + t0 * xStride, xStride, cols / 32, y + t0 * yStride, yStride, accumulate);
+                       const float *x, size_t xStride, size_t n, float *y, size_t yStride, int accumulate, float *scratch) {
+    const int ti = type == T_Q4_0 ? 0 : type == T_Q4_1 ? 1 : 2;
+    const size_t blocks = cols / 32;
+    if (n == 1) {
+        for (size_t b = 0; b < blocks; b++) {
+            const float *xb = x + 32 * b;
+            scratch[2 * b] = 0;
+            scratch[2 * b + 1] = hsum(_mm256_add_ps(_mm256_add_ps(_mm256_loadu_ps(xb), _mm256_loadu_ps(xb + 8)),
+                                                    _mm256_add_ps(_mm256_loadu_ps(xb + 16), _mm256_loadu_ps(xb + 24))));
+        }
+        single_fns[ti](w, rowBytes, rows, x, scratch, blocks, y, accumulate);
+        return;
+    }
+    // Inputs in groups of two to four; callers pass few enough rows for them to stay cached between groups.
+    for (size_t t0 = 0; t0 < n;) {
+        const size_t left = n - t0, g = left == 5 ? 3 : left > 4 ? 4 : left; // never a group of one
+        rows_fns[ti][g - 1](w, rowBytes, rows, x + t0 * xStride, xStride, blocks, y + t0 * yStride, yStride, accumulate);
+        t0 += g;
     }
 }
 #endif
@@ -315,7 +388,7 @@ void lk_multiply_rows(uint32_t type, const void *w, size_t rowBytes, size_t rows
                       const float *x, size_t xStride, size_t n, float *y, size_t yStride, int accumulate, float *scratch) {
 #ifdef LK_AVX2
     if (type == T_Q4_0 || type == T_Q4_1 || type == T_Q8_0) {
-        multiply32((int)type, w, rowBytes, rows, cols, x, xStride, n, y, yStride, accumulate);
+        multiply32((int)type, w, rowBytes, rows, cols, x, xStride, n, y, yStride, accumulate, scratch);
         return;
     }
 #endif

@@ -11,8 +11,8 @@
 int lk_dequantize_row(uint32_t type, const void *src, float *dst, size_t n);
 
 /// y[t·yStride + r] (+)= Σ_c W[r, c] · x[t·xStride + c] for r < rows, t < n, where row r of W is
-/// `cols` values (whole blocks) at w + r·rowBytes. Q4_0/Q4_1/Q8_0 blocks are dequantised in registers
-/// once for up to four inputs; other types go through a float copy of the row in `scratch` (cols floats).
+/// `cols` values (whole blocks) at w + r·rowBytes. Q4_0/Q4_1/Q8_0 blocks are read once for up to four
+/// inputs and meet them in float FMAs; other types go through a float copy of each row. `scratch` holds cols floats.
 void lk_multiply_rows(uint32_t type, const void *w, size_t rowBytes, size_t rows, size_t cols,
                       const float *x, size_t xStride, size_t n, float *y, size_t yStride, int accumulate, float *scratch);
 
