@@ -76,6 +76,18 @@ public final class LlamaModel: @unchecked Sendable {
             rope.rotation(position: positions[r], into: rotations + r * hd)
         }
         let scale = 1 / Float(hd).squareRoot()
+        // Attention items: (chunk, first query head, first query row, rows). All query heads sharing a
+        // key/value head go in one item, which reads those keys and values once, unless that leaves
+        // too few items to keep every thread busy.
+        let headsPerItem = chunks.count * cfg.kvHeadCount >= 4 * pool.threads ? group : 1
+        var attentionItems = [(chunk: Int, head: Int, first: Int, count: Int)]()
+        for (ci, c) in chunks.enumerated() {
+            for h in stride(from: 0, to: nh, by: headsPerItem) {
+                for first in stride(from: 0, to: c.tokens.count, by: Self.attentionBlock) {
+                    attentionItems.append((ci, h, first, min(Self.attentionBlock, c.tokens.count - first)))
+                }
+            }
+        }
         for (l, layer) in weights.layers.enumerated() {
             forEachRow(rows) { r in VectorOps.rmsNorm(x + r * d, layer.attentionNorm, xn + r * d, d, eps: cfg.rmsNormEps) }
             layer.q.multiply(xn, xStride: d, n: rows, into: q, yStride: d, pool: pool)
@@ -91,21 +103,12 @@ public final class LlamaModel: @unchecked Sendable {
                     (values + p * kvd).update(from: v + r * kvd, count: kvd)
                 }
             }
-            // One item per (chunk, key/value head, block of query rows), for all query heads sharing it.
-            var items = [(chunk: Int, kvHead: Int, first: Int, count: Int)]()
-            for (ci, c) in chunks.enumerated() {
-                for kvh in 0..<cfg.kvHeadCount {
-                    for first in stride(from: 0, to: c.tokens.count, by: Self.attentionBlock) {
-                        items.append((ci, kvh, first, min(Self.attentionBlock, c.tokens.count - first)))
-                    }
-                }
-            }
-            pool.run(items.count) { item, thread in
-                let (ci, kvh, first, n) = items[item]
-                let c = chunks[ci], h = kvh * group
+            pool.run(attentionItems.count) { item, thread in
+                let (ci, h, first, n) = attentionItems[item]
+                let c = chunks[ci], kvh = h / group
                 let row = starts[ci] + first, start = c.cache.count + first
-                let scores = pool.scratch(thread: thread, slot: 1, count: max(group, n) * (start + n))
-                Attention.causal(q: q + row * d + h * hd, qStride: d, heads: group, n: n, start: start,
+                let scores = pool.scratch(thread: thread, slot: 1, count: max(headsPerItem, n) * (start + n))
+                Attention.causal(q: q + row * d + h * hd, qStride: d, heads: headsPerItem, n: n, start: start,
                                  k: c.cache.keys(layer: l) + kvh * hd, v: c.cache.values(layer: l) + kvh * hd, kvStride: kvd,
                                  headDim: hd, scale: scale, out: att + row * d + h * hd, outStride: d, scores: scores)
             }
