@@ -375,11 +375,16 @@ static void multiply32(int type, const uint8_t *w, size_t rowBytes, size_t rows,
         single_fns[ti](w, rowBytes, rows, x, scratch, blocks, y, accumulate);
         return;
     }
-    // Inputs in groups of two to four; callers pass few enough rows for them to stay cached between groups.
-    for (size_t t0 = 0; t0 < n;) {
-        const size_t left = n - t0, g = left == 5 ? 3 : left > 4 ? 4 : left; // never a group of one
-        rows_fns[ti][g - 1](w, rowBytes, rows, x + t0 * xStride, xStride, blocks, y + t0 * yStride, yStride, accumulate);
-        t0 += g;
+    // Inputs in groups of two to four, over runs of rows small enough to stay in L1 between groups.
+    const size_t run = rowBytes < 16384 ? 16384 / rowBytes : 1;
+    for (size_t r0 = 0; r0 < rows; r0 += run) {
+        const size_t rr = rows - r0 < run ? rows - r0 : run;
+        for (size_t t0 = 0; t0 < n;) {
+            const size_t left = n - t0, g = left == 5 ? 3 : left > 4 ? 4 : left; // never a group of one
+            rows_fns[ti][g - 1](w + r0 * rowBytes, rowBytes, rr, x + t0 * xStride, xStride, blocks,
+                                y + t0 * yStride + r0, yStride, accumulate);
+            t0 += g;
+        }
     }
 }
 #endif
