@@ -79,7 +79,7 @@ public final class LlamaModel: @unchecked Sendable {
         // Attention items: (chunk, first query head, first query row, rows). All query heads sharing a
         // key/value head go in one item, which reads those keys and values once, unless that leaves
         // too few items to keep every thread busy.
-        let headsPerItem = chunks.count * cfg.kvHeadCount >= 4 * pool.threads ? group : 1
+        let headsPerItem = chunks.count * cfg.kvHeadCount >= 2 * pool.threads ? group : 1
         var attentionItems = [(chunk: Int, head: Int, first: Int, count: Int)]()
         for (ci, c) in chunks.enumerated() {
             for h in stride(from: 0, to: nh, by: headsPerItem) {
