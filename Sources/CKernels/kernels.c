@@ -414,9 +414,11 @@ void lk_multiply_rows(uint32_t type, const void *w, size_t rowBytes, size_t rows
 
 #ifdef LK_AVX2
 // e^x, Cephes' expf (about 1 ulp): x = n·ln2 + r, |r| ≤ ln2/2 (ln2 split in two so n·ln2 is exact),
-// e^r by a degree-7 polynomial, 2^n put into the exponent bits. x is clamped to where 2^n is a normal float.
+// e^r by a degree-7 polynomial, 2^n put into the exponent bits. 0 below ln(2^−126) (so e^−∞ = 0);
+// x is clamped to where 2^n is a normal float.
 static inline __m256 exp256(__m256 x) {
-    x = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(-87.33654f)), _mm256_set1_ps(88.0f));
+    const __m256 lowest = _mm256_set1_ps(-87.33654f), underflow = _mm256_cmp_ps(x, lowest, _CMP_LT_OQ);
+    x = _mm256_min_ps(_mm256_max_ps(x, lowest), _mm256_set1_ps(88.0f));
     const __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
     __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
     r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
@@ -428,7 +430,7 @@ static inline __m256 exp256(__m256 x) {
     p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.0000001201e-1f));
     const __m256 er = _mm256_add_ps(_mm256_fmadd_ps(p, _mm256_mul_ps(r, r), r), _mm256_set1_ps(1));
     const __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
-    return _mm256_mul_ps(er, _mm256_castsi256_ps(e));
+    return _mm256_andnot_ps(underflow, _mm256_mul_ps(er, _mm256_castsi256_ps(e)));
 }
 #endif
 
@@ -461,7 +463,7 @@ static void attention_scores(const float *q, int heads, const float *k, size_t k
 }
 
 // x[i] = e^(x[i] − max x) over n values; returns Σ.
-static float softmax_numerators(float *x, size_t n) {
+float lk_softmax_numerators(float *x, size_t n) {
     float mx = -INFINITY, sum = 0;
     for (size_t j = 0; j < n; j++) mx = x[j] > mx ? x[j] : mx;
     size_t j = 0;
@@ -485,7 +487,7 @@ void lk_attention_row(const float *q, size_t heads, const float *k, const float 
                       size_t hd, float scale, float *out, float *scores) {
     attention_scores(q, (int)heads, k, kvStride, len, hd, scale, scores);
     for (size_t h = 0; h < heads; h++) {
-        const float inv = 1 / softmax_numerators(scores + h * len, len);
+        const float inv = 1 / lk_softmax_numerators(scores + h * len, len);
         for (size_t j = 0; j < len; j++) scores[h * len + j] *= inv;
     }
     for (size_t c = 0; c < heads * hd; c++) out[c] = 0;

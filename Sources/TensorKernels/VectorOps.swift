@@ -70,14 +70,7 @@ public enum VectorOps {
     /// In-place softmax of x[0..<n]; returns the normaliser Σ e^(x−max) for log-probabilities.
     @discardableResult
     public static func softmax(_ x: UnsafeMutablePointer<Float>, _ n: Int) -> Float {
-        var m = -Float.infinity
-        for i in 0..<n { m = max(m, x[i]) }
-        var sum: Float = 0
-        for i in 0..<n {
-            let e = exp(x[i] - m)
-            x[i] = e
-            sum += e
-        }
+        let sum = lk_softmax_numerators(x, n)
         let inv = 1 / sum
         for i in 0..<n { x[i] *= inv }
         return sum

@@ -31,7 +31,8 @@ public struct WeightMatrix: @unchecked Sendable {
     /// block once for up to four inputs (a row stays in L1 for the next four); larger batches
     /// dequantise tiles of rows and call sgemm, which wins from about 24 inputs (measured).
     public static let rowwiseBatchLimit = 16
-    static let tileRows = 64
+    /// Floats in one dequantised tile of rows for sgemm (1 MB).
+    static let tileFloats = 1 << 18
 
     /// y[t·yStride + o] (+)= Σ_c W[o, c] · x[t·xStride + c], for t < n and o < rows.
     public func multiply(_ x: UnsafePointer<Float>, xStride: Int, n: Int,
@@ -57,7 +58,8 @@ public struct WeightMatrix: @unchecked Sendable {
             }
             return
         }
-        let tile = min(Self.tileRows, max(8, outputs.count / (pool.threads * 2)))
+        // Large tiles: sgemm packs all of x again for every tile.
+        let tile = max(8, min(Self.tileFloats / cols, outputs.count / (pool.threads * 2)))
         let items = (outputs.count + tile - 1) / tile
         pool.run(items) { item, thread in
             let lo = outputs.lowerBound + item * tile, hi = min(lo + tile, outputs.upperBound)

@@ -28,6 +28,24 @@ import TestSupport
         #expect(x[3] == 0)
     }
 
+    /// The vectorised exponentials, with masked (−∞) and far-below-maximum entries.
+    @Test func softmaxMatchesDoubleOverVectors() {
+        var x = randomFloats(37, scale: 60, seed: 12)
+        x[3] = -.infinity
+        x[20] = -.infinity
+        let x0 = x
+        let sum = VectorOps.softmax(&x, 37)
+        let m = Double(x0.max()!), e = x0.map { exp(Double($0) - m) }, z = e.reduce(0, +)
+        #expect(abs(Double(sum) - z) <= 1e-6 * z)
+        for i in 0..<37 where x0[i].isFinite {
+            // A few ulp, plus the rounding of x − max in Float, which e^ magnifies by |x − max|;
+            // results below Float's normal range may flush to 0.
+            let tolerance = 1.2e-7 * (4 + abs(Double(x0[i]) - m)) * e[i] / z + 1.2e-38
+            #expect(abs(Double(x[i]) - e[i] / z) <= tolerance, "x = \(x0[i])")
+        }
+        #expect(x[3] == 0 && x[20] == 0)
+    }
+
     /// The vector and scalar tails, through inputs large enough to overflow e^−g.
     @Test(arguments: [19, 1000])
     func swigluMatchesFormula(_ n: Int) {

@@ -22,6 +22,9 @@ void lk_multiply_rows(uint32_t type, const void *w, size_t rowBytes, size_t rows
 void lk_attention_row(const float *q, size_t heads, const float *k, const float *v, size_t kvStride, size_t len,
                       size_t hd, float scale, float *out, float *scores);
 
+/// x[i] = e^(x[i] − max x) over n values (a vectorised e^x, about 1 ulp); returns their sum.
+float lk_softmax_numerators(float *x, size_t n);
+
 /// gate[i] = silu(gate[i]) · up[i], silu(g) = g / (1 + e^−g), with a vectorised e^x (about 1 ulp).
 void lk_swiglu(float *gate, const float *up, size_t n);
 
