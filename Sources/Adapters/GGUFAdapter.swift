@@ -21,7 +21,7 @@ enum GGUFAdapter {
         guard adapterType == "lora" else { throw bad("adapter.type", "is \(adapterType.map { "'\($0)'" } ?? "missing"); only 'lora' is supported") }
         let arch = gguf.metadata["general.architecture"]?.stringValue
         guard arch == "llama" else { throw bad("general.architecture", "is \(arch.map { "'\($0)'" } ?? "missing"); the model is llama") }
-        guard gguf.metadata["adapter.alora.invocation_tokens"] == nil else { throw bad("adapter.alora.invocation_tokens", "is set; only plain LoRA is supported") }
+        guard gguf.metadata["adapter.alora.invocation_tokens"] == nil else { throw bad("adapter.alora.invocation_tokens", "is set (activated LoRA); only plain LoRA is supported") }
         let alphaValue = gguf.metadata["adapter.lora.alpha"]
         guard alphaValue == nil || alphaValue?.doubleValue?.isFinite == true else { throw bad("adapter.lora.alpha", "must be a finite number") }
         let alpha = alphaValue?.doubleValue ?? 0

@@ -91,12 +91,16 @@ enum PEFTAdapter {
         var baseModel: String?
         var targets: Set<LoRATensorSet.Module>
 
-        /// Options that change what the adapter computes beyond y += scale·B·A·x; each must be
-        /// absent or at its default (null, false, empty).
-        static let unsupported = [
-            "use_dora", "lora_bias", "fan_in_fan_out", "rank_pattern", "alpha_pattern", "modules_to_save",
-            "exclude_modules", "layer_replication", "target_parameters", "trainable_token_indices",
-            "alora_invocation_tokens", "use_qalora", "use_bdlora", "kasa_config", "arrow_config", "monteclora_config",
+        /// Options that change what the adapter computes beyond y += scale·B·A·x, with what they
+        /// ask for; each must be absent or at its default (null, false, empty).
+        static let unsupported: KeyValuePairs = [
+            "use_dora": "DoRA", "lora_bias": "a bias on lora_B", "fan_in_fan_out": "Conv1D-layout weights",
+            "rank_pattern": "per-module ranks", "alpha_pattern": "per-module alphas",
+            "modules_to_save": "fully trained extra modules", "exclude_modules": "excluded modules",
+            "layer_replication": "replicated layers", "target_parameters": "adapted parameters",
+            "trainable_token_indices": "trained token embeddings", "alora_invocation_tokens": "activated LoRA",
+            "use_qalora": "QA-LoRA", "use_bdlora": "block-diagonal LoRA", "kasa_config": "KaSA",
+            "arrow_config": "Arrow routing", "monteclora_config": "MonteCLoRA",
         ]
 
         init(path: String, config: LlamaConfig) throws(AdapterError) {
@@ -117,8 +121,8 @@ enum PEFTAdapter {
             if let bias = json["bias"], bias != .string("none") {
                 throw bad("bias", "is \(bias); only \"none\" is supported (LoRA bias terms are not applied)")
             }
-            if let key = Self.unsupported.first(where: { json[$0]?.isSet == true }) {
-                throw bad(key, "is set; only plain LoRA is supported")
+            if let (key, feature) = Self.unsupported.first(where: { json[$0.key]?.isSet == true }) {
+                throw bad(key, "is set (\(feature)); only plain LoRA is supported")
             }
             guard let r = json["r"]?.integer, r > 0 else { throw bad("r", "must be a positive integer") }
             guard case let .number(alpha)? = json["lora_alpha"] else { throw bad("lora_alpha", "must be a number") }
