@@ -49,8 +49,9 @@ struct AdapterCommand: ParsableCommand {
                 let config = try LoadedModel.load(path: model).config
                 let adapter = try AdapterFile.load(path: input, config: config)
                 try AdapterFile.write(adapter, format: format, to: out, config: config)
-                let layers = adapter.layers.filter { !$0.isEmpty }.count
-                print("wrote \(out): \(format.rawValue), rank \(adapter.rank), alpha \(adapter.alpha), \(layers) layers × \(adapter.targets.map(\.rawValue).joined(separator: ","))")
+                let pairs = adapter.layers.reduce(0) { $0 + $1.count }, layers = adapter.layers.filter { !$0.isEmpty }.count
+                let targets = adapter.targets.map(\.rawValue).joined(separator: ", ")
+                print("wrote \(out): \(format.rawValue), rank \(adapter.rank), alpha \(adapter.alpha), \(pairs) adapted projections in \(layers) layers (\(targets))")
             }
         }
     }
