@@ -32,7 +32,7 @@ let package = Package(
         // The llama-architecture transformer: configuration, weights, forward pass, KV cache.
         .target(name: "Llama", dependencies: ["ModelFormats", "TensorKernels", "CBLAS"], swiftSettings: fast),
         // LoRA adapter files: PEFT folders and llama.cpp GGUF adapters, read, checked and written.
-        .target(name: "Adapters", dependencies: ["ModelFormats", "Llama"], swiftSettings: fast),
+        .target(name: "Adapters", dependencies: ["ModelFormats", "Llama", "TensorKernels"], swiftSettings: fast),
         // Choosing the next token from logits.
         .target(name: "Sampling", swiftSettings: fast),
         // Model + tokenizer + sampler: loading a model file or folder and generating text.
@@ -43,15 +43,16 @@ let package = Package(
         .target(name: "Server", dependencies: ["Scheduling", "Inference", "ModelFormats", .product(name: "Hummingbird", package: "hummingbird")], swiftSettings: fast),
         .executableTarget(
             name: "LorekeeperCLI",
-            dependencies: ["Inference", "Server", .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "Logging", package: "swift-log")],
+            dependencies: ["Inference", "Adapters", "Server", .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "Logging", package: "swift-log")],
             swiftSettings: fast),
 
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["Llama", "ModelFormats"], path: "Tests/TestSupport"),
         .testTarget(name: "ModelFormatsTests", dependencies: ["ModelFormats"], swiftSettings: fast),
         .testTarget(name: "TensorKernelsTests", dependencies: ["TensorKernels", "TestSupport"], swiftSettings: fast),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"], swiftSettings: fast),
         .testTarget(name: "SamplingTests", dependencies: ["Sampling"], swiftSettings: fast),
         .testTarget(name: "LlamaTests", dependencies: ["Llama", "TensorKernels", "TestSupport"], swiftSettings: fast),
+        .testTarget(name: "AdaptersTests", dependencies: ["Adapters", "Llama", "ModelFormats", "TestSupport"], swiftSettings: fast),
         .testTarget(name: "InferenceTests", dependencies: ["Inference", "TestSupport"], swiftSettings: fast),
         .testTarget(name: "ServerTests", dependencies: ["TestSupport"], swiftSettings: fast),
     ]
