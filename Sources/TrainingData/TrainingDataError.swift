@@ -38,7 +38,7 @@ public struct TrainingDataError: Error, CustomStringConvertible, Equatable {
         let detail = switch problem {
         case let .cannotRead(reason): "cannot read: \(reason)"
         case let .unsupportedExtension(ext): "unsupported file type '.\(ext)' (expected .txt, .md or .jsonl)"
-        case .empty: "the file is empty"
+        case .empty: "the file is empty or blank"
         case let .invalidUTF8(offset): "invalid UTF-8 at byte \(offset)"
         case let .malformedJSON(detail): "malformed JSON: \(detail)"
         case .noExample: #"expected {"messages": [...]}, {"prompt": ..., "completion": ...} or {"text": ...}"#

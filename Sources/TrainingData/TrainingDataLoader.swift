@@ -42,6 +42,7 @@ public struct TrainingDataLoader: Sendable {
     }
 
     /// Reads `paths` in order: text windows first, then conversations in file and line order.
+    /// A separate validation set is another `load`; or hold out part with `TrainingDataset.split`.
     public func load(_ paths: [String]) throws(TrainingDataError) -> TrainingDataset {
         var stream = [Int]()
         var conversations = [TrainingExample](), truncated = [Bool]()
@@ -57,15 +58,14 @@ public struct TrainingDataLoader: Sendable {
                     stream += tokenizer.encode(text, addBOS: tokenizer.addBOSDefault)
                     if let eos = tokenizer.eosID { stream.append(eos) }
                 case let .conversation(messages, learned):
-                    let example = try chatExample(messages, learned: learned)
-                    guard example.tokens.count > sequenceLength else {
-                        conversations.append(example)
-                        truncated.append(false)
-                        return
+                    var example = try chatExample(messages, learned: learned)
+                    let isLong = example.tokens.count > sequenceLength
+                    if isLong {
+                        guard overLength == .truncate else { throw .tooLong(tokens: example.tokens.count, limit: sequenceLength) }
+                        example = TrainingExample(tokens: Array(example.tokens.prefix(sequenceLength)), lossMask: Array(example.lossMask.prefix(sequenceLength)))
                     }
-                    guard overLength == .truncate else { throw .tooLong(tokens: example.tokens.count, limit: sequenceLength) }
-                    conversations.append(TrainingExample(tokens: Array(example.tokens.prefix(sequenceLength)), lossMask: Array(example.lossMask.prefix(sequenceLength))))
-                    truncated.append(true)
+                    conversations.append(example)
+                    truncated.append(isLong)
                 }
             }
             if isJSONL {
@@ -104,7 +104,7 @@ public struct TrainingDataLoader: Sendable {
     private static func isSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x0A || b == 0x0D || b == 0x09 }
 
     /// Where the first invalid UTF-8 sequence starts, or nil if there is none.
-    static func firstInvalidUTF8(_ bytes: [UInt8]) -> Int? {
+    private static func firstInvalidUTF8(_ bytes: [UInt8]) -> Int? {
         var parser = Unicode.UTF8.ForwardParser()
         var input = bytes.makeIterator()
         var offset = 0

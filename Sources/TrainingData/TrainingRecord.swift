@@ -2,7 +2,7 @@ import Foundation
 import Tokenizers
 
 /// One line of a JSONL training file: a plain-text document or a conversation.
-enum TrainingRecord: Equatable {
+enum TrainingRecord {
     case document(String)
     /// `learned`: indices of the assistant messages whose replies count in the loss.
     case conversation([ChatMessage], learned: [Int])

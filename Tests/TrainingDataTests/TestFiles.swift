@@ -7,10 +7,14 @@ import Tokenizers
 /// Tokenizers and scratch files for the training-data tests.
 enum TestFiles {
     /// SmolLM2's byte-level BPE with its ChatML template (no BOS).
-    static func smolLM2() throws -> Tokenizer { try Tokenizer.load(gguf: GGUFFile(path: Repo.defaultModel)) }
+    static func smolLM2() throws -> Tokenizer { try smolLM2Tokenizer.get() }
 
     /// Llama-2's SentencePiece vocabulary (BOS added); the file carries no chat template.
-    static func llama2() throws -> Tokenizer { try Tokenizer.load(gguf: GGUFFile(path: Repo.testdata + "/tokenizers/ggml-vocab-llama-spm.gguf")) }
+    static func llama2() throws -> Tokenizer { try llama2Tokenizer.get() }
+
+    // Loaded once: a vocabulary takes a few hundred milliseconds, and most tests need one.
+    private static let smolLM2Tokenizer = Result { try Tokenizer.load(gguf: GGUFFile(path: Repo.defaultModel)) }
+    private static let llama2Tokenizer = Result { try Tokenizer.load(gguf: GGUFFile(path: Repo.testdata + "/tokenizers/ggml-vocab-llama-spm.gguf")) }
 
     /// The made-up company documents and their Q&A in `Tests/Fixtures/training`.
     static func fixture(_ name: String) -> String { Repo.root + "/Tests/Fixtures/training/" + name }
