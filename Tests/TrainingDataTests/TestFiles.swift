@@ -28,7 +28,7 @@ enum TestFiles {
 
     static func write(_ name: String, _ text: String) -> String { write(name, Array(text.utf8)) }
 
-    /// A JSONL file of one conversation per line.
+    /// A JSONL file, one record per line.
     static func jsonl(_ lines: [[String: Any]]) throws -> String {
         let text = try lines.map { String(decoding: try JSONSerialization.data(withJSONObject: $0, options: .sortedKeys), as: UTF8.self) }.joined(separator: "\n")
         return write("data.jsonl", text + "\n")
