@@ -41,6 +41,8 @@ let package = Package(
         .target(name: "Scheduling", dependencies: ["Inference", "Llama"], swiftSettings: fast),
         // The OpenAI-compatible HTTP API (Hummingbird): routes, wire types, errors, metrics.
         .target(name: "Server", dependencies: ["Scheduling", "Inference", "ModelFormats", .product(name: "Hummingbird", package: "hummingbird")], swiftSettings: fast),
+        // Fine-tuning data: text windows and chat conversations as token ids with loss masks.
+        .target(name: "TrainingData", dependencies: ["Tokenizers", "ModelFormats", "Sampling"], swiftSettings: fast),
         .executableTarget(
             name: "LorekeeperCLI",
             dependencies: ["Inference", "Adapters", "Server", .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "Logging", package: "swift-log")],
@@ -55,5 +57,6 @@ let package = Package(
         .testTarget(name: "AdaptersTests", dependencies: ["Adapters", "Llama", "ModelFormats", "TestSupport"], swiftSettings: fast),
         .testTarget(name: "InferenceTests", dependencies: ["Inference", "TestSupport"], swiftSettings: fast),
         .testTarget(name: "ServerTests", dependencies: ["TestSupport"], swiftSettings: fast),
+        .testTarget(name: "TrainingDataTests", dependencies: ["TrainingData", "Inference", "TestSupport"], swiftSettings: fast),
     ]
 )
