@@ -81,12 +81,16 @@ public final class LlamaModel: @unchecked Sendable {
             }
         }
 
-        let buffer = UnsafeMutablePointer<Float>.allocate(capacity: rows * (4 * d + 2 * kvd + 2 * ff))
+        let buffer = UnsafeMutablePointer<Float>.allocate(capacity: rows * (4 * d + 2 * kvd + 2 * ff + hd))
         defer { buffer.deallocate() }
         let x = buffer, xn = x + rows * d, q = xn + rows * d, att = q + rows * d
         let k = att + rows * d, v = k + rows * kvd, gate = v + rows * kvd, up = gate + rows * ff
+        let rotations = up + rows * ff
 
-        forEachRow(rows) { r in weights.tokenEmbedding.dequantizeRow(tokens[r], into: x + r * d) }
+        forEachRow(rows) { r in
+            weights.tokenEmbedding.dequantizeRow(tokens[r], into: x + r * d)
+            rope.rotation(position: positions[r], into: rotations + r * hd)
+        }
         let scale = 1 / Float(hd).squareRoot()
         for (l, layer) in weights.layers.enumerated() {
             forEachRow(rows) { r in VectorOps.rmsNorm(x + r * d, layer.attentionNorm, xn + r * d, d, eps: cfg.rmsNormEps) }
@@ -100,27 +104,27 @@ public final class LlamaModel: @unchecked Sendable {
                 let keys = c.cache.keys(layer: l), values = c.cache.values(layer: l)
                 forEachRow(c.tokens.count) { i in
                     let r = starts[ci] + i, p = positions[r]
-                    rope.apply(q + r * d, heads: nh, headDim: hd, position: p)
-                    rope.apply(k + r * kvd, heads: cfg.kvHeadCount, headDim: hd, position: p)
+                    rope.apply(q + r * d, heads: nh, headDim: hd, rotation: rotations + r * hd)
+                    rope.apply(k + r * kvd, heads: cfg.kvHeadCount, headDim: hd, rotation: rotations + r * hd)
                     (keys + p * kvd).update(from: k + r * kvd, count: kvd)
                     (values + p * kvd).update(from: v + r * kvd, count: kvd)
                 }
             }
-            // One item per (chunk, head, block of query rows).
-            var items = [(chunk: Int, head: Int, first: Int, count: Int)]()
+            // One item per (chunk, key/value head, block of query rows), for all query heads sharing it.
+            var items = [(chunk: Int, kvHead: Int, first: Int, count: Int)]()
             for (ci, c) in chunks.enumerated() {
-                for h in 0..<nh {
+                for kvh in 0..<cfg.kvHeadCount {
                     for first in stride(from: 0, to: c.tokens.count, by: Self.attentionBlock) {
-                        items.append((ci, h, first, min(Self.attentionBlock, c.tokens.count - first)))
+                        items.append((ci, kvh, first, min(Self.attentionBlock, c.tokens.count - first)))
                     }
                 }
             }
             pool.run(items.count) { item, thread in
-                let (ci, h, first, n) = items[item]
-                let c = chunks[ci], kvh = h / group
+                let (ci, kvh, first, n) = items[item]
+                let c = chunks[ci], h = kvh * group
                 let row = starts[ci] + first, start = c.cache.count + first
-                let scores = pool.scratch(thread: thread, slot: 1, count: n * (start + n))
-                Attention.causal(q: q + row * d + h * hd, qStride: d, n: n, start: start,
+                let scores = pool.scratch(thread: thread, slot: 1, count: max(group, n) * (start + n))
+                Attention.causal(q: q + row * d + h * hd, qStride: d, heads: group, n: n, start: start,
                                  k: c.cache.keys(layer: l) + kvh * hd, v: c.cache.values(layer: l) + kvh * hd, kvStride: kvd,
                                  headDim: hd, scale: scale, out: att + row * d + h * hd, outStride: d, scores: scores)
             }
@@ -157,8 +161,16 @@ public final class LlamaModel: @unchecked Sendable {
         }
     }
 
+    /// Rows up to this count run their per-row ops (norms, RoPE, SwiGLU: microseconds each) on the
+    /// calling thread, which is quicker than handing them to the pool.
+    static let inlineRows = 8
+
     /// Runs `body` for each row, in blocks spread over the pool.
     private func forEachRow(_ rows: Int, _ body: (Int) -> Void) {
+        guard rows > Self.inlineRows else {
+            for r in 0..<rows { body(r) }
+            return
+        }
         let perItem = max(1, rows / (pool.threads * 4))
         pool.run((rows + perItem - 1) / perItem) { item, _ in
             for r in item * perItem..<min(rows, (item + 1) * perItem) { body(r) }

@@ -1,3 +1,4 @@
+import CKernels
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -63,10 +64,7 @@ public enum VectorOps {
 
     /// gate[i] = silu(gate[i]) · up[i], silu(g) = g / (1 + e^−g).
     public static func swiglu(_ gate: UnsafeMutablePointer<Float>, _ up: UnsafePointer<Float>, _ n: Int) {
-        for i in 0..<n {
-            let g = gate[i]
-            gate[i] = g / (1 + exp(-g)) * up[i]
-        }
+        lk_swiglu(gate, up, n)
     }
 
     /// In-place softmax of x[0..<n]; returns the normaliser Σ e^(x−max) for log-probabilities.

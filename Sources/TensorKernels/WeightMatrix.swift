@@ -27,9 +27,8 @@ public struct WeightMatrix: @unchecked Sendable {
         Dequantize.row(type, row(r), y, count: cols)
     }
 
-    /// Batches up to this size multiply row by row (a single input meets the quantised row in
-    /// a fused kernel; a few inputs share one dequantised copy of it); larger batches
-    /// dequantise tiles of rows and call sgemm.
+    /// Batches up to this size multiply row by row in a fused kernel that reads each quantised
+    /// block once for up to four inputs; larger batches dequantise tiles of rows and call sgemm.
     public static let rowwiseBatchLimit = 4
     static let tileRows = 64
 
@@ -51,20 +50,9 @@ public struct WeightMatrix: @unchecked Sendable {
             let items = (outputs.count + perItem - 1) / perItem
             pool.run(items) { item, thread in
                 let lo = outputs.lowerBound + item * perItem, hi = min(lo + perItem, outputs.upperBound)
-                let scratch = pool.scratch(thread: thread, slot: 0, count: max(256, cols))
-                for o in lo..<hi {
-                    if n == 1 {
-                        // Fused: the quantised row meets x without a float copy.
-                        let v = lk_dot_row(type.rawValue, row(o), x, cols, scratch)
-                        if accumulate { y[o] += v } else { y[o] = v }
-                        continue
-                    }
-                    dequantizeRow(o, into: scratch)
-                    for t in 0..<n {
-                        let v = VectorOps.dot(scratch, x + t * xStride, cols)
-                        if accumulate { y[t * yStride + o] += v } else { y[t * yStride + o] = v }
-                    }
-                }
+                let scratch = pool.scratch(thread: thread, slot: 0, count: cols)
+                lk_multiply_rows(type.rawValue, row(lo), rowBytes, hi - lo, cols, x, xStride, n, y + lo, yStride,
+                                 accumulate ? 1 : 0, scratch)
             }
             return
         }
