@@ -30,7 +30,9 @@ let package = Package(
         // Text <-> token ids: SentencePiece and byte-level BPE, chat templates, streaming decode.
         .target(name: "Tokenizers", dependencies: ["ModelFormats"], swiftSettings: fast),
         // The llama-architecture transformer: configuration, weights, forward pass, KV cache.
-        .target(name: "Llama", dependencies: ["ModelFormats", "TensorKernels"], swiftSettings: fast),
+        .target(name: "Llama", dependencies: ["ModelFormats", "TensorKernels", "CBLAS"], swiftSettings: fast),
+        // LoRA adapter files: PEFT folders and llama.cpp GGUF adapters, read, checked and written.
+        .target(name: "Adapters", dependencies: ["ModelFormats", "Llama", "TensorKernels"], swiftSettings: fast),
         // Choosing the next token from logits.
         .target(name: "Sampling", swiftSettings: fast),
         // Model + tokenizer + sampler: loading a model file or folder and generating text.
@@ -38,19 +40,24 @@ let package = Package(
         // Continuous batching of many completions over one model, with KV-cache prefix reuse.
         .target(name: "Scheduling", dependencies: ["Inference", "Llama"], swiftSettings: fast),
         // The OpenAI-compatible HTTP API (Hummingbird): routes, wire types, errors, metrics.
-        .target(name: "Server", dependencies: ["Scheduling", "Inference", "ModelFormats", .product(name: "Hummingbird", package: "hummingbird")], swiftSettings: fast),
+        .target(name: "Server", dependencies: ["Scheduling", "Inference", "ModelFormats", "Adapters", "Llama", .product(name: "Hummingbird", package: "hummingbird")], swiftSettings: fast),
+        // Fine-tuning data: text windows and chat conversations as token ids with loss masks.
+        .target(name: "TrainingData", dependencies: ["Tokenizers", "ModelFormats", "Sampling"], swiftSettings: fast),
         .executableTarget(
             name: "LorekeeperCLI",
-            dependencies: ["Inference", "Server", .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "Logging", package: "swift-log")],
+            dependencies: ["Inference", "Adapters", "Server", .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "Logging", package: "swift-log")],
             swiftSettings: fast),
 
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["Llama", "ModelFormats"], path: "Tests/TestSupport"),
         .testTarget(name: "ModelFormatsTests", dependencies: ["ModelFormats"], swiftSettings: fast),
         .testTarget(name: "TensorKernelsTests", dependencies: ["TensorKernels", "TestSupport"], swiftSettings: fast),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"], swiftSettings: fast),
         .testTarget(name: "SamplingTests", dependencies: ["Sampling"], swiftSettings: fast),
         .testTarget(name: "LlamaTests", dependencies: ["Llama", "TensorKernels", "TestSupport"], swiftSettings: fast),
+        .testTarget(name: "AdaptersTests", dependencies: ["Adapters", "Llama", "ModelFormats", "TestSupport"], swiftSettings: fast),
         .testTarget(name: "InferenceTests", dependencies: ["Inference", "TestSupport"], swiftSettings: fast),
-        .testTarget(name: "ServerTests", dependencies: ["TestSupport"], swiftSettings: fast),
+        .testTarget(name: "SchedulingTests", dependencies: ["Scheduling", "Inference", "TestSupport"], swiftSettings: fast),
+        .testTarget(name: "ServerTests", dependencies: ["TestSupport", "Adapters", "Llama", "ModelFormats"], swiftSettings: fast),
+        .testTarget(name: "TrainingDataTests", dependencies: ["TrainingData", "Inference", "TestSupport"], swiftSettings: fast),
     ]
 )

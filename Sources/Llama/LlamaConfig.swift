@@ -163,6 +163,7 @@ public enum LlamaError: Error, CustomStringConvertible, Equatable {
     case invalidConfig(String)
     case contextOverflow(needed: Int, limit: Int)
     case tokenOutOfRange(token: Int, vocabularySize: Int)
+    case invalidAdapter(String)
 
     public var description: String {
         switch self {
@@ -171,6 +172,7 @@ public enum LlamaError: Error, CustomStringConvertible, Equatable {
         case let .invalidConfig(why): "invalid model configuration: \(why)"
         case let .contextOverflow(needed, limit): "the sequence needs \(needed) tokens but the context holds \(limit)"
         case let .tokenOutOfRange(t, n): "token id \(t) is outside the vocabulary (0..<\(n))"
+        case let .invalidAdapter(why): "adapter does not fit the model: \(why)"
         }
     }
 }

@@ -25,10 +25,13 @@ public final class LlamaModel: @unchecked Sendable {
         public let cache: KVCache
         public let tokens: [Int]
         public let logits: LogitsRequest
-        public init(cache: KVCache, tokens: [Int], logits: LogitsRequest = .last) {
+        /// The low-rank adapter this sequence runs under; nil for the base model.
+        public let adapter: LoRAAdapter?
+        public init(cache: KVCache, tokens: [Int], logits: LogitsRequest = .last, adapter: LoRAAdapter? = nil) {
             self.cache = cache
             self.tokens = tokens
             self.logits = logits
+            self.adapter = adapter
         }
     }
 
@@ -64,6 +67,19 @@ public final class LlamaModel: @unchecked Sendable {
         }
         let rows = tokens.count
         guard rows > 0 else { return [] }
+        // Rows by adapter, so each adapter's matrices are read once per projection.
+        var adapterRows = [(adapter: LoRAAdapter, rows: [Int])]()
+        for (ci, c) in chunks.enumerated() {
+            guard let a = c.adapter else { continue }
+            let range = starts[ci]..<starts[ci] + c.tokens.count
+            if let g = adapterRows.firstIndex(where: { $0.adapter === a }) { adapterRows[g].rows += range } else { adapterRows.append((a, Array(range))) }
+        }
+        func adapt(_ l: Int, _ p: Projection, x: UnsafePointer<Float>, xStride: Int, y: UnsafeMutablePointer<Float>, yStride: Int) {
+            guard !adapterRows.isEmpty else { return }
+            pool.run(adapterRows.count) { g, _ in
+                adapterRows[g].adapter.apply(layer: l, p, rows: adapterRows[g].rows, x: x, xStride: xStride, y: y, yStride: yStride, config: cfg)
+            }
+        }
 
         let buffer = UnsafeMutablePointer<Float>.allocate(capacity: rows * (4 * d + 2 * kvd + 2 * ff + hd))
         defer { buffer.deallocate() }
@@ -93,6 +109,9 @@ public final class LlamaModel: @unchecked Sendable {
             layer.q.multiply(xn, xStride: d, n: rows, into: q, yStride: d, pool: pool)
             layer.k.multiply(xn, xStride: d, n: rows, into: k, yStride: kvd, pool: pool)
             layer.v.multiply(xn, xStride: d, n: rows, into: v, yStride: kvd, pool: pool)
+            adapt(l, .q, x: xn, xStride: d, y: q, yStride: d)
+            adapt(l, .k, x: xn, xStride: d, y: k, yStride: kvd)
+            adapt(l, .v, x: xn, xStride: d, y: v, yStride: kvd)
             for (ci, c) in chunks.enumerated() {
                 let keys = c.cache.keys(layer: l), values = c.cache.values(layer: l)
                 forEachRow(c.tokens.count) { i in
@@ -113,12 +132,16 @@ public final class LlamaModel: @unchecked Sendable {
                                  headDim: hd, scale: scale, out: att + row * d + h * hd, outStride: d, scores: scores)
             }
             layer.o.multiply(att, xStride: d, n: rows, into: x, yStride: d, accumulate: true, pool: pool)
+            adapt(l, .o, x: att, xStride: d, y: x, yStride: d)
 
             forEachRow(rows) { r in VectorOps.rmsNorm(x + r * d, layer.ffnNorm, xn + r * d, d, eps: cfg.rmsNormEps) }
             layer.gate.multiply(xn, xStride: d, n: rows, into: gate, yStride: ff, pool: pool)
             layer.up.multiply(xn, xStride: d, n: rows, into: up, yStride: ff, pool: pool)
+            adapt(l, .gate, x: xn, xStride: d, y: gate, yStride: ff)
+            adapt(l, .up, x: xn, xStride: d, y: up, yStride: ff)
             forEachRow(rows) { r in VectorOps.swiglu(gate + r * ff, up + r * ff, ff) }
             layer.down.multiply(gate, xStride: ff, n: rows, into: x, yStride: d, accumulate: true, pool: pool)
+            adapt(l, .down, x: gate, xStride: ff, y: x, yStride: d)
         }
         for (ci, c) in chunks.enumerated() { c.cache.commit(tokens[starts[ci]..<starts[ci] + c.tokens.count]) }
 

@@ -169,4 +169,22 @@ public enum RopeRowPermutation {
         return TensorView(name: tensor.name, type: tensor.type, shape: tensor.shape, data: buffer.raw,
                           byteCount: tensor.byteCount, owner: buffer)
     }
+
+    /// The same for a row-major float matrix of `cols` columns (a LoRA B, for one).
+    public static func toGGUF(_ values: [Float], cols: Int, headDim: Int) -> [Float] {
+        (0..<values.count / cols).flatMap { r in
+            let src = huggingFaceRow(forGGUFRow: r, headDim: headDim)
+            return values[src * cols..<(src + 1) * cols]
+        }
+    }
+
+    /// Inverse of `toGGUF`: rows in GGUF order back to Hugging Face order.
+    public static func toHuggingFace(_ values: [Float], cols: Int, headDim: Int) -> [Float] {
+        var out = values
+        for r in 0..<values.count / cols {
+            let dst = huggingFaceRow(forGGUFRow: r, headDim: headDim)
+            out[dst * cols..<(dst + 1) * cols] = values[r * cols..<(r + 1) * cols]
+        }
+        return out
+    }
 }

@@ -5,35 +5,8 @@ import TestSupport
 /// The `lorekeeper` executable as a script would use it: results alone on stdout, errors on
 /// stderr with a non-zero exit status.
 @Suite(.serialized) struct CommandLineTests {
-    struct Run { let status: Int32; let stdout: String; let stderr: String }
-
-    static var executable: String {
-        get throws {
-            // The test bundle sits in the same build folder as the executable.
-            let dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-            for candidate in [dir, dir.deletingLastPathComponent()] {
-                let path = candidate.appendingPathComponent("lorekeeper").path
-                if FileManager.default.isExecutableFile(atPath: path) { return path }
-            }
-            throw TestSetupError("lorekeeper executable not found next to \(dir.path): build it first")
-        }
-    }
-
-    func run(_ arguments: [String], stdin: String? = nil) throws -> Run {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: try Self.executable)
-        p.arguments = arguments
-        p.currentDirectoryURL = URL(fileURLWithPath: Repo.root)
-        let out = Pipe(), err = Pipe(), input = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        p.standardInput = input
-        try p.run()
-        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
-        try input.fileHandleForWriting.close()
-        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return Run(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+    func run(_ arguments: [String], stdin: String? = nil) throws -> Repo.Run {
+        try Repo.runLorekeeper(arguments, stdin: stdin)
     }
 
     @Test func generateAnswersParis() throws {

@@ -13,12 +13,7 @@ final class ServerProcess: @unchecked Sendable {
     private var log = ""
 
     init(_ arguments: [String] = []) throws {
-        let dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        let candidates = [dir, dir.deletingLastPathComponent()].map { $0.appendingPathComponent("lorekeeper").path }
-        guard let binary = candidates.first(where: FileManager.default.isExecutableFile) else {
-            throw TestSetupError("lorekeeper executable not found near \(dir.path)")
-        }
-        process.executableURL = URL(fileURLWithPath: binary)
+        process.executableURL = URL(fileURLWithPath: try Repo.executable)
         process.arguments = ["serve", "--model", try Repo.defaultModel, "--port", "0", "--data-dir", temporaryDirectory()] + arguments
         process.standardOutput = output
         process.standardError = output

@@ -23,6 +23,53 @@ public enum Repo {
         }
     }
 
+    /// The `lorekeeper` executable of this build: the test bundle sits in the same build folder.
+    public static var executable: String {
+        get throws {
+            let dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+            for candidate in [dir, dir.deletingLastPathComponent()] {
+                let path = candidate.appendingPathComponent("lorekeeper").path
+                if FileManager.default.isExecutableFile(atPath: path) { return path }
+            }
+            throw TestSetupError("lorekeeper executable not found next to \(dir.path): build it first")
+        }
+    }
+
+    public struct Run { public let status: Int32; public let stdout: String; public let stderr: String }
+
+    /// Runs this build's `lorekeeper` in the repository root, as a script would: stdout and stderr apart.
+    public static func runLorekeeper(_ arguments: [String], stdin: String? = nil) throws -> Run {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: try executable)
+        p.arguments = arguments
+        p.currentDirectoryURL = URL(fileURLWithPath: root)
+        let out = Pipe(), err = Pipe(), input = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        p.standardInput = input
+        try p.run()
+        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
+        try input.fileHandleForWriting.close()
+        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return Run(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+    }
+
+    /// Runs a script of the repository (bench/, Tests/Python/) with stdout and stderr merged.
+    public static func runScript(_ interpreter: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = [interpreter] + arguments
+        p.currentDirectoryURL = URL(fileURLWithPath: root)
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = out
+        try p.run()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        return (p.terminationStatus, text)
+    }
+
     public static func json(_ relativeToTestdata: String) throws -> [String: Any] {
         let data = try Data(contentsOf: URL(fileURLWithPath: testdata + "/" + relativeToTestdata))
         return try JSONSerialization.jsonObject(with: data) as! [String: Any]
