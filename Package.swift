@@ -32,7 +32,7 @@ let package = Package(
         // The llama-architecture transformer: configuration, weights, forward pass, KV cache.
         .target(name: "Llama", dependencies: ["ModelFormats", "TensorKernels", "CBLAS"], swiftSettings: fast),
         // LoRA adapter files: PEFT folders and llama.cpp GGUF adapters, read, checked and written.
-        .target(name: "Adapters", dependencies: ["ModelFormats", "Llama"], swiftSettings: fast),
+        .target(name: "Adapters", dependencies: ["ModelFormats", "Llama", "TensorKernels"], swiftSettings: fast),
         // LoRA training on CPU: per-op forward/backward through the frozen model, AdamW, the Trainer.
         .target(name: "Training", dependencies: ["Llama", "TensorKernels", "Adapters", "CBLAS"], swiftSettings: fast),
         // Choosing the next token from logits.
@@ -42,22 +42,25 @@ let package = Package(
         // Continuous batching of many completions over one model, with KV-cache prefix reuse.
         .target(name: "Scheduling", dependencies: ["Inference", "Llama"], swiftSettings: fast),
         // The OpenAI-compatible HTTP API (Hummingbird): routes, wire types, errors, metrics.
-        .target(name: "Server", dependencies: ["Scheduling", "Inference", "ModelFormats", .product(name: "Hummingbird", package: "hummingbird")], swiftSettings: fast),
+        .target(name: "Server", dependencies: ["Scheduling", "Inference", "ModelFormats", "Adapters", "Llama", .product(name: "Hummingbird", package: "hummingbird")], swiftSettings: fast),
+        // Fine-tuning data: text windows and chat conversations as token ids with loss masks.
+        .target(name: "TrainingData", dependencies: ["Tokenizers", "ModelFormats", "Sampling", "Training"], swiftSettings: fast),
         .executableTarget(
             name: "LorekeeperCLI",
-            dependencies: ["Inference", "Server", .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "Logging", package: "swift-log")],
+            dependencies: ["Inference", "Adapters", "Server", .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "Logging", package: "swift-log")],
             swiftSettings: fast),
 
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
-        // A tiny random llama with a float64 reference forward pass, for the Llama and Training tests.
-        .target(name: "LlamaTestSupport", dependencies: ["Llama", "ModelFormats", "TestSupport"], path: "Tests/LlamaTestSupport", swiftSettings: fast),
+        .target(name: "TestSupport", dependencies: ["Llama", "ModelFormats"], path: "Tests/TestSupport"),
         .testTarget(name: "ModelFormatsTests", dependencies: ["ModelFormats"], swiftSettings: fast),
         .testTarget(name: "TensorKernelsTests", dependencies: ["TensorKernels", "TestSupport"], swiftSettings: fast),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"], swiftSettings: fast),
         .testTarget(name: "SamplingTests", dependencies: ["Sampling"], swiftSettings: fast),
-        .testTarget(name: "LlamaTests", dependencies: ["Llama", "TensorKernels", "TestSupport", "LlamaTestSupport"], swiftSettings: fast),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "Adapters", "ModelFormats", "TestSupport", "LlamaTestSupport"], swiftSettings: fast),
+        .testTarget(name: "LlamaTests", dependencies: ["Llama", "TensorKernels", "TestSupport"], swiftSettings: fast),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Adapters", "Llama", "ModelFormats", "TensorKernels", "TestSupport"], swiftSettings: fast),
+        .testTarget(name: "AdaptersTests", dependencies: ["Adapters", "Llama", "ModelFormats", "TestSupport"], swiftSettings: fast),
         .testTarget(name: "InferenceTests", dependencies: ["Inference", "TestSupport"], swiftSettings: fast),
-        .testTarget(name: "ServerTests", dependencies: ["TestSupport"], swiftSettings: fast),
+        .testTarget(name: "SchedulingTests", dependencies: ["Scheduling", "Inference", "TestSupport"], swiftSettings: fast),
+        .testTarget(name: "ServerTests", dependencies: ["TestSupport", "Adapters", "Llama", "ModelFormats"], swiftSettings: fast),
+        .testTarget(name: "TrainingDataTests", dependencies: ["TrainingData", "Training", "Inference", "TestSupport"], swiftSettings: fast),
     ]
 )

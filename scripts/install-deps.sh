@@ -22,7 +22,8 @@ command -v swift >/dev/null || { echo "install-deps: error: Swift 6.1 or later m
 
 # Python is used only by tests and benchmarks (independent reference implementations), never by the server.
 # openai: Tests/Python/test_openai_client.py and bench/ talk to `lorekeeper serve` through the official client.
-python3 - <<'PY' || python3 -m pip install -q --disable-pip-version-check "numpy>=1.26" "gguf>=0.10" "openai>=2.54" 2>&1 | grep -v "^WARNING: Running pip as" || true
+# PIP_BREAK_SYSTEM_PACKAGES: Debian's own python3 refuses user installs (PEP 668) without it.
+python3 - <<'PY' || PIP_BREAK_SYSTEM_PACKAGES=1 python3 -m pip install -q --disable-pip-version-check "numpy>=1.26" "gguf>=0.10" "openai>=2.54" 2>&1 | grep -v "^WARNING: Running pip as" || true
 import importlib.util, sys
 sys.exit(0 if all(importlib.util.find_spec(m) for m in ("numpy", "gguf", "openai")) else 1)
 PY

@@ -11,12 +11,15 @@ public struct AdapterWeights: Sendable {
     public var useRSLoRA: Bool
     /// Per layer, the adapted projections.
     public var layers: [[Projection: LoRAAdapter.Pair]]
+    /// PEFT's `base_model_name_or_path` (a Hugging Face id or a path), when known.
+    public var baseModel: String?
 
-    public init(rank: Int, alpha: Float, useRSLoRA: Bool = false, layers: [[Projection: LoRAAdapter.Pair]]) {
+    public init(rank: Int, alpha: Float, useRSLoRA: Bool = false, layers: [[Projection: LoRAAdapter.Pair]], baseModel: String? = nil) {
         self.rank = rank
         self.alpha = alpha
         self.useRSLoRA = useRSLoRA
         self.layers = layers
+        self.baseModel = baseModel
     }
 
     /// PEFT's scaling: alpha / r, or alpha / √r with rsLoRA.

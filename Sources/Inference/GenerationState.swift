@@ -46,6 +46,8 @@ public final class GenerationState {
     public let prompt: [Int]
     public let cache: KVCache
     public let options: GenerationOptions
+    /// The LoRA adapter every forward pass of this sequence runs under; nil for the base model.
+    public let adapter: LoRAAdapter?
     public private(set) var generated: [Int] = []
     public private(set) var finishReason: FinishReason?
     private var sampler: Sampler
@@ -53,14 +55,15 @@ public final class GenerationState {
     private var stops: StopSequenceMatcher
     private let endOfGeneration: Set<Int>
 
-    /// `cache` may already hold a prefix of `prompt` (reused from an earlier request).
-    public init(model: LoadedModel, prompt: [Int], options: GenerationOptions, cache: KVCache) throws {
+    /// `cache` may already hold a prefix of `prompt` (reused from an earlier request under the same adapter).
+    public init(model: LoadedModel, prompt: [Int], options: GenerationOptions, cache: KVCache, adapter: LoRAAdapter? = nil) throws {
         guard !prompt.isEmpty else { throw InferenceError.emptyPrompt }
         guard prompt.count < cache.maxTokens else { throw InferenceError.promptTooLong(tokens: prompt.count, limit: cache.maxTokens) }
         precondition(cache.commonPrefixLength(with: prompt) == cache.count, "cache holds tokens that are not a prefix of the prompt")
         self.prompt = prompt
         self.cache = cache
         self.options = options
+        self.adapter = adapter
         sampler = try Sampler(parameters: options.sampling, vocabularySize: model.config.vocabSize)
         decoder = model.tokenizer.makeStreamingDecoder()
         stops = StopSequenceMatcher(stops: options.stop)

@@ -10,21 +10,22 @@ public struct Generator {
 
     public init(model: LoadedModel) { self.model = model }
 
-    /// Generates a completion of `prompt`. `onStep` sees every step; returning false stops early.
+    /// Generates a completion of `prompt`, under `adapter` if given. `onStep` sees every step;
+    /// returning false stops early.
     @discardableResult
-    public func generate(prompt: [Int], options: GenerationOptions, contextLength: Int? = nil,
+    public func generate(prompt: [Int], options: GenerationOptions, contextLength: Int? = nil, adapter: LoRAAdapter? = nil,
                          onStep: (GenerationStep) throws -> Bool = { _ in true }) throws -> GenerationState {
         let cache = model.model.makeCache(maxTokens: contextLength ?? model.config.contextLength)
-        let state = try GenerationState(model: model, prompt: prompt, options: options, cache: cache)
+        let state = try GenerationState(model: model, prompt: prompt, options: options, cache: cache, adapter: adapter)
         var logits = [Float]()
         while state.isPrefilling {
             let chunk = state.pendingTokens(limit: Self.prefillChunk)
-            logits = try model.model.forward([.init(cache: cache, tokens: chunk, logits: state.isLastChunk(chunk) ? .last : .none)])
+            logits = try model.model.forward([.init(cache: cache, tokens: chunk, logits: state.isLastChunk(chunk) ? .last : .none, adapter: state.adapter)])
         }
         while true {
             let step = logits.withUnsafeMutableBufferPointer { state.step(logits: $0) }
             guard try onStep(step), step.finishReason == nil else { break }
-            logits = try model.model.forward([.init(cache: cache, tokens: [step.token])])
+            logits = try model.model.forward([.init(cache: cache, tokens: [step.token], adapter: state.adapter)])
         }
         return state
     }

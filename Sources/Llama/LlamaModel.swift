@@ -81,13 +81,29 @@ public final class LlamaModel: @unchecked Sendable {
             }
         }
 
-        let buffer = UnsafeMutablePointer<Float>.allocate(capacity: rows * (4 * d + 2 * kvd + 2 * ff))
+        let buffer = UnsafeMutablePointer<Float>.allocate(capacity: rows * (4 * d + 2 * kvd + 2 * ff + hd))
         defer { buffer.deallocate() }
         let x = buffer, xn = x + rows * d, q = xn + rows * d, att = q + rows * d
         let k = att + rows * d, v = k + rows * kvd, gate = v + rows * kvd, up = gate + rows * ff
+        let rotations = up + rows * ff
 
-        pool.forEachRow(rows) { r in weights.tokenEmbedding.dequantizeRow(tokens[r], into: x + r * d) }
+        pool.forEachRow(rows) { r in
+            weights.tokenEmbedding.dequantizeRow(tokens[r], into: x + r * d)
+            rope.rotation(position: positions[r], into: rotations + r * hd)
+        }
         let scale = 1 / Float(hd).squareRoot()
+        // Attention items: (chunk, first query head, first query row, rows). All query heads sharing a
+        // key/value head go in one item, which reads those keys and values once, unless that leaves
+        // too few items to keep every thread busy.
+        let headsPerItem = chunks.count * cfg.kvHeadCount >= 2 * pool.threads ? group : 1
+        var attentionItems = [(chunk: Int, head: Int, first: Int, count: Int)]()
+        for (ci, c) in chunks.enumerated() {
+            for h in stride(from: 0, to: nh, by: headsPerItem) {
+                for first in stride(from: 0, to: c.tokens.count, by: Self.attentionBlock) {
+                    attentionItems.append((ci, h, first, min(Self.attentionBlock, c.tokens.count - first)))
+                }
+            }
+        }
         for (l, layer) in weights.layers.enumerated() {
             pool.forEachRow(rows) { r in VectorOps.rmsNorm(x + r * d, layer.attentionNorm, xn + r * d, d, eps: cfg.rmsNormEps) }
             layer.q.multiply(xn, xStride: d, n: rows, into: q, yStride: d, pool: pool)
@@ -100,27 +116,18 @@ public final class LlamaModel: @unchecked Sendable {
                 let keys = c.cache.keys(layer: l), values = c.cache.values(layer: l)
                 pool.forEachRow(c.tokens.count) { i in
                     let r = starts[ci] + i, p = positions[r]
-                    rope.apply(q + r * d, heads: nh, headDim: hd, position: p)
-                    rope.apply(k + r * kvd, heads: cfg.kvHeadCount, headDim: hd, position: p)
+                    rope.apply(q + r * d, heads: nh, headDim: hd, rotation: rotations + r * hd)
+                    rope.apply(k + r * kvd, heads: cfg.kvHeadCount, headDim: hd, rotation: rotations + r * hd)
                     (keys + p * kvd).update(from: k + r * kvd, count: kvd)
                     (values + p * kvd).update(from: v + r * kvd, count: kvd)
                 }
             }
-            // One item per (chunk, head, block of query rows).
-            var items = [(chunk: Int, head: Int, first: Int, count: Int)]()
-            for (ci, c) in chunks.enumerated() {
-                for h in 0..<nh {
-                    for first in stride(from: 0, to: c.tokens.count, by: Self.attentionBlock) {
-                        items.append((ci, h, first, min(Self.attentionBlock, c.tokens.count - first)))
-                    }
-                }
-            }
-            pool.run(items.count) { item, thread in
-                let (ci, h, first, n) = items[item]
+            pool.run(attentionItems.count) { item, thread in
+                let (ci, h, first, n) = attentionItems[item]
                 let c = chunks[ci], kvh = h / group
                 let row = starts[ci] + first, start = c.cache.count + first
-                let scores = pool.scratch(thread: thread, slot: 1, count: n * (start + n))
-                Attention.causal(q: q + row * d + h * hd, qStride: d, n: n, start: start,
+                let scores = pool.scratch(thread: thread, slot: 1, count: max(headsPerItem, n) * (start + n))
+                Attention.causal(q: q + row * d + h * hd, qStride: d, heads: headsPerItem, n: n, start: start,
                                  k: c.cache.keys(layer: l) + kvh * hd, v: c.cache.values(layer: l) + kvh * hd, kvStride: kvd,
                                  headDim: hd, scale: scale, out: att + row * d + h * hd, outStride: d, scores: scores)
             }

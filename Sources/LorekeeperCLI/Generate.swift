@@ -9,6 +9,8 @@ struct Generate: ParsableCommand {
 
     @OptionGroup var modelOptions: ModelOptions
 
+    @OptionGroup var adapterOptions: AdapterOptions
+
     @Option(help: "The prompt text.")
     var prompt: String
 
@@ -61,7 +63,8 @@ struct Generate: ParsableCommand {
             let sampling = SamplingParameters(temperature: temperature, topK: topK, topP: topP, minP: minP,
                                               repetitionPenalty: repeatPenalty, seed: seed)
             let options = GenerationOptions(maxTokens: maxTokens, sampling: sampling, stop: stops, ignoreEndOfGeneration: ignoreEos)
-            let state = try Generator(model: loaded).generate(prompt: ids, options: options, contextLength: ctx) { step in
+            let adapter = try adapterOptions.load(config: loaded.config)
+            let state = try Generator(model: loaded).generate(prompt: ids, options: options, contextLength: ctx, adapter: adapter) { step in
                 if !tokenIds { FileHandle.standardOutput.write(Data(step.text.utf8)) }
                 return true
             }

@@ -7,6 +7,8 @@ struct Logits: ParsableCommand {
 
     @OptionGroup var modelOptions: ModelOptions
 
+    @OptionGroup var adapterOptions: AdapterOptions
+
     @Option(help: "Comma-separated token ids.")
     var tokens: String
 
@@ -22,11 +24,12 @@ struct Logits: ParsableCommand {
             guard !ids.isEmpty else { throw ValidationError("--tokens is empty") }
             guard top > 0 else { throw ValidationError("--top must be positive") }
             let loaded = try LoadedModel.load(path: modelOptions.model, threads: modelOptions.threads)
+            let adapter = try adapterOptions.load(config: loaded.config)
             let cache = loaded.model.makeCache(maxTokens: max(ids.count, 1))
             var logits = [Float]()
             for start in stride(from: 0, to: ids.count, by: Generator.prefillChunk) {
                 let chunk = Array(ids[start..<min(ids.count, start + Generator.prefillChunk)])
-                logits = try loaded.model.forward([.init(cache: cache, tokens: chunk)])
+                logits = try loaded.model.forward([.init(cache: cache, tokens: chunk, adapter: adapter)])
             }
             let best = logits.indices.sorted { logits[$0] > logits[$1] || (logits[$0] == logits[$1] && $0 < $1) }.prefix(top)
             let json: [String: Any] = ["ids": Array(best), "logits": best.map { Double(logits[$0]) }]

@@ -6,13 +6,15 @@ struct Lorekeeper: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lorekeeper",
         abstract: "Serve, run and inspect Llama-family models on CPU.",
-        subcommands: [Serve.self, Generate.self, Tokenize.self, Logits.self, Bench.self])
+        subcommands: [Serve.self, Generate.self, Tokenize.self, Logits.self, Bench.self, AdapterCommand.self])
 }
 
 /// Options shared by every command that loads a model.
 struct ModelOptions: ParsableArguments {
+    static let defaultModel = "models/SmolLM2-135M-Instruct.Q4_1.gguf"
+
     @Option(help: "A GGUF file or a Hugging Face model folder.")
-    var model = "models/SmolLM2-135M-Instruct.Q4_1.gguf"
+    var model = defaultModel
 
     @Option(help: "Chat template (llama2, chatml, zephyr, llama3); default: detected from the model.")
     var chatTemplate: String?

@@ -36,6 +36,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Memory kept for KV-cache prefix reuse, in MiB.")
     var prefixCacheMb = 512
 
+    @Option(help: "Memory kept for loaded LoRA adapters, in MiB.")
+    var adapterCacheMb = 1024
+
     @Option(help: "Largest request body accepted, in MiB.")
     var maxBodyMb = 8
 
@@ -49,7 +52,9 @@ struct Serve: AsyncParsableCommand {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be in 0...65535") }
         guard parallel >= 1 else { throw ValidationError("--parallel must be at least 1") }
         if let ctx, ctx < 16 { throw ValidationError("--ctx must be at least 16") }
-        guard maxQueue >= 0, prefixCacheMb >= 0, maxBodyMb >= 1 else { throw ValidationError("--max-queue, --prefix-cache-mb and --max-body-mb must not be negative") }
+        guard maxQueue >= 0, prefixCacheMb >= 0, adapterCacheMb >= 0, maxBodyMb >= 1 else {
+            throw ValidationError("--max-queue, --prefix-cache-mb and --adapter-cache-mb must not be negative, --max-body-mb at least 1")
+        }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
     }
 
@@ -68,6 +73,7 @@ struct Serve: AsyncParsableCommand {
         config.adminKey = adminKey ?? environment["LOREKEEPER_ADMIN_KEY"]
         config.maxQueued = maxQueue
         config.prefixCacheBytes = prefixCacheMb << 20
+        config.adapterCacheBytes = adapterCacheMb << 20
         config.maxBodyBytes = maxBodyMb << 20
         config.chatTemplate = chatTemplate
         config.threads = threads

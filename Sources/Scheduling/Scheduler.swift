@@ -8,11 +8,15 @@ public struct CompletionRequest: Sendable {
     public var prompt: [Int]
     public var options: GenerationOptions
     public var choices: Int
+    /// The adapter every choice runs under (nil: the base model). Fixed for the request's
+    /// life, so a newer version activated meanwhile only affects later requests.
+    public var adapter: LoRAAdapter?
 
-    public init(prompt: [Int], options: GenerationOptions, choices: Int = 1) {
+    public init(prompt: [Int], options: GenerationOptions, choices: Int = 1, adapter: LoRAAdapter? = nil) {
         self.prompt = prompt
         self.options = options
         self.choices = choices
+        self.adapter = adapter
     }
 }
 
@@ -75,7 +79,6 @@ public final class Scheduler: @unchecked Sendable {
         prefixCache = PrefixCache(budgetBytes: prefixCacheBytes)
         let thread = Thread { [unowned self] in self.loop() }
         thread.name = "lorekeeper-scheduler"
-        thread.stackSize = 8 << 20
         thread.start()
     }
 
@@ -121,9 +124,6 @@ public final class Scheduler: @unchecked Sendable {
         var m = counters.withLock { $0 }
         lock.lock()
         m.queued = waiting.count
-        m.activeSequences = running.reduce(0) { $0 + $1.activeSequences }
-        m.kvCacheBytes = running.reduce(0) { $0 + $1.cacheBytes }
-        m.prefixCacheBytes = prefixCache.byteCount
         lock.unlock()
         return m
     }
@@ -144,6 +144,8 @@ public final class Scheduler: @unchecked Sendable {
         }
 
         var sequences: Int { request.choices }
+        /// Prefix-cache entries are only shared between requests under the same weights.
+        var namespace: String { request.adapter?.id ?? "" }
         var activeSequences: Int { states.isEmpty ? 0 : done.filter { !$0 }.count }
         var cacheBytes: Int { states.reduce(0) { $0 + $1.cache.byteCount } }
         var finished: Bool { !done.isEmpty && done.allSatisfy { $0 } }
@@ -177,17 +179,25 @@ public final class Scheduler: @unchecked Sendable {
                 finish(job)
                 return true
             }
+            // Jobs and caches belong to this thread: gauges are published, never read from outside.
+            let active = running.reduce(0) { $0 + $1.activeSequences }, kvBytes = running.reduce(0) { $0 + $1.cacheBytes }
             lock.unlock()
+            let prefixBytes = prefixCache.byteCount
+            counters.withLock {
+                $0.activeSequences = active
+                $0.kvCacheBytes = kvBytes
+                $0.prefixCacheBytes = prefixBytes
+            }
         }
     }
 
     /// Creates the first choice's state, reusing a cached prefix of the prompt when there is one.
     private func start(_ job: Job) {
         let prompt = job.request.prompt
-        let cache = prefixCache.lookup(prompt, namespace: "", maxTokens: contextLength)
+        let cache = prefixCache.lookup(prompt, namespace: job.namespace, maxTokens: contextLength)
             ?? model.model.makeCache(maxTokens: contextLength)
         do {
-            let state = try GenerationState(model: model, prompt: prompt, options: job.request.options, cache: cache)
+            let state = try GenerationState(model: model, prompt: prompt, options: job.request.options, cache: cache, adapter: job.request.adapter)
             job.states = [state]
             job.done = [false]
             job.continuation.yield(.started(promptTokens: prompt.count, cachedTokens: cache.count, seed: state.seed))
@@ -205,7 +215,7 @@ public final class Scheduler: @unchecked Sendable {
         var decodeTokens = 0, prefillTokens = 0
         for job in jobs where !job.finished && !job.cancelled.load(ordering: .relaxed) {
             for (i, s) in job.states.enumerated() where !job.done[i] && !s.isPrefilling {
-                chunks.append(.init(cache: s.cache, tokens: s.pendingTokens(), logits: .last))
+                chunks.append(.init(cache: s.cache, tokens: s.pendingTokens(), logits: .last, adapter: s.adapter))
                 owners.append((job, i))
                 decodeTokens += 1
             }
@@ -215,7 +225,7 @@ public final class Scheduler: @unchecked Sendable {
             guard let s = job.states.first, s.isPrefilling else { continue }
             let tokens = s.pendingTokens(limit: budget)
             let completes = s.cache.count + tokens.count == s.prompt.count
-            chunks.append(.init(cache: s.cache, tokens: tokens, logits: completes ? .last : .none))
+            chunks.append(.init(cache: s.cache, tokens: tokens, logits: completes ? .last : .none, adapter: s.adapter))
             owners.append((job, 0))
             budget -= tokens.count
             prefillTokens += tokens.count
@@ -273,13 +283,13 @@ public final class Scheduler: @unchecked Sendable {
             var options = job.request.options
             options.sampling.seed = first.seed &+ UInt64(i)
             // Same prompt, already cached: cannot fail.
-            job.states.append(try! GenerationState(model: model, prompt: first.prompt, options: options, cache: first.cache.copy()))
+            job.states.append(try! GenerationState(model: model, prompt: first.prompt, options: options, cache: first.cache.copy(), adapter: first.adapter))
             job.done.append(false)
         }
     }
 
     private func finish(_ job: Job) {
-        if let first = job.states.first, !first.isPrefilling { prefixCache.store(first.cache, namespace: "") }
+        if let first = job.states.first, !first.isPrefilling { prefixCache.store(first.cache, namespace: job.namespace) }
         if job.cancelled.load(ordering: .relaxed) {
             counters.withLock { $0.requestsCancelled += 1 }
         }

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Inference
+import Llama
 import Sampling
 import Scheduling
 import Tokenizers
@@ -13,13 +14,15 @@ struct CompletionRoutes: Sendable {
     let maxBodyBytes: Int
     let fingerprint: String
     let created: Int
+    let catalog: any AdapterCatalog
+    let adapters: AdapterCache
 
     // MARK: chat
 
     func chat(_ request: Request, _ context: ServerContext) async throws -> Response {
         var request = request
         let body = try await decode(ChatCompletionRequest.self, from: &request)
-        try checkModel(body.model)
+        let target = try await resolve(body.model)
         guard !body.messages.isEmpty else { throw APIError.invalid("messages must contain at least one message", param: "messages") }
         var messages = [ChatMessage]()
         for (i, m) in body.messages.enumerated() {
@@ -42,7 +45,8 @@ struct CompletionRoutes: Sendable {
             throw APIError.invalid("top_logprobs must be between 0 and \(TokenLogProb.maxTop)", param: "top_logprobs")
         }
         let job = try makeJob(body, prompt: prompt, maxTokens: body.max_completion_tokens ?? body.max_tokens,
-                              maxTokensParam: body.max_completion_tokens != nil ? "max_completion_tokens" : "max_tokens", logprobs: top)
+                              maxTokensParam: body.max_completion_tokens != nil ? "max_completion_tokens" : "max_tokens", logprobs: top,
+                              adapter: target.adapter)
         let handle = try submit(job)
         let id = "chatcmpl-" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
         let created = Int(Date().timeIntervalSince1970)
@@ -52,7 +56,7 @@ struct CompletionRoutes: Sendable {
             let includeUsage = body.stream_options?.include_usage == true
             return streamResponse(request, context, handle) { send in
                 func chunk(_ choices: [ChatChunkChoice], usage: Usage? = nil) -> ChatCompletionChunk {
-                    ChatCompletionChunk(id: id, created: created, model: model.id, system_fingerprint: fingerprint, choices: choices, usage: usage)
+                    ChatCompletionChunk(id: id, created: created, model: target.id, system_fingerprint: fingerprint, choices: choices, usage: usage)
                 }
                 for i in 0..<choices {
                     try await send(chunk([ChatChunkChoice(index: i, delta: ChatDelta(role: "assistant", content: ""), logprobs: nil, finish_reason: nil)]))
@@ -75,13 +79,13 @@ struct CompletionRoutes: Sendable {
                 results[choice].finish = step.finishReason ?? results[choice].finish
             }
         }
-        let out = ChatCompletion(id: id, created: created, model: model.id, system_fingerprint: fingerprint,
+        let out = ChatCompletion(id: id, created: created, model: target.id, system_fingerprint: fingerprint,
                                  choices: results.enumerated().map { i, r in
                                      ChatChoice(index: i, message: ChatMessageOut(role: "assistant", content: r.text),
                                                 logprobs: top == nil ? nil : ChatLogProbs(content: r.logprobs),
                                                 finish_reason: (r.finish ?? .stop).rawValue)
                                  }, usage: usage)
-        return try json(out)
+        return try json(out, closingConnection: true)
     }
 
     func chatLogProb(_ lp: TokenLogProb) -> ChatLogProb {
@@ -101,7 +105,7 @@ struct CompletionRoutes: Sendable {
     func complete(_ request: Request, _ context: ServerContext) async throws -> Response {
         var request = request
         let body = try await decode(TextCompletionRequest.self, from: &request)
-        try checkModel(body.model)
+        let target = try await resolve(body.model)
         if let suffix = body.suffix, !suffix.isEmpty {
             throw APIError.invalid("suffix is not supported: the model has no fill-in-the-middle mode", param: "suffix")
         }
@@ -124,7 +128,7 @@ struct CompletionRoutes: Sendable {
             prompts = lists
         }
         guard !prompts.isEmpty else { throw APIError.invalid("prompt must not be empty", param: "prompt") }
-        let jobs = try prompts.map { try makeJob(body, prompt: $0, maxTokens: body.max_tokens, maxTokensParam: "max_tokens", logprobs: body.logprobs) }
+        let jobs = try prompts.map { try makeJob(body, prompt: $0, maxTokens: body.max_tokens, maxTokensParam: "max_tokens", logprobs: body.logprobs, adapter: target.adapter) }
         var submitted = [Scheduler.Handle]()
         do {
             for job in jobs { submitted.append(try submit(job)) }
@@ -143,7 +147,7 @@ struct CompletionRoutes: Sendable {
             let includeUsage = body.stream_options?.include_usage == true
             return streamResponse(request, context, cancel: cancelAll) { send in
                 func chunk(_ choices: [TextChoice], usage: Usage? = nil) -> TextCompletion {
-                    TextCompletion(id: id, created: created, model: model.id, system_fingerprint: fingerprint, choices: choices, usage: usage)
+                    TextCompletion(id: id, created: created, model: target.id, system_fingerprint: fingerprint, choices: choices, usage: usage)
                 }
                 var total = Usage(prompt: 0, completion: 0, cached: 0)
                 for (p, handle) in handles.enumerated() {
@@ -183,7 +187,8 @@ struct CompletionRoutes: Sendable {
                               cached: total.prompt_tokens_details.cached_tokens + usage.prompt_tokens_details.cached_tokens)
             }
         }
-        return try json(TextCompletion(id: id, created: created, model: model.id, system_fingerprint: fingerprint, choices: choices, usage: total))
+        return try json(TextCompletion(id: id, created: created, model: target.id, system_fingerprint: fingerprint, choices: choices, usage: total),
+                        closingConnection: true)
     }
 
     func appendTextLogProb(_ lp: TokenLogProb, text: String, offset: inout Int, to out: inout TextLogProbs) {
@@ -212,11 +217,46 @@ struct CompletionRoutes: Sendable {
         }
     }
 
-    func checkModel(_ name: String) throws {
-        guard name == model.id else { throw APIError.modelNotFound(name) }
+    /// What a request's `model` names: the base model, an adapter's active version (`NAME`) or
+    /// a pinned one (`NAME@VERSION`). Responses carry the resolved `NAME@VERSION`.
+    func resolve(_ name: String) async throws -> (id: String, adapter: LoRAAdapter?) {
+        if name == model.id { return (model.id, nil) }
+        let parts = name.split(separator: "@", omittingEmptySubsequences: false)
+        guard parts.count <= 2 else { throw APIError.modelNotFound(name) }
+        let listing: AdapterListing?
+        do {
+            listing = try catalog.listing(named: String(parts[0]))
+        } catch {
+            throw APIError.internalError("\(error)")
+        }
+        guard let listing else { throw APIError.modelNotFound(name) }
+        let version = parts.count == 2 ? Int(parts[1]) : listing.active
+        guard let version, let path = listing.versions[version] else { throw APIError.modelNotFound(name) }
+        do {
+            return ("\(listing.name)@\(version)", try await adapters.adapter(name: listing.name, version: version, path: path))
+        } catch {
+            throw APIError.invalid("adapter \(listing.name)@\(version) cannot be loaded: \(error)", param: "model", code: "invalid_adapter")
+        }
     }
 
-    func makeJob(_ body: some SamplingFields, prompt: [Int], maxTokens: Int?, maxTokensParam: String, logprobs: Int?) throws -> CompletionRequest {
+    /// The base model and every adapter version, for /v1/models.
+    func modelList() throws -> ModelList {
+        var data = [ModelObject(id: model.id, created: created, owned_by: "lorekeeper")]
+        do {
+            for listing in try catalog.listings() {
+                data.append(ModelObject(id: listing.name, created: created, owned_by: "lorekeeper", parent: model.id))
+                for v in listing.versions.keys.sorted() {
+                    data.append(ModelObject(id: "\(listing.name)@\(v)", created: created, owned_by: "lorekeeper", parent: model.id))
+                }
+            }
+        } catch {
+            throw APIError.internalError("\(error)")
+        }
+        return ModelList(data: data)
+    }
+
+    func makeJob(_ body: some SamplingFields, prompt: [Int], maxTokens: Int?, maxTokensParam: String, logprobs: Int?,
+                 adapter: LoRAAdapter?) throws -> CompletionRequest {
         let limit = scheduler.contextLength
         guard prompt.count < limit else {
             throw APIError.invalid("This model's maximum context length is \(limit) tokens, but the prompt has \(prompt.count) tokens.",
@@ -225,7 +265,7 @@ struct CompletionRoutes: Sendable {
         if let maxTokens, maxTokens < 1 { throw APIError.invalid("\(maxTokensParam) must be at least 1", param: maxTokensParam) }
         let options = GenerationOptions(maxTokens: maxTokens ?? limit, sampling: try body.samplingParameters(vocabularySize: model.config.vocabSize),
                                         stop: try body.stopStrings(), logprobs: logprobs)
-        return CompletionRequest(prompt: prompt, options: options, choices: try body.choiceCount(limit: scheduler.parallel))
+        return CompletionRequest(prompt: prompt, options: options, choices: try body.choiceCount(limit: scheduler.parallel), adapter: adapter)
     }
 
     func submit(_ job: CompletionRequest) throws -> Scheduler.Handle {
@@ -262,6 +302,9 @@ struct CompletionRoutes: Sendable {
     }
 
     /// Runs `body`, cancelling it (and so the scheduler job) if the client closes the connection.
+    /// Watching for that consumes the connection's inbound stream, so Hummingbird closes the
+    /// connection after the response: such responses say `Connection: close`, or a client could
+    /// send its next request on a connection that is going away.
     func untilClientLeaves<T: Sendable>(_ request: Request, cancel: (@Sendable () -> Void)? = nil, _ body: () async throws -> T) async throws -> T {
         try await request.body.consumeWithInboundCloseHandler({ _ in try await body() }, onInboundClosed: { cancel?() })
     }
@@ -278,6 +321,7 @@ struct CompletionRoutes: Sendable {
         var headers = HTTPFields()
         headers[.contentType] = "text/event-stream"
         headers[.cacheControl] = "no-cache"
+        headers[.connection] = "close"
         return Response(status: .ok, headers: headers, body: ResponseBody { writer in
             try await request.body.consumeWithInboundCloseHandler({ _ in
                 let encoder = JSONEncoder()
@@ -305,9 +349,10 @@ struct CompletionRoutes: Sendable {
         })
     }
 
-    func json(_ value: some Encodable) throws -> Response {
+    func json(_ value: some Encodable, closingConnection: Bool = false) throws -> Response {
         var headers = HTTPFields()
         headers[.contentType] = "application/json"
+        if closingConnection { headers[.connection] = "close" }
         return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: try JSONEncoder().encode(value))))
     }
 }

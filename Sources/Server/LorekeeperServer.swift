@@ -21,6 +21,8 @@ public struct ServerConfiguration: Sendable {
     public var maxBodyBytes = 8 << 20
     public var maxQueued = 64
     public var prefixCacheBytes = 512 << 20
+    /// Memory for loaded adapters (least recently used are dropped beyond it).
+    public var adapterCacheBytes = 1 << 30
     public var chatTemplate: String?
     public var threads: Int?
 
@@ -53,8 +55,7 @@ public enum LorekeeperServer {
         if let key = config.apiKey { api.add(middleware: APIKeyMiddleware(key: key)) }
         api.get("models") { _, _ -> Response in
             let routes = try serving.ready()
-            let list = ModelList(data: [ModelObject(id: routes.model.id, created: routes.created, owned_by: "lorekeeper")])
-            return try routes.json(list)
+            return try routes.json(routes.modelList())
         }
         api.post("chat/completions") { request, context in try await serving.ready().chat(request, context) }
         api.post("completions") { request, context in try await serving.ready().complete(request, context) }
@@ -120,7 +121,9 @@ struct ModelService: Service {
             // Names the model and serving configuration, stable across restarts.
             let fingerprint = "lk-" + FileDigest.sha256(Array("\(model.id)|\(model.config)|\(context)".utf8)).prefix(10)
             serving.state = .ready(CompletionRoutes(model: model, scheduler: scheduler, maxBodyBytes: config.maxBodyBytes,
-                                                    fingerprint: String(fingerprint), created: Int(Date().timeIntervalSince1970)))
+                                                    fingerprint: String(fingerprint), created: Int(Date().timeIntervalSince1970),
+                                                    catalog: DirectoryAdapterCatalog(root: config.dataDirectory + "/adapters"),
+                                                    adapters: AdapterCache(config: model.config, budgetBytes: config.adapterCacheBytes)))
             logger.info("loaded \(model.id) in \(ContinuousClock.now - start): \(model.config.layerCount) layers, context \(context) per sequence, \(config.parallel) parallel sequences")
         } catch {
             serving.state = .failed("\(error)")

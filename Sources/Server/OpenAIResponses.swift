@@ -160,6 +160,8 @@ struct ModelObject: Encodable, Sendable {
     let object = "model"
     let created: Int
     let owned_by: String
+    /// For an adapter, the base model it applies to.
+    var parent: String? = nil
 }
 
 struct ModelList: Encodable, Sendable {

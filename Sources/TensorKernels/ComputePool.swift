@@ -7,7 +7,7 @@ import CBLAS
 import Synchronization
 
 /// A fixed set of worker threads that split one parallel loop at a time.
-/// Workers spin briefly before sleeping, because a forward pass issues hundreds of short
+/// Workers spin briefly, then yield, then sleep, because a forward pass issues hundreds of short
 /// loops per token and waking a sleeping thread costs more than most of them take.
 public final class ComputePool: @unchecked Sendable {
     public static let shared = ComputePool(threads: Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
@@ -91,7 +91,13 @@ public final class ComputePool: @unchecked Sendable {
             pthread_cond_broadcast(&wake)
             pthread_mutex_unlock(&mutex)
             work(generation: generation, thread: 0)
-            while doneItems.load(ordering: .acquiring) < count {}
+            var spins = 0
+            while doneItems.load(ordering: .acquiring) < count {
+                // A worker still busy this long has probably lost its core (more runnable threads
+                // than cores): yielding lets it, or whoever holds the core, get on.
+                spins += 1
+                if spins > Self.spinsBeforeYield { sched_yield() }
+            }
             self.body = nil
         }
     }
@@ -113,16 +119,23 @@ public final class ComputePool: @unchecked Sendable {
         if done > 0 { doneItems.add(done, ordering: .releasing) }
     }
 
+    /// Spins (tens of microseconds) before a waiting thread starts yielding its core to others.
+    private static let spinsBeforeYield = 20_000
+    /// Yields before an idle worker sleeps (about a millisecond when nothing else runs).
+    private static let yieldsBeforeSleep = 1_000
+
     private func workerLoop(index: Int) {
         var seen: UInt64 = 0
         while true {
             var spins = 0
             while state.load(ordering: .acquiring) >> 40 == seen {
                 spins += 1
-                if spins > 200_000 {
+                if spins > Self.spinsBeforeYield + Self.yieldsBeforeSleep {
                     pthread_mutex_lock(&mutex)
                     while state.load(ordering: .acquiring) >> 40 == seen { pthread_cond_wait(&wake, &mutex) }
                     pthread_mutex_unlock(&mutex)
+                } else if spins > Self.spinsBeforeYield {
+                    sched_yield()
                 }
             }
             seen = state.load(ordering: .acquiring) >> 40

@@ -24,21 +24,31 @@ public struct RotaryEmbedding: Sendable {
     /// Rotates the first `dimensions` values of each of `heads` heads (stride `headDim`) at `position`.
     /// `inverse` rotates by −θ (the backward pass of the rotation).
     public func apply(_ x: UnsafeMutablePointer<Float>, heads: Int, headDim: Int, position: Int, inverse: Bool = false) {
-        let half = dimensions / 2
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * half) { cs in
-            for i in 0..<half {
-                let angle = Float(position) * invFreq[i]
-                cs[2 * i] = cosf(angle)
-                cs[2 * i + 1] = inverse ? -sinf(angle) : sinf(angle)
-            }
-            for h in 0..<heads {
-                let p = x + h * headDim
-                for i in 0..<half {
-                    let c = cs[2 * i], s = cs[2 * i + 1]
-                    let a = p[2 * i], b = p[2 * i + 1]
-                    p[2 * i] = a * c - b * s
-                    p[2 * i + 1] = a * s + b * c
-                }
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: dimensions) { cs in
+            rotation(position: position, into: cs.baseAddress!, inverse: inverse)
+            apply(x, heads: heads, headDim: headDim, rotation: cs.baseAddress!)
+        }
+    }
+
+    /// cos θ and sin θ of every frequency at `position`, interleaved (`dimensions` floats): computed
+    /// once per position and shared by every layer and head.
+    public func rotation(position: Int, into cs: UnsafeMutablePointer<Float>, inverse: Bool = false) {
+        for i in 0..<dimensions / 2 {
+            let angle = Float(position) * invFreq[i]
+            cs[2 * i] = cosf(angle)
+            cs[2 * i + 1] = inverse ? -sinf(angle) : sinf(angle)
+        }
+    }
+
+    /// Rotates each of `heads` heads (stride `headDim`) by a table from `rotation(position:into:)`.
+    public func apply(_ x: UnsafeMutablePointer<Float>, heads: Int, headDim: Int, rotation cs: UnsafePointer<Float>) {
+        for h in 0..<heads {
+            let p = x + h * headDim
+            for i in 0..<dimensions / 2 {
+                let c = cs[2 * i], s = cs[2 * i + 1]
+                let a = p[2 * i], b = p[2 * i + 1]
+                p[2 * i] = a * c - b * s
+                p[2 * i + 1] = a * s + b * c
             }
         }
     }

@@ -1,3 +1,4 @@
+import CKernels
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -63,23 +64,13 @@ public enum VectorOps {
 
     /// gate[i] = silu(gate[i]) · up[i], silu(g) = g / (1 + e^−g).
     public static func swiglu(_ gate: UnsafeMutablePointer<Float>, _ up: UnsafePointer<Float>, _ n: Int) {
-        for i in 0..<n {
-            let g = gate[i]
-            gate[i] = g / (1 + exp(-g)) * up[i]
-        }
+        lk_swiglu(gate, up, n)
     }
 
     /// In-place softmax of x[0..<n]; returns the normaliser Σ e^(x−max) for log-probabilities.
     @discardableResult
     public static func softmax(_ x: UnsafeMutablePointer<Float>, _ n: Int) -> Float {
-        var m = -Float.infinity
-        for i in 0..<n { m = max(m, x[i]) }
-        var sum: Float = 0
-        for i in 0..<n {
-            let e = exp(x[i] - m)
-            x[i] = e
-            sum += e
-        }
+        let sum = lk_softmax_numerators(x, n)
         let inv = 1 / sum
         for i in 0..<n { x[i] *= inv }
         return sum

@@ -27,11 +27,12 @@ public struct WeightMatrix: @unchecked Sendable {
         Dequantize.row(type, row(r), y, count: cols)
     }
 
-    /// Batches up to this size multiply row by row (a single input meets the quantised row in
-    /// a fused kernel; a few inputs share one dequantised copy of it); larger batches
-    /// dequantise tiles of rows and call sgemm.
-    public static let rowwiseBatchLimit = 4
-    static let tileRows = 64
+    /// Batches up to this size multiply row by row in a fused kernel that reads each quantised
+    /// block once for up to four inputs (a row stays in L1 for the next four); larger batches
+    /// dequantise tiles of rows and call sgemm, which wins from about 24 inputs (measured).
+    public static let rowwiseBatchLimit = 16
+    /// Floats in one dequantised tile of rows for sgemm (1 MB).
+    static let tileFloats = 1 << 18
 
     /// y[t·yStride + o] (+)= Σ_c W[o, c] · x[t·xStride + c], for t < n and o < rows.
     public func multiply(_ x: UnsafePointer<Float>, xStride: Int, n: Int,
@@ -51,24 +52,14 @@ public struct WeightMatrix: @unchecked Sendable {
             let items = (outputs.count + perItem - 1) / perItem
             pool.run(items) { item, thread in
                 let lo = outputs.lowerBound + item * perItem, hi = min(lo + perItem, outputs.upperBound)
-                let scratch = pool.scratch(thread: thread, slot: 0, count: max(256, cols))
-                for o in lo..<hi {
-                    if n == 1 {
-                        // Fused: the quantised row meets x without a float copy.
-                        let v = lk_dot_row(type.rawValue, row(o), x, cols, scratch)
-                        if accumulate { y[o] += v } else { y[o] = v }
-                        continue
-                    }
-                    dequantizeRow(o, into: scratch)
-                    for t in 0..<n {
-                        let v = VectorOps.dot(scratch, x + t * xStride, cols)
-                        if accumulate { y[t * yStride + o] += v } else { y[t * yStride + o] = v }
-                    }
-                }
+                let scratch = pool.scratch(thread: thread, slot: 0, count: cols)
+                lk_multiply_rows(type.rawValue, row(lo), rowBytes, hi - lo, cols, x, xStride, n, y + lo, yStride,
+                                 accumulate ? 1 : 0, scratch)
             }
             return
         }
-        let tile = min(Self.tileRows, max(8, outputs.count / (pool.threads * 2)))
+        // Large tiles: sgemm packs all of x again for every tile.
+        let tile = max(8, min(Self.tileFloats / cols, outputs.count / (pool.threads * 2)))
         let items = (outputs.count + tile - 1) / tile
         pool.run(items) { item, thread in
             let lo = outputs.lowerBound + item * tile, hi = min(lo + tile, outputs.upperBound)

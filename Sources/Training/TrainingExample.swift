@@ -1,11 +1,12 @@
 /// One training sequence: its token ids and which of them the loss is computed on.
 /// `lossMask[i]` marks token i as a target, predicted from tokens 0..<i — Hugging Face's
-/// `labels` convention with `false` standing for -100 — so `lossMask[0]` is never used.
-/// Prompt tokens of a chat example are masked out, the answer's tokens masked in.
+/// `labels` convention with `false` standing for -100 — so `lossMask[0]` is never used (false
+/// by convention). Prompt tokens of a chat example are masked out, the answer's tokens masked in.
 public struct TrainingExample: Sendable, Equatable, Codable {
     public var tokens: [Int]
     public var lossMask: [Bool]
 
+    /// The trainer checks that the two have the same length.
     public init(tokens: [Int], lossMask: [Bool]) {
         self.tokens = tokens
         self.lossMask = lossMask
@@ -13,9 +14,9 @@ public struct TrainingExample: Sendable, Equatable, Codable {
 
     /// Every token after the first is a target.
     public init(tokens: [Int]) {
-        self.init(tokens: tokens, lossMask: [Bool](repeating: true, count: tokens.count))
+        self.init(tokens: tokens, lossMask: tokens.indices.map { $0 > 0 })
     }
 
     /// The number of tokens the loss is computed on.
-    public var targetCount: Int { lossMask.dropFirst().count { $0 } }
+    public var lossTokenCount: Int { lossMask.dropFirst().count { $0 } }
 }

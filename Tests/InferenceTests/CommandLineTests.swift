@@ -5,23 +5,8 @@ import TestSupport
 /// The `lorekeeper` executable as a script would use it: results alone on stdout, errors on
 /// stderr with a non-zero exit status.
 @Suite(.serialized) struct CommandLineTests {
-    struct Run { let status: Int32; let stdout: String; let stderr: String }
-
-    func run(_ arguments: [String], stdin: String? = nil) throws -> Run {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: try Repo.executable)
-        p.arguments = arguments
-        p.currentDirectoryURL = URL(fileURLWithPath: Repo.root)
-        let out = Pipe(), err = Pipe(), input = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        p.standardInput = input
-        try p.run()
-        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
-        try input.fileHandleForWriting.close()
-        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return Run(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+    func run(_ arguments: [String], stdin: String? = nil) throws -> Repo.Run {
+        try Repo.runLorekeeper(arguments, stdin: stdin)
     }
 
     @Test func generateAnswersParis() throws {

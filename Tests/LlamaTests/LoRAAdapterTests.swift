@@ -3,30 +3,17 @@ import Testing
 import TestSupport
 import ModelFormats
 @testable import Llama
-import LlamaTestSupport
 
 /// Adapters applied beside the frozen weights give what merged weights W + scale·B·A give.
 @Suite struct LoRAAdapterTests {
     let tokens = [3, 17, 42, 49, 5, 0, 33, 8, 21]
     let rank = 3
 
-    /// Random A and B (HF row layout) for `projections` of every layer.
-    func randomPairs(_ config: LlamaConfig, _ projections: [Projection], seed: UInt64) -> [[Projection: LoRAAdapter.Pair]] {
-        (0..<config.layerCount).map { l in
-            Dictionary(uniqueKeysWithValues: projections.enumerated().map { i, p in
-                let (outputs, inputs) = p.shape(config)
-                let s = seed &+ UInt64(l * 16 + i) &* 7919
-                return (p, LoRAAdapter.Pair(a: randomFloats(rank * inputs, scale: 0.3, seed: s),
-                                            b: randomFloats(outputs * rank, scale: 0.3, seed: s &+ 1)))
-            })
-        }
-    }
-
     @Test func adapterMatchesMergedWeights() throws {
         let tiny = TinyLlama(seed: 21)
         let model = try tiny.huggingFaceModel()
         let config = model.config
-        let pairs = randomPairs(config, Projection.allCases, seed: 5)
+        let pairs = tiny.randomLoRA(Projection.allCases, rank: rank, seed: 5)
         let scale: Float = 16.0 / Float(rank)
         // The engine keeps q/k rows in GGUF's RoPE order (also for a Hugging Face base), so B's rows follow.
         let engineLayout = pairs.map { layer in
@@ -37,8 +24,7 @@ import LlamaTestSupport
         }
         let adapter = try LoRAAdapter(id: "test@1", rank: rank, scale: scale, layers: engineLayout, config: config)
 
-        let merged = tiny.merging(pairs.map { $0.mapValues { (a: $0.a.map(Double.init), b: $0.b.map(Double.init)) } },
-                                  rank: rank, scale: Double(scale))
+        let merged = tiny.merging(pairs, rank: rank, scale: Double(scale))
         let want = merged.referenceLogits(tokens).flatMap { $0 }
         let got = try model.forward([.init(cache: model.makeCache(), tokens: tokens, logits: .all, adapter: adapter)])
         let base = try model.forward([.init(cache: model.makeCache(), tokens: tokens, logits: .all)])
@@ -50,12 +36,13 @@ import LlamaTestSupport
 
     /// Sequences under different adapters (or none) in one batch get what each gets alone.
     @Test func mixedAdapterBatchMatchesSeparateRuns() throws {
-        let model = try TinyLlama(seed: 22).huggingFaceModel()
+        let tiny = TinyLlama(seed: 22)
+        let model = try tiny.huggingFaceModel()
         let config = model.config
         let adapters: [LoRAAdapter?] = [
-            try LoRAAdapter(id: "a", rank: rank, scale: 2, layers: randomPairs(config, [.q, .v], seed: 1), config: config),
+            try LoRAAdapter(id: "a", rank: rank, scale: 2, layers: tiny.randomLoRA([.q, .v], rank: rank, seed: 1), config: config),
             nil,
-            try LoRAAdapter(id: "b", rank: rank, scale: 1, layers: randomPairs(config, Projection.allCases, seed: 2), config: config),
+            try LoRAAdapter(id: "b", rank: rank, scale: 1, layers: tiny.randomLoRA(Projection.allCases, rank: rank, seed: 2), config: config),
         ]
         let sequences: [(tokens: [Int], adapter: LoRAAdapter?)] = [([1, 2, 3], adapters[0]), ([4, 5], adapters[1]), ([6], adapters[2]), ([7, 8], adapters[0])]
         let alone = try sequences.map { try model.forward([.init(cache: model.makeCache(), tokens: $0.tokens, logits: .last, adapter: $0.adapter)]) }
@@ -67,11 +54,11 @@ import LlamaTestSupport
     }
 
     @Test func shapeMismatchAndNonFiniteValuesAreRejected() throws {
-        let config = TinyLlama(seed: 23).config
-        var pairs = randomPairs(config, [.k], seed: 3)
+        let tiny = TinyLlama(seed: 23), config = tiny.config
+        var pairs = tiny.randomLoRA([.k], rank: rank, seed: 3)
         pairs[1][.k] = LoRAAdapter.Pair(a: pairs[1][.k]!.a, b: [Float](repeating: 0, count: config.hiddenSize * rank))
         #expect(throws: LlamaError.self) { try LoRAAdapter(id: "x", rank: rank, scale: 1, layers: pairs, config: config) }
-        var nan = randomPairs(config, [.up], seed: 4)
+        var nan = tiny.randomLoRA([.up], rank: rank, seed: 4)
         nan[0][.up] = LoRAAdapter.Pair(a: nan[0][.up]!.a.map { _ in .nan }, b: nan[0][.up]!.b)
         #expect(throws: LlamaError.self) { try LoRAAdapter(id: "x", rank: rank, scale: 1, layers: nan, config: config) }
         #expect(throws: LlamaError.self) { try LoRAAdapter(id: "x", rank: rank, scale: 1, layers: [[:]], config: config) }

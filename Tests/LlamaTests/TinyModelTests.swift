@@ -3,7 +3,6 @@ import Testing
 import TestSupport
 import ModelFormats
 @testable import Llama
-import LlamaTestSupport
 
 @Suite struct TinyModelTests {
     let tokens = [3, 17, 42, 49, 5, 0, 33, 8, 21]

@@ -4,12 +4,14 @@ import TestSupport
 @testable import TensorKernels
 
 @Suite struct AttentionTests {
-    /// Naive causal attention in float64.
-    func reference(q: [Float], k: [Float], v: [Float], n: Int, start: Int, hd: Int, stride: Int, scale: Double) -> [Double] {
+    /// Naive causal attention in float64 for one head: q and out rows `qStride` apart.
+    func reference(q: ArraySlice<Float>, qStride: Int, k: [Float], v: [Float], n: Int, start: Int, hd: Int, stride: Int,
+                   scale: Double) -> [Double] {
         var out = [Double](repeating: 0, count: n * hd)
         for i in 0..<n {
             let len = start + i + 1
-            var s = (0..<len).map { j in (0..<hd).reduce(0.0) { $0 + Double(q[i * hd + $1]) * Double(k[j * stride + $1]) } * scale }
+            let qi = q.startIndex + i * qStride
+            var s = (0..<len).map { j in (0..<hd).reduce(0.0) { $0 + Double(q[qi + $1]) * Double(k[j * stride + $1]) } * scale }
             let m = s.max()!
             s = s.map { exp($0 - m) }
             let z = s.reduce(0, +)
@@ -18,21 +20,30 @@ import TestSupport
         return out
     }
 
-    /// Both the per-row path (n ≤ 4) and the sgemm path, starting at 0 or after cached keys.
-    @Test(arguments: [(1, 0), (1, 37), (3, 5), (4, 0), (9, 0), (20, 13), (130, 3)])
-    func matchesNaiveCausalAttention(_ n: Int, _ start: Int) {
-        let hd = 64, stride = 64 * 3 + 8
+    /// Both the per-row path (n ≤ 4) and the sgemm path, starting at 0 or after cached keys, for one
+    /// head or a group sharing keys and values, with head sizes that do and do not fill the row
+    /// kernel's vectors and 64-column slices.
+    @Test(arguments: [(1, 0, 64, 1), (1, 37, 64, 3), (3, 5, 64, 1), (4, 0, 64, 2), (2, 130, 64, 3), (9, 0, 64, 1),
+                      (20, 13, 64, 3), (130, 3, 64, 1), (2, 9, 128, 4), (3, 6, 40, 3), (1, 5, 6, 2)])
+    func matchesNaiveCausalAttention(_ n: Int, _ start: Int, _ hd: Int, _ heads: Int) {
+        let stride = hd * 3 + 8, qStride = heads * hd + 5
         let keys = start + n
-        let q = randomFloats(n * hd, scale: 2, seed: 1)
+        let q = randomFloats(n * qStride, scale: 2, seed: 1)
         let k = randomFloats(keys * stride, scale: 2, seed: 2), v = randomFloats(keys * stride, seed: 3)
-        var out = [Float](repeating: .nan, count: n * hd)
-        var scores = [Float](repeating: 0, count: n * keys)
+        var out = [Float](repeating: .nan, count: n * qStride)
+        var scores = [Float](repeating: 0, count: max(heads, n) * keys)
         let scale = 1 / Float(hd).squareRoot()
-        Attention.causal(q: q, qStride: hd, n: n, start: start, k: k, v: v, kvStride: stride, headDim: hd,
-                         scale: scale, out: &out, outStride: hd, scores: &scores)
-        let want = reference(q: q, k: k, v: v, n: n, start: start, hd: hd, stride: stride, scale: Double(scale))
-        let err = zip(out, want).map { abs(Double($0) - $1) }.max()!
-        #expect(err < 1e-5, "n=\(n) start=\(start): \(err)")
+        Attention.causal(q: q, qStride: qStride, heads: heads, n: n, start: start, k: k, v: v, kvStride: stride, headDim: hd,
+                         scale: scale, out: &out, outStride: qStride, scores: &scores)
+        for h in 0..<heads {
+            let want = reference(q: q[(h * hd)...], qStride: qStride, k: k, v: v, n: n, start: start, hd: hd, stride: stride,
+                                 scale: Double(scale))
+            var err = 0.0
+            for i in 0..<n { for c in 0..<hd { err = max(err, abs(Double(out[i * qStride + h * hd + c]) - want[i * hd + c])) } }
+            #expect(err < 1e-5, "n=\(n) start=\(start) hd=\(hd) head \(h) of \(heads): \(err)")
+        }
+        // Padding after the heads is never written.
+        for i in 0..<n { #expect(out[(i * qStride + heads * hd)..<((i + 1) * qStride)].allSatisfy { $0.isNaN }) }
     }
 }
 

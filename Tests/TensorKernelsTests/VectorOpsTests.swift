@@ -28,13 +28,33 @@ import TestSupport
         #expect(x[3] == 0)
     }
 
-    @Test func swigluMatchesFormula() {
-        var g = randomFloats(19, scale: 6, seed: 5)
-        let g0 = g, u = randomFloats(19, seed: 6)
-        VectorOps.swiglu(&g, u, 19)
-        for i in 0..<19 {
-            let x = Double(g0[i])
-            #expect(abs(Double(g[i]) - x / (1 + exp(-x)) * Double(u[i])) < 1e-5)
+    /// The vectorised exponentials, with masked (−∞) and far-below-maximum entries.
+    @Test func softmaxMatchesDoubleOverVectors() {
+        var x = randomFloats(37, scale: 60, seed: 12)
+        x[3] = -.infinity
+        x[20] = -.infinity
+        let x0 = x
+        let sum = VectorOps.softmax(&x, 37)
+        let m = Double(x0.max()!), e = x0.map { exp(Double($0) - m) }, z = e.reduce(0, +)
+        #expect(abs(Double(sum) - z) <= 1e-6 * z)
+        for i in 0..<37 where x0[i].isFinite {
+            // A few ulp, plus the rounding of x − max in Float, which e^ magnifies by |x − max|;
+            // results below Float's normal range may flush to 0.
+            let tolerance = 1.2e-7 * (4 + abs(Double(x0[i]) - m)) * e[i] / z + 1.2e-38
+            #expect(abs(Double(x[i]) - e[i] / z) <= tolerance, "x = \(x0[i])")
+        }
+        #expect(x[3] == 0 && x[20] == 0)
+    }
+
+    /// The vector and scalar tails, through inputs large enough to overflow e^−g.
+    @Test(arguments: [19, 1000])
+    func swigluMatchesFormula(_ n: Int) {
+        var g = randomFloats(n, scale: n > 100 ? 120 : 6, seed: 5)
+        let g0 = g, u = randomFloats(n, seed: 6)
+        VectorOps.swiglu(&g, u, n)
+        for i in 0..<n {
+            let x = Double(g0[i]), want = x / (1 + exp(-x)) * Double(u[i])
+            #expect(abs(Double(g[i]) - want) <= 1e-6 * max(1, abs(want)), "g = \(x)")
         }
     }
 

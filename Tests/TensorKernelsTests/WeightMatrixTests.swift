@@ -53,9 +53,9 @@ func matrix(_ type: GGMLType, rows: Int, cols: Int, seed: UInt64) -> (WeightMatr
 @Suite struct WeightMatrixTests {
     static let types: [GGMLType] = [.f32, .f16, .bf16, .q8_0, .q4_0, .q4_1, .q4_K, .q5_K, .q6_K]
 
-    /// Every multiply path (fused single input, shared dequantised row, tiled sgemm) against
+    /// Every multiply path (fused kernel in groups of two to four inputs or a single one, tiled sgemm) against
     /// a float64 product of the dequantised matrix, with and without accumulation and strides.
-    @Test(arguments: types, [1, 3, 9, 70])
+    @Test(arguments: types, [1, 2, 3, 4, 5, 9, 16, 17, 70])
     func multiplyMatchesDenseProduct(_ type: GGMLType, _ n: Int) {
         let rows = 67, cols = 512
         let (w, dense) = matrix(type, rows: rows, cols: cols, seed: UInt64(type.rawValue) * 31 + UInt64(n))

@@ -35,6 +35,26 @@ public enum Repo {
         }
     }
 
+    public struct Run { public let status: Int32; public let stdout: String; public let stderr: String }
+
+    /// Runs this build's `lorekeeper` in the repository root, as a script would: stdout and stderr apart.
+    public static func runLorekeeper(_ arguments: [String], stdin: String? = nil) throws -> Run {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: try executable)
+        p.arguments = arguments
+        p.currentDirectoryURL = URL(fileURLWithPath: root)
+        let out = Pipe(), err = Pipe(), input = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        p.standardInput = input
+        try p.run()
+        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
+        try input.fileHandleForWriting.close()
+        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return Run(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+    }
+
     /// Runs a script of the repository (bench/, Tests/Python/) with stdout and stderr merged.
     public static func runScript(_ interpreter: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
         let p = Process()

@@ -2,14 +2,14 @@ import ModelFormats
 import TensorKernels
 import TestSupport
 
-/// Central finite differences of a scalar function, in Double: (f(x + h·e_i) − f(x − h·e_i)) / 2h
-/// for each index i of `indices` (all of x by default).
-func centralDifferences<T: BinaryFloatingPoint>(_ x: [T], h: T, indices: [Int]? = nil, _ f: ([T]) -> Double) -> [Double] {
+/// Central finite differences of a scalar function, in Double: (f(x + h·e_i) − f(x − h·e_i)) divided
+/// by the step actually taken (x ± h rounds in Float) for each index i of `indices` (all of x by default).
+func centralDifferences(_ x: [Float], h: Float, indices: [Int]? = nil, _ f: ([Float]) -> Double) -> [Double] {
     (indices ?? Array(x.indices)).map { i in
         var plus = x, minus = x
         plus[i] += h
         minus[i] -= h
-        return (f(plus) - f(minus)) / (2 * Double(h))
+        return (f(plus) - f(minus)) / Double(plus[i] - minus[i])
     }
 }
 

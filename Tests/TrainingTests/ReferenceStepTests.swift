@@ -12,20 +12,8 @@ import ModelFormats
 @Suite struct ReferenceStepTests {
     static let folder = "reference/train-qv-step0"
 
-    /// A PEFT adapter folder's matrices (float32 safetensors, `…layers.N.self_attn.q_proj.lora_A.weight`).
-    func peftAdapter(_ folder: String, config: LlamaConfig, lora: LoRAConfiguration) throws -> AdapterWeights {
-        let file = try SafeTensorsFile(path: Repo.testdata + "/" + folder + "/adapter_model.safetensors")
-        func floats(_ name: String) throws -> [Float] {
-            let t = try file.tensor(name)
-            return Array(UnsafeBufferPointer(start: t.data.assumingMemoryBound(to: Float.self), count: t.elementCount))
-        }
-        let layers = try (0..<config.layerCount).map { l in
-            try Dictionary(uniqueKeysWithValues: lora.targets.map { p in
-                let prefix = "base_model.model.model.layers.\(l).\(p.huggingFacePath)"
-                return (p, LoRAAdapter.Pair(a: try floats(prefix + ".lora_A.weight"), b: try floats(prefix + ".lora_B.weight")))
-            })
-        }
-        return AdapterWeights(rank: lora.rank, alpha: lora.alpha, layers: layers)
+    func peftAdapter(_ folder: String, config: LlamaConfig) throws -> AdapterWeights {
+        try AdapterFile.load(path: Repo.testdata + "/" + Self.folder + "/" + folder, config: config)
     }
 
     @Test func oneStepMatchesPyTorchAndPEFT() throws {
@@ -38,7 +26,7 @@ import ModelFormats
         let configuration = TrainingConfiguration(lora: lora, learningRate: 1e-3, weightDecay: 0.01, maxGradientNorm: nil,
                                                   microBatchSize: 4, maxSequenceLength: 256)
         let trainer = try Trainer(model: model, configuration: configuration,
-                                  parent: try peftAdapter(Self.folder + "/adapter-init", config: config, lora: lora))
+                                  parent: try peftAdapter("adapter-init", config: config))
         let report = try trainer.step([examples])
         #expect(abs(Double(report.loss) - (reference["loss_step0"] as! Double)) < 1e-4)
 
@@ -57,8 +45,8 @@ import ModelFormats
         #expect(worst < 3e-3, "worst relative error of a B gradient: \(worst)")
 
         // AdamW: the reference gradients through our optimiser give the reference adapter.
-        let before = try peftAdapter(Self.folder + "/adapter-init", config: config, lora: lora)
-        let after = try peftAdapter(Self.folder + "/adapter-after-step1", config: config, lora: lora)
+        let before = try peftAdapter("adapter-init", config: config)
+        let after = try peftAdapter("adapter-after-step1", config: config)
         func flat(_ a: AdapterWeights) -> [Float] { names.flatMap { a.layers[$0.0][$0.1]!.a + a.layers[$0.0][$0.1]!.b } }
         let referenceGradients = names.flatMap { want[$0.2 + ".lora_A.default.weight"]!.values + want[$0.2 + ".lora_B.default.weight"]!.values }
         var stepped = flat(before)

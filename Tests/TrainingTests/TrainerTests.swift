@@ -3,7 +3,6 @@ import Testing
 import TestSupport
 import Adapters
 import Llama
-import LlamaTestSupport
 @testable import Training
 
 @Suite struct TrainerTests {
@@ -108,7 +107,7 @@ import LlamaTestSupport
     @Test func parentAdapterIsTheStartingPoint() throws {
         let model = try tiny.huggingFaceModel()
         let lora = configuration().lora
-        let parent = randomAdapter(model.config, lora, seed: 5)
+        let parent = randomAdapter(tiny, lora, seed: 5)
         let trainer = try Trainer(model: model, configuration: configuration(), parent: parent)
         #expect(values(trainer.adapterWeights()) == values(parent))
         var wrongRank = parent

@@ -1,7 +1,6 @@
 import Foundation
-import ModelFormats
-import TestSupport
 import Llama
+import ModelFormats
 
 /// A tiny random llama (GQA, 2 layers) in Hugging Face layout, the reference forward pass
 /// written plainly in float64 with Hugging Face's rotate-half RoPE, and the same weights
@@ -98,35 +97,6 @@ public struct TinyLlama {
         return "blk.\(parts[2]).\(sub[String(module)]!).weight"
     }
 
-    /// The engine's model of these weights, loaded from a Hugging Face folder.
-    public func huggingFaceModel() throws -> LlamaModel {
-        let dir = temporaryDirectory()
-        try writeHuggingFace(to: dir)
-        let config = try LlamaConfig(huggingFaceFolder: dir)
-        return LlamaModel(config: config, weights: try LlamaWeights(huggingFace: SafeTensorsFolder(folder: dir), config: config))
-    }
-
-    /// These weights with LoRA deltas merged in: W + scale·B·A per adapted projection, with A
-    /// (rank × inputs) and B (outputs × rank) in Hugging Face row order.
-    public func merging(_ layers: [[Projection: (a: [Double], b: [Double])]], rank: Int, scale: Double) -> TinyLlama {
-        var merged = self
-        for (l, layer) in layers.enumerated() {
-            for (p, pair) in layer {
-                let name = "model.layers.\(l).\(p.huggingFacePath).weight"
-                let (outputs, inputs) = p.shape(config)
-                var w = merged.tensors[name]!
-                for o in 0..<outputs {
-                    for i in 0..<inputs {
-                        let delta = (0..<rank).reduce(0.0) { $0 + pair.b[o * rank + $1] * pair.a[$1 * inputs + i] }
-                        w.values[o * inputs + i] += scale * delta
-                    }
-                }
-                merged.tensors[name] = w
-            }
-        }
-        return merged
-    }
-
     /// Logits at every position, float64, recomputing from scratch (no cache), HF conventions.
     public func referenceLogits(_ tokens: [Int]) -> [[Double]] {
         let c = config, d = c.hiddenSize, hd = c.headDim, T = tokens.count
@@ -176,5 +146,43 @@ public struct TinyLlama {
         }
         let head = tensors["lm_head.weight"] ?? emb
         return xs.map { matvec(head, rms($0, w("model.norm.weight").values)) }
+    }
+
+    /// The engine's model of these weights, loaded from a Hugging Face folder.
+    public func huggingFaceModel() throws -> LlamaModel {
+        let dir = temporaryDirectory()
+        try writeHuggingFace(to: dir)
+        let config = try LlamaConfig(huggingFaceFolder: dir)
+        return LlamaModel(config: config, weights: try LlamaWeights(huggingFace: SafeTensorsFolder(folder: dir), config: config))
+    }
+
+    /// Random LoRA pairs, rows in Hugging Face order, for `projections` of every layer.
+    public func randomLoRA(_ projections: [Projection], rank: Int, seed: UInt64) -> [[Projection: LoRAAdapter.Pair]] {
+        (0..<config.layerCount).map { l in
+            Dictionary(uniqueKeysWithValues: projections.enumerated().map { i, p in
+                let (outputs, inputs) = p.shape(config)
+                let s = seed &+ UInt64(l * 16 + i) &* 7919
+                return (p, LoRAAdapter.Pair(a: randomFloats(rank * inputs, scale: 0.3, seed: s),
+                                            b: randomFloats(outputs * rank, scale: 0.3, seed: s &+ 1)))
+            })
+        }
+    }
+
+    /// This model with the adapter merged in float64: W + scale·B·A for every adapted projection.
+    public func merging(_ layers: [[Projection: LoRAAdapter.Pair]], rank: Int, scale: Double) -> TinyLlama {
+        var merged = self
+        for (l, layer) in layers.enumerated() {
+            for (p, pair) in layer {
+                let name = "model.layers.\(l).\(p.huggingFacePath).weight"
+                let (outputs, inputs) = p.shape(config)
+                for o in 0..<outputs {
+                    for i in 0..<inputs {
+                        let delta = (0..<rank).reduce(0.0) { $0 + Double(pair.b[o * rank + $1]) * Double(pair.a[$1 * inputs + i]) }
+                        merged.tensors[name]!.values[o * inputs + i] += scale * delta
+                    }
+                }
+            }
+        }
+        return merged
     }
 }

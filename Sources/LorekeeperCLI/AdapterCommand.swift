@@ -1,0 +1,60 @@
+import Adapters
+import ArgumentParser
+import Foundation
+import Inference
+import Llama
+
+/// Options of the commands that can run the model under one LoRA adapter.
+struct AdapterOptions: ParsableArguments {
+    @Option(help: "A LoRA adapter: a PEFT folder or a llama.cpp GGUF adapter file.")
+    var adapter: String?
+
+    @Option(help: "Multiplies the adapter's own scale (lora_alpha / r).")
+    var adapterScale: Float = 1
+
+    func validate() throws {
+        guard adapterScale.isFinite else { throw ValidationError("--adapter-scale must be a finite number") }
+        if adapter == nil, adapterScale != 1 { throw ValidationError("--adapter-scale needs --adapter") }
+    }
+
+    /// The adapter, checked against `config` and ready for the forward pass; nil without --adapter.
+    func load(config: LlamaConfig) throws -> LoRAAdapter? {
+        guard let adapter else { return nil }
+        return try AdapterFile.load(path: adapter, config: config).runtime(id: adapter, config: config, extraScale: adapterScale)
+    }
+}
+
+struct AdapterCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "adapter", abstract: "Work with LoRA adapter files.", subcommands: [Export.self])
+
+    struct Export: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Convert a LoRA adapter between PEFT folders and llama.cpp GGUF files, checked against the base model.")
+
+        @Option(name: .customLong("in"), help: "The adapter: a PEFT folder or a GGUF adapter file.")
+        var input: String
+
+        @Option(help: "What to write: peft (a folder) or gguf (a file).")
+        var format: AdapterFile.Format
+
+        @Option(help: "Where to write it.")
+        var out: String
+
+        @Option(help: "The base model the adapter is for (a GGUF file or a Hugging Face folder).")
+        var model = ModelOptions.defaultModel
+
+        func run() throws {
+            try runReportingErrors {
+                let config = try LoadedModel.load(path: model).config
+                let adapter = try AdapterFile.load(path: input, config: config)
+                try AdapterFile.write(adapter, format: format, to: out, config: config)
+                let pairs = adapter.layers.reduce(0) { $0 + $1.count }, layers = adapter.layers.filter { !$0.isEmpty }.count
+                let targets = adapter.targets.map(\.rawValue).joined(separator: ", ")
+                print("wrote \(out): \(format.rawValue), rank \(adapter.rank), alpha \(adapter.alpha), \(pairs) adapted projections in \(layers) layers (\(targets))")
+            }
+        }
+    }
+}
+
+extension AdapterFile.Format: ExpressibleByArgument {}

@@ -1,0 +1,77 @@
+import Adapters
+import Foundation
+import Llama
+import Synchronization
+
+/// Adapters loaded for serving, keyed by `name@version`; beyond a byte budget the least
+/// recently used are dropped (requests still running keep theirs alive). Loads run on their
+/// own thread, never on the event loops or the scheduler's thread, so running decodes do not
+/// wait for them; concurrent requests for one version share a single load.
+final class AdapterCache: Sendable {
+    let config: LlamaConfig
+    let budgetBytes: Int
+
+    private struct Entry {
+        let load: Task<LoRAAdapter, any Error>
+        var bytes = 0
+        var lastUse: UInt64
+    }
+    private struct State {
+        var entries: [String: Entry] = [:]
+        var clock: UInt64 = 0
+    }
+    private let state = Mutex(State())
+
+    init(config: LlamaConfig, budgetBytes: Int) {
+        self.config = config
+        self.budgetBytes = budgetBytes
+    }
+
+    func adapter(name: String, version: Int, path: String) async throws -> LoRAAdapter {
+        let key = "\(name)@\(version)", config = config
+        let load = state.withLock { s in
+            s.clock += 1
+            if s.entries[key] != nil {
+                s.entries[key]!.lastUse = s.clock
+                return s.entries[key]!.load
+            }
+            let task = Task<LoRAAdapter, any Error> {
+                try await withCheckedThrowingContinuation { done in
+                    Thread.detachNewThread {
+                        done.resume(with: Result {
+                            try AdapterFile.load(path: path, config: config).runtime(id: key, config: config)
+                        })
+                    }
+                }
+            }
+            s.entries[key] = Entry(load: task, lastUse: s.clock)
+            return task
+        }
+        do {
+            let adapter = try await load.value
+            settle(key, bytes: adapter.byteCount)
+            return adapter
+        } catch {
+            // A failed load is not kept: fixing the files and asking again retries.
+            state.withLock { s in _ = s.entries.removeValue(forKey: key) }
+            throw error
+        }
+    }
+
+    /// Loaded adapters and the bytes they hold.
+    var loaded: (count: Int, bytes: Int) {
+        state.withLock { s in (s.entries.values.filter { $0.bytes > 0 }.count, s.entries.values.reduce(0) { $0 + $1.bytes }) }
+    }
+
+    private func settle(_ key: String, bytes: Int) {
+        state.withLock { s in
+            s.entries[key]?.bytes = bytes
+            var total = s.entries.values.reduce(0) { $0 + $1.bytes }
+            while total > budgetBytes,
+                  let oldest = s.entries.filter({ $0.key != key && $0.value.bytes > 0 }).min(by: { $0.value.lastUse < $1.value.lastUse }) {
+                total -= oldest.value.bytes
+                s.entries[oldest.key] = nil
+            }
+        }
+    }
+}
