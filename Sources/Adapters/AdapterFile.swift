@@ -36,13 +36,16 @@ public enum AdapterFile {
 
     /// Writes `adapter` atomically: a PEFT folder (an adapter folder already there is replaced
     /// whole) or a GGUF file. The adapter must fit `config`, whose head size fixes GGUF's q/k row order.
-    public static func write(_ adapter: AdapterWeights, format: Format, to path: String, config: LlamaConfig) throws(AdapterError) {
+    /// `extraFiles` (name → contents) go into a PEFT folder with the adapter, in the same rename.
+    public static func write(_ adapter: AdapterWeights, format: Format, to path: String, config: LlamaConfig,
+                             extraFiles: [String: [UInt8]] = [:]) throws(AdapterError) {
         guard !adapter.targets.isEmpty else { throw .cannotWrite(path: path, reason: "the adapter adapts no projection") }
+        guard extraFiles.isEmpty || format == .peft else { throw .cannotWrite(path: path, reason: "only a PEFT folder holds extra files") }
         do { _ = try adapter.runtime(id: path, config: config) } catch {
             throw .cannotWrite(path: path, reason: error.description)
         }
         switch format {
-        case .peft: try PEFTAdapter.write(adapter, to: path)
+        case .peft: try PEFTAdapter.write(adapter, to: path, extraFiles: extraFiles)
         case .gguf: try GGUFAdapter.write(adapter, to: path, config: config)
         }
     }

@@ -28,7 +28,7 @@ enum PEFTAdapter {
     }
 
     /// Writes the folder as PEFT's `save_pretrained` does.
-    static func write(_ adapter: AdapterWeights, to folder: String) throws(AdapterError) {
+    static func write(_ adapter: AdapterWeights, to folder: String, extraFiles: [String: [UInt8]] = [:]) throws(AdapterError) {
         var weights = SafeTensorsWriter(metadata: ["format": "pt"])
         for (l, layer) in adapter.layers.enumerated() {
             for (p, pair) in layer {
@@ -45,6 +45,7 @@ enum PEFTAdapter {
         try replaceFolder(folder) { temp in
             try weights.write(to: temp + "/" + weightsFile)
             try AtomicFileWriter.write(Array(configBytes), to: temp + "/" + configFile)
+            for (name, bytes) in extraFiles { try AtomicFileWriter.write(bytes, to: temp + "/" + name) }
         }
     }
 

@@ -96,12 +96,13 @@ final class LoRAParameters {
         }
     }
 
-    /// The matrices in file layout.
-    func adapterWeights() -> AdapterWeights {
+    /// The matrices in file layout (or their gradients, laid out the same way).
+    func adapterWeights(gradients: Bool = false) -> AdapterWeights {
+        let source = gradients ? self.gradients : values
         var layers = [[Projection: LoRAAdapter.Pair]](repeating: [:], count: config.layerCount)
         for e in entries {
-            let a = Array(UnsafeBufferPointer(start: values + e.a.lowerBound, count: e.a.count))
-            let b = Array(UnsafeBufferPointer(start: values + e.b.lowerBound, count: e.b.count))
+            let a = Array(UnsafeBufferPointer(start: source + e.a.lowerBound, count: e.a.count))
+            let b = Array(UnsafeBufferPointer(start: source + e.b.lowerBound, count: e.b.count))
             layers[e.layer][e.projection] = LoRAAdapter.Pair(
                 a: a, b: permuted(e.projection) ? RopeRowPermutation.toHuggingFace(b, cols: lora.rank, headDim: config.headDim) : b)
         }

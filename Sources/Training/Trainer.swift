@@ -11,6 +11,9 @@ public final class Trainer: @unchecked Sendable {
     public let model: LlamaModel
     public let configuration: TrainingConfiguration
     public private(set) var completedSteps = 0
+    /// AdamW updates behind the moments, the parent's included when its state was taken over
+    /// (its bias correction goes on from there).
+    private var optimizerSteps = 0
     let parameters: LoRAParameters
     private let network: TrainingModel
     private var optimizer: AdamW
@@ -18,8 +21,10 @@ public final class Trainer: @unchecked Sendable {
     private let cancelRequested = Atomic<Bool>(false)
 
     /// A trainer whose adapter starts from `parent`'s matrices (which must have the configured
-    /// rank, alpha and targets), or else from PEFT's initialisation.
-    public init(model: LlamaModel, configuration: TrainingConfiguration, parent: AdapterWeights? = nil) throws(TrainingError) {
+    /// rank, alpha and targets), or else from PEFT's initialisation. `parentState` (the parent
+    /// run's final state, same LoRA shape) also carries its optimiser moments over.
+    public init(model: LlamaModel, configuration: TrainingConfiguration, parent: AdapterWeights? = nil,
+                parentState: TrainerState? = nil) throws(TrainingError) {
         try configuration.validate(for: model.config)
         self.model = model
         self.configuration = configuration
@@ -31,6 +36,13 @@ public final class Trainer: @unchecked Sendable {
         network = TrainingModel(model: model, parameters: parameters,
                                 capacity: configuration.microBatchSize * configuration.maxSequenceLength,
                                 checkpointing: configuration.activationCheckpointing)
+        if let parentState {
+            try checkFits(parentState)
+            parameters.values.update(from: parentState.parameters, count: parameters.count)
+            optimizer.m = parentState.firstMoments
+            optimizer.v = parentState.secondMoments
+            optimizerSteps = parentState.optimizerSteps
+        }
     }
 
     /// Bytes of activation memory, allocated once when the trainer is made.
@@ -85,9 +97,10 @@ public final class Trainer: @unchecked Sendable {
         let layers = model.config.layerCount
         for e in parameters.entries {
             let layerLR = lr * pow(configuration.layerDecay, Float(layers - 1 - e.layer))
-            optimizer.update(parameters.values, parameters.gradients, range: e.range, lr: layerLR, step: completedSteps + 1)
+            optimizer.update(parameters.values, parameters.gradients, range: e.range, lr: layerLR, step: optimizerSteps + 1)
         }
         completedSteps += 1
+        optimizerSteps += 1
         let seconds = (ContinuousClock.now - start) / .seconds(1)
         return TrainingProgress(step: completedSteps, loss: Float(loss / Double(targets)), learningRate: lr, gradientNorm: norm,
                                 tokens: batches.reduce(0) { $0 + $1.rows }, seconds: seconds)
@@ -103,6 +116,17 @@ public final class Trainer: @unchecked Sendable {
             if group.isEmpty { return }
             progress(try step(group))
         }
+    }
+
+    /// The mean loss over the targets of one micro-batch and its gradients with respect to
+    /// every A and B (file layout), without clipping or an update: what a reference
+    /// implementation's first backward pass is compared with (with a dropout of 0).
+    public func lossAndGradients(_ examples: [TrainingExample]) throws -> (loss: Float, gradients: AdapterWeights) {
+        let batch = try pack(examples)
+        guard batch.targetCount > 0 else { throw TrainingError.invalidExample("no token of the batch is a target") }
+        parameters.zeroGradients()
+        let loss = network.forwardBackward(batch, lossScale: 1 / Float(batch.targetCount), dropoutSeed: 0)
+        return (Float(loss / Double(batch.targetCount)), parameters.adapterWeights(gradients: true))
     }
 
     /// Mean loss over the targets of `examples`, without dropout, `microBatchSize` at a time.
@@ -122,7 +146,8 @@ public final class Trainer: @unchecked Sendable {
     public func adapterWeights() -> AdapterWeights { parameters.adapterWeights() }
 
     public func exportState() -> TrainerState {
-        TrainerState(configuration: configuration, model: model.config, completedSteps: completedSteps, generator: generator.state,
+        TrainerState(configuration: configuration, model: model.config, completedSteps: completedSteps, optimizerSteps: optimizerSteps,
+                     generator: generator.state,
                      parameters: Array(UnsafeBufferPointer(start: parameters.values, count: parameters.count)),
                      firstMoments: optimizer.m, secondMoments: optimizer.v)
     }
@@ -130,15 +155,20 @@ public final class Trainer: @unchecked Sendable {
     /// Continues from `state`, exported by a trainer of the same model with the same LoRA
     /// configuration; the other hyper-parameters are this trainer's (a run can be extended).
     public func importState(_ state: TrainerState) throws(TrainingError) {
-        guard state.configuration.lora == configuration.lora else { throw .stateMismatch("it was saved with another LoRA configuration") }
-        guard state.model == model.config else { throw .stateMismatch("it was saved for another model") }
-        guard [state.parameters.count, state.firstMoments.count, state.secondMoments.count].allSatisfy({ $0 == parameters.count }) else {
-            throw .stateMismatch("it holds \(state.parameters.count) parameters, this trainer \(parameters.count)")
-        }
+        try checkFits(state)
         parameters.values.update(from: state.parameters, count: parameters.count)
         optimizer.m = state.firstMoments
         optimizer.v = state.secondMoments
         generator = SplitMix64(state: state.generator)
         completedSteps = state.completedSteps
+        optimizerSteps = state.optimizerSteps
+    }
+
+    private func checkFits(_ state: TrainerState) throws(TrainingError) {
+        guard state.configuration.lora.sameShape(as: configuration.lora) else { throw .stateMismatch("it was saved with another LoRA configuration") }
+        guard state.model == model.config else { throw .stateMismatch("it was saved for another model") }
+        guard [state.parameters.count, state.firstMoments.count, state.secondMoments.count].allSatisfy({ $0 == parameters.count }) else {
+            throw .stateMismatch("it holds \(state.parameters.count) parameters, this trainer \(parameters.count)")
+        }
     }
 }

@@ -9,6 +9,8 @@ public struct TrainerState: Codable, Sendable, Equatable {
     public var configuration: TrainingConfiguration
     public var model: LlamaConfig
     public var completedSteps: Int
+    /// AdamW's step count (bias correction): `completedSteps` plus any parent run's.
+    public var optimizerSteps: Int
     public var generator: UInt64
     public var parameters: [Float]
     public var firstMoments: [Float]

@@ -19,6 +19,11 @@ public struct LoRAConfiguration: Codable, Sendable, Equatable {
         self.dropout = dropout
     }
 
+    /// Whether adapters of the two configurations have the same matrices (dropout aside).
+    public func sameShape(as other: LoRAConfiguration) -> Bool {
+        rank == other.rank && alpha == other.alpha && useRSLoRA == other.useRSLoRA && targets == other.targets
+    }
+
     /// PEFT's scaling: alpha / r, or alpha / √r with rsLoRA.
     public var scale: Float { useRSLoRA ? alpha / Float(rank).squareRoot() : alpha / Float(rank) }
 }

@@ -53,6 +53,19 @@ public struct TrainingDataset: Sendable {
         return (part(false), part(true))
     }
 
+    /// `fraction` of the examples (rounded), chosen by `seed`, in their original order: the
+    /// share of a parent run's data replayed in an incremental run.
+    public func sample(fraction: Double, seed: UInt64) -> TrainingDataset {
+        precondition((0...1).contains(fraction), "the fraction must be in [0, 1]")
+        let kept = Self.permutation(count: examples.count, seed: seed).prefix(Int((fraction * Double(examples.count)).rounded())).sorted()
+        return TrainingDataset(examples: kept.map { examples[$0] }, truncated: kept.map { truncated[$0] }, files: files)
+    }
+
+    /// These examples followed by `other`'s, with both lists of files.
+    public func appending(_ other: TrainingDataset) -> TrainingDataset {
+        TrainingDataset(examples: examples + other.examples, truncated: truncated + other.truncated, files: files + other.files)
+    }
+
     /// The micro-batches of one epoch: every example once, in an order fixed by `seed` and
     /// `epoch`; the last batch holds the remainder.
     public func batches(size: Int, epoch: Int, seed: UInt64) -> [[TrainingExample]] {

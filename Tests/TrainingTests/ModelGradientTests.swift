@@ -11,13 +11,6 @@ func randomAdapter(_ tiny: TinyLlama, _ lora: LoRAConfiguration, seed: UInt64) -
                    layers: tiny.randomLoRA(Projection.allCases.filter(lora.targets.contains), rank: lora.rank, seed: seed))
 }
 
-/// The gradients held by `parameters`, in file layout.
-func gradientsInFileLayout(_ parameters: LoRAParameters) -> AdapterWeights {
-    let copy = LoRAParameters(config: parameters.config, lora: parameters.lora)
-    copy.values.update(from: parameters.gradients, count: parameters.count)
-    return copy.adapterWeights()
-}
-
 /// The training model on the tiny random llama (2 layers, GQA) against a float64 reference:
 /// the TinyLlama forward pass on weights with the LoRA deltas merged in.
 @Suite struct ModelGradientTests {
@@ -57,7 +50,7 @@ func gradientsInFileLayout(_ parameters: LoRAParameters) -> AdapterWeights {
         let (network, parameters) = try trainingModel(model, adapter)
         let batch = PackedBatch(examples)
         let loss = network.forwardBackward(batch, lossScale: 1 / Float(batch.targetCount), dropoutSeed: 0)
-        let grads = gradientsInFileLayout(parameters)
+        let grads = parameters.adapterWeights(gradients: true)
 
         #expect(abs(loss / Double(batch.targetCount) - referenceLoss(adapter.layers)) < 1e-5)
         for (l, layer) in adapter.layers.enumerated() {

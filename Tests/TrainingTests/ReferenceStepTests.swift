@@ -35,7 +35,7 @@ import ModelFormats
         // 3e-4 typical, 1.1e-3 at worst, in the top layers whose gradients are smallest).
         let names = (0..<config.layerCount).flatMap { l in [Projection.q, .v].map { (l, $0, "base_model.model.model.layers.\(l).\($0.huggingFacePath)") } }
         let want = try Repo.npz(Self.folder + "/grads_step0.npz")
-        let grads = gradientsInFileLayout(trainer.parameters)
+        let grads = trainer.parameters.adapterWeights(gradients: true)
         var worst = 0.0
         for (l, p, prefix) in names {
             let a = want[prefix + ".lora_A.default.weight"]!.values, b = want[prefix + ".lora_B.default.weight"]!.values

@@ -1,0 +1,231 @@
+import Adapters
+import Foundation
+import Inference
+import Llama
+import Synchronization
+import Training
+import TrainingData
+
+/// What a run reports while it goes.
+public enum FineTuneEvent: Sendable {
+    /// Data loaded and the run planned (a resumed run's report holds the steps already done).
+    case started(FineTuneReport)
+    case step(FineTuneReport.Step, totalSteps: Int, etaSeconds: Double)
+    case validated(FineTuneReport.Validation)
+    /// The output folder was written: a checkpoint, or the finished adapter when `completed`.
+    case saved(step: Int, completed: Bool)
+}
+
+/// One LoRA fine-tuning run, from files to a PEFT adapter folder: loads and splits the data,
+/// starts from zeros or a parent adapter, steps the `Trainer`, validates after each epoch and
+/// writes the output folder — `adapter_config.json`, `adapter_model.safetensors`,
+/// `training.json` (`FineTuneReport`) and `trainer_state.bin` — in one atomic rename at every
+/// checkpoint and at the end. `run(resume: true)` continues from the folder's last save and
+/// ends with the adapter an uninterrupted run gives. The server's job queue runs this in-process.
+public final class FineTune: @unchecked Sendable {
+    public static let reportFile = "training.json"
+    public static let stateFile = "trainer_state.bin"
+
+    public let model: LoadedModel
+    /// With absolute paths, as `training.json` records it.
+    public let configuration: FineTuneConfiguration
+    public let output: String
+    private let cancelled = Atomic<Bool>(false)
+    private let trainer = Mutex<Trainer?>(nil)
+
+    public init(model: LoadedModel, configuration: FineTuneConfiguration, output: String) {
+        self.model = model
+        var configuration = configuration
+        configuration.data = configuration.data.map(Self.absolute)
+        configuration.validationData = configuration.validationData.map(Self.absolute)
+        configuration.parent = configuration.parent.map(Self.absolute)
+        self.configuration = configuration
+        self.output = Self.absolute(output)
+    }
+
+    /// Stops a running `run` before its next micro-batch: it saves what it has done (a later
+    /// `run(resume: true)` goes on from there) and throws `CancellationError`.
+    public func cancel() {
+        cancelled.store(true, ordering: .relaxed)
+        trainer.withLock { $0?.cancel() }
+    }
+
+    /// The LoRA shape (rank, alpha, rsLoRA, targets) of the adapter at `path`, which a run
+    /// continuing it must use.
+    public static func parentShape(path: String, config: LlamaConfig) throws -> LoRAConfiguration {
+        let parent = try AdapterFile.load(path: path, config: config)
+        return LoRAConfiguration(rank: parent.rank, alpha: parent.alpha, useRSLoRA: parent.useRSLoRA, targets: Set(parent.targets))
+    }
+
+    @discardableResult
+    public func run(resume: Bool = false, events: (FineTuneEvent) -> Void = { _ in }) throws -> FineTuneReport {
+        let sessionStart = ContinuousClock.now
+        try configuration.validate()
+        let resuming = resume && FileManager.default.fileExists(atPath: output)
+        if !resume, FileManager.default.fileExists(atPath: output) { throw FineTuneError.outputExists(output) }
+
+        let loader = TrainingDataLoader(tokenizer: model.tokenizer, chatTemplate: model.chatTemplate,
+                                        sequenceLength: configuration.training.maxSequenceLength,
+                                        overlap: configuration.overlap, overLength: configuration.overLength)
+        var trainingSet = try loader.load(configuration.data)
+        var validationSet: TrainingDataset?
+        if !configuration.validationData.isEmpty {
+            validationSet = try loader.load(configuration.validationData)
+        } else if configuration.validationFraction > 0 {
+            let parts = trainingSet.split(validationFraction: configuration.validationFraction, seed: configuration.training.seed)
+            (trainingSet, validationSet) = (parts.training, parts.validation)
+        }
+        let parent = try loadParent(loader)
+        let examples = parent.replay.map { trainingSet.appending($0) } ?? trainingSet
+
+        var training = configuration.training
+        let batchesPerEpoch = (examples.examples.count + training.microBatchSize - 1) / training.microBatchSize
+        let stepsPerEpoch = (batchesPerEpoch + training.gradientAccumulationSteps - 1) / training.gradientAccumulationSteps
+        training.totalSteps = configuration.maxSteps ?? configuration.epochs * stepsPerEpoch
+        let trainer = try Trainer(model: model.model, configuration: training, parent: parent.weights, parentState: parent.state)
+        self.trainer.withLock { $0 = trainer }
+        defer { self.trainer.withLock { $0 = nil } }
+        if cancelled.load(ordering: .relaxed) { trainer.cancel() }
+
+        var report = FineTuneReport(
+            baseModel: .init(id: model.id, path: Self.absolute(model.path), config: model.config),
+            parent: configuration.parent.map { .init(path: $0, optimizerState: configuration.parentOptimizerState) },
+            configuration: { var c = configuration; c.training.totalSteps = training.totalSteps; return c }(), data: trainingSet.summary, replay: parent.replay?.summary,
+            validationData: validationSet?.summary, stepsPerEpoch: stepsPerEpoch, totalSteps: training.totalSteps,
+            steps: [], validation: [], wallSeconds: 0, completed: false)
+        if resuming {
+            let saved = try restore(into: trainer, expecting: report)
+            if saved.completed {
+                events(.started(saved))
+                return saved
+            }
+            (report.steps, report.validation, report.wallSeconds) = (saved.steps, saved.validation, saved.wallSeconds)
+        }
+        let wallBefore = report.wallSeconds
+        var lastSaved = report.completedSteps
+        func save(completed: Bool) throws {
+            report.completed = completed
+            report.wallSeconds = wallBefore + (ContinuousClock.now - sessionStart) / .seconds(1)
+            try write(report, trainer)
+            lastSaved = report.completedSteps
+            events(.saved(step: report.completedSteps, completed: completed))
+        }
+
+        events(.started(report))
+        var epochBatches: (epoch: Int, batches: [[TrainingExample]])?
+        var sessionSteps = 0.0, sessionCount = 0
+        do {
+            try validateIfDue(&report, trainer, validationSet, events)
+            while report.completedSteps < report.totalSteps {
+                let s = report.completedSteps, epoch = s / stepsPerEpoch, j = s % stepsPerEpoch
+                if epochBatches?.epoch != epoch {
+                    epochBatches = (epoch, examples.batches(size: training.microBatchSize, epoch: epoch, seed: training.seed))
+                }
+                let batches = epochBatches!.batches, accumulation = training.gradientAccumulationSteps
+                let progress = try trainer.step(Array(batches[j * accumulation..<min((j + 1) * accumulation, batches.count)]))
+                let record = FineTuneReport.Step(step: progress.step, epoch: epoch + 1, loss: progress.loss, learningRate: progress.learningRate,
+                                                 gradientNorm: progress.gradientNorm, tokens: progress.tokens, seconds: progress.seconds)
+                report.steps.append(record)
+                sessionSteps += progress.seconds
+                sessionCount += 1
+                events(.step(record, totalSteps: report.totalSteps, etaSeconds: sessionSteps / Double(sessionCount) * Double(report.totalSteps - record.step)))
+                try validateIfDue(&report, trainer, validationSet, events)
+                if configuration.checkpointEvery > 0, record.step % configuration.checkpointEvery == 0, record.step < report.totalSteps {
+                    try save(completed: false)
+                }
+            }
+        } catch is CancellationError {
+            if report.completedSteps > lastSaved { try save(completed: false) }
+            throw CancellationError()
+        }
+        try save(completed: true)
+        return report
+    }
+
+    /// Validation loss after the last step of an epoch and after the run's last step, once.
+    private func validateIfDue(_ report: inout FineTuneReport, _ trainer: Trainer, _ set: TrainingDataset?,
+                               _ events: (FineTuneEvent) -> Void) throws {
+        guard let set, let last = report.steps.last, report.validation.last?.step != last.step,
+              last.step % report.stepsPerEpoch == 0 || last.step == report.totalSteps else { return }
+        let record = FineTuneReport.Validation(epoch: last.epoch, step: last.step, loss: try trainer.validationLoss(set.examples))
+        report.validation.append(record)
+        events(.validated(record))
+    }
+
+    private struct Parent {
+        var weights: AdapterWeights?
+        var state: TrainerState?
+        var replay: TrainingDataset?
+    }
+
+    private func loadParent(_ loader: TrainingDataLoader) throws -> Parent {
+        guard let path = configuration.parent else { return Parent() }
+        var parent = Parent(weights: try AdapterFile.load(path: path, config: model.config))
+        if configuration.parentOptimizerState {
+            parent.state = try TrainerState(encoded: try Self.read(path + "/" + Self.stateFile, FineTuneError.parent))
+        }
+        if configuration.replayFraction > 0 {
+            let report = try Self.readReport(path + "/" + Self.reportFile, FineTuneError.parent)
+            // The parent's own replay comes back too, so a chain of runs keeps all its ancestors' data.
+            let files = report.data.files + (report.replay?.files ?? [])
+            let data = try loader.load(files.map(\.path))
+            for (recorded, now) in zip(files, data.files) where recorded.sha256 != now.sha256 {
+                throw FineTuneError.parent("\(recorded.path) changed since the parent was trained (SHA-256 \(recorded.sha256), now \(now.sha256))")
+            }
+            parent.replay = data.sample(fraction: configuration.replayFraction, seed: configuration.training.seed)
+        }
+        return parent
+    }
+
+    /// Loads the output folder's last save into `trainer`, checked to be the same run.
+    private func restore(into trainer: Trainer, expecting planned: FineTuneReport) throws -> FineTuneReport {
+        let saved = try Self.readReport(output + "/" + Self.reportFile, FineTuneError.cannotResume)
+        var settings = saved.configuration
+        settings.checkpointEvery = planned.configuration.checkpointEvery  // may change between sessions
+        guard settings == planned.configuration else {
+            throw FineTuneError.cannotResume("\(output) holds a run with other settings (see its \(Self.reportFile))")
+        }
+        func digests(_ s: TrainingDataset.Summary?) -> [String] { s?.files.map(\.sha256) ?? [] }
+        guard digests(saved.data) == digests(planned.data), digests(saved.validationData) == digests(planned.validationData),
+              digests(saved.replay) == digests(planned.replay) else {
+            throw FineTuneError.cannotResume("the data files changed since \(output) was saved")
+        }
+        guard saved.baseModel.config == planned.baseModel.config else { throw FineTuneError.cannotResume("\(output) was trained on another model") }
+        let state = try TrainerState(encoded: try Self.read(output + "/" + Self.stateFile, FineTuneError.cannotResume))
+        guard state.completedSteps == saved.completedSteps else {
+            throw FineTuneError.cannotResume("\(Self.stateFile) is at step \(state.completedSteps), \(Self.reportFile) at \(saved.completedSteps)")
+        }
+        try trainer.importState(state)
+        return saved
+    }
+
+    private func write(_ report: FineTuneReport, _ trainer: Trainer) throws {
+        var adapter = trainer.adapterWeights()
+        adapter.baseModel = report.baseModel.path
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        let json: Data
+        do { json = try encoder.encode(report) } catch { throw FineTuneError.cannotWrite(path: output, reason: "\(error)") }
+        try AdapterFile.write(adapter, format: .peft, to: output, config: model.config,
+                              extraFiles: [Self.reportFile: Array(json), Self.stateFile: trainer.exportState().encoded()])
+    }
+
+    /// The `training.json` of an output folder.
+    public static func readReport(folder: String) throws -> FineTuneReport {
+        try readReport(folder + "/" + reportFile, FineTuneError.unreadable)
+    }
+
+    private static func readReport(_ path: String, _ failure: (String) -> FineTuneError) throws -> FineTuneReport {
+        let bytes = try read(path, failure)
+        do { return try JSONDecoder().decode(FineTuneReport.self, from: Data(bytes)) } catch {
+            throw failure("\(path) is not a training report: \(error)")
+        }
+    }
+
+    private static func read(_ path: String, _ error: (String) -> FineTuneError) throws -> [UInt8] {
+        guard let data = FileManager.default.contents(atPath: path) else { throw error("cannot read \(path)") }
+        return Array(data)
+    }
+
+    private static func absolute(_ path: String) -> String { URL(fileURLWithPath: path).standardizedFileURL.path }
+}

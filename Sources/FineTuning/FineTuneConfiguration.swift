@@ -1,0 +1,91 @@
+import Llama
+import Training
+import TrainingData
+
+/// Everything that decides what a fine-tuning run computes: its data, its length, where it
+/// starts from and its hyper-parameters. Two runs with equal configurations, data and thread
+/// counts end with the same adapter, bit for bit.
+public struct FineTuneConfiguration: Codable, Sendable, Equatable {
+    /// Training files: `.txt`/`.md` documents, chat or prompt/completion `.jsonl`.
+    public var data: [String]
+    /// Separate validation files; when empty, `validationFraction` of `data` is held out.
+    public var validationData: [String]
+    public var validationFraction: Double
+    /// Passes over the data, unless `maxSteps` sets the length.
+    public var epochs: Int
+    public var maxSteps: Int?
+    /// Tokens each plain-text window shares with the one before it.
+    public var overlap: Int
+    public var overLength: OverLengthPolicy
+    /// An adapter folder to start from instead of zeros (its rank, alpha and targets must be
+    /// `training.lora`'s: see `FineTune.parentShape`).
+    public var parent: String?
+    /// Also take over the parent run's AdamW moments (its `trainer_state.bin`).
+    public var parentOptimizerState: Bool
+    /// Share of the parent run's training examples (from its `training.json`) trained again
+    /// beside the new data, so that what the parent learned is not forgotten.
+    public var replayFraction: Double
+    /// Save the output folder (adapter, report, trainer state) every this many steps; 0 saves
+    /// only at the end (and when cancelled).
+    public var checkpointEvery: Int
+    /// Hyper-parameters; `totalSteps` is worked out from the data and `epochs`/`maxSteps`.
+    public var training: TrainingConfiguration
+
+    /// The defaults make a short document or a few dozen Q&A pairs stick on a small model:
+    /// see README's "Training" section for the measurements behind them.
+    public static let defaultLoRA = LoRAConfiguration(rank: 16, alpha: 32, targets: Set(Projection.allCases))
+    public static let defaultLearningRate: Float = 1e-3
+    public static let defaultEpochs = 10
+
+    public init(data: [String], validationData: [String] = [], validationFraction: Double = 0, epochs: Int = defaultEpochs,
+                maxSteps: Int? = nil, overlap: Int = 32, overLength: OverLengthPolicy = .truncate, parent: String? = nil,
+                parentOptimizerState: Bool = false, replayFraction: Double = 0, checkpointEvery: Int = 0,
+                training: TrainingConfiguration = TrainingConfiguration(lora: defaultLoRA, learningRate: defaultLearningRate, warmupSteps: 2)) {
+        self.data = data
+        self.validationData = validationData
+        self.validationFraction = validationFraction
+        self.epochs = epochs
+        self.maxSteps = maxSteps
+        self.overlap = overlap
+        self.overLength = overLength
+        self.parent = parent
+        self.parentOptimizerState = parentOptimizerState
+        self.replayFraction = replayFraction
+        self.checkpointEvery = checkpointEvery
+        self.training = training
+    }
+
+    func validate() throws(FineTuneError) {
+        func check(_ ok: Bool, _ why: String) throws(FineTuneError) { if !ok { throw .invalidConfiguration(why) } }
+        try check(!data.isEmpty, "no training data")
+        try check((0..<1).contains(validationFraction), "the validation fraction must be in [0, 1)")
+        try check(validationData.isEmpty || validationFraction == 0, "give validation files or a validation fraction, not both")
+        try check(epochs > 0, "epochs must be positive")
+        try check(maxSteps.map { $0 > 0 } ?? true, "max steps must be positive")
+        try check((0..<training.maxSequenceLength).contains(overlap), "the overlap must be below the sequence length")
+        try check((0...1).contains(replayFraction), "the replay fraction must be in [0, 1]")
+        try check(replayFraction == 0 || parent != nil, "replay needs a parent adapter")
+        try check(!parentOptimizerState || parent != nil, "the parent's optimiser state needs a parent adapter")
+        try check(checkpointEvery >= 0, "the checkpoint interval must not be negative")
+    }
+}
+
+public enum FineTuneError: Error, CustomStringConvertible, Equatable {
+    case invalidConfiguration(String)
+    case outputExists(String)
+    case cannotResume(String)
+    case parent(String)
+    case cannotWrite(path: String, reason: String)
+    case unreadable(String)
+
+    public var description: String {
+        switch self {
+        case let .invalidConfiguration(why): "invalid fine-tuning configuration: \(why)"
+        case let .outputExists(path): "\(path) already exists: pass resume to continue its run, or choose another output folder"
+        case let .cannotResume(why): "cannot resume: \(why)"
+        case let .parent(why): "parent adapter: \(why)"
+        case let .cannotWrite(path, reason): "cannot write \(path): \(reason)"
+        case let .unreadable(why): why
+        }
+    }
+}

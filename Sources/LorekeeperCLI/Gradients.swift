@@ -1,0 +1,50 @@
+import Adapters
+import ArgumentParser
+import Foundation
+import Inference
+import Training
+import TrainingData
+
+struct Gradients: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "One forward and backward pass from an adapter: the loss and every LoRA gradient, for comparison with a reference.",
+        discussion: """
+        Takes the first --batch examples of --data in file order (no shuffling, no dropout), prints JSON \
+        {"loss", "tokens": [[ids]], "loss_mask": [[0|1]]} and writes the gradients of every lora_A and lora_B \
+        to --out as a PEFT folder (the gradient in place of each matrix).
+        """)
+
+    @OptionGroup var modelOptions: ModelOptions
+
+    @Option(help: "A PEFT adapter folder or GGUF adapter: the point the gradients are taken at.")
+    var adapter: String
+
+    @Option(help: "A training file (.txt, .md or .jsonl).")
+    var data: String
+
+    @Option(help: "Examples in the batch.")
+    var batch = 4
+
+    @Option(help: "Tokens per sequence.")
+    var seqLen = 256
+
+    @Option(help: "The folder to write the gradients to, laid out as a PEFT adapter.")
+    var out: String
+
+    func run() throws {
+        try runReportingErrors {
+            guard batch > 0 else { throw ValidationError("--batch must be positive") }
+            let loaded = try LoadedModel.load(path: modelOptions.model, chatTemplate: modelOptions.chatTemplate, threads: modelOptions.threads)
+            let weights = try AdapterFile.load(path: adapter, config: loaded.config)
+            let lora = LoRAConfiguration(rank: weights.rank, alpha: weights.alpha, useRSLoRA: weights.useRSLoRA, targets: Set(weights.targets))
+            let loader = TrainingDataLoader(tokenizer: loaded.tokenizer, chatTemplate: loaded.chatTemplate, sequenceLength: seqLen)
+            let examples = Array(try loader.load([data]).examples.prefix(batch))
+            let trainer = try Trainer(model: loaded.model, configuration: TrainingConfiguration(lora: lora, microBatchSize: batch, maxSequenceLength: seqLen),
+                                      parent: weights)
+            let (loss, gradients) = try trainer.lossAndGradients(examples)
+            try AdapterFile.write(gradients, format: .peft, to: out, config: loaded.config)
+            let report: [String: Any] = ["loss": Double(loss), "tokens": examples.map(\.tokens), "loss_mask": examples.map { $0.lossMask.map { $0 ? 1 : 0 } }]
+            print(String(decoding: try JSONSerialization.data(withJSONObject: report), as: UTF8.self))
+        }
+    }
+}

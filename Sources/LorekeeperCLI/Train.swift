@@ -1,0 +1,212 @@
+import ArgumentParser
+import Dispatch
+import FineTuning
+import Foundation
+import Inference
+import Llama
+import Training
+import TrainingData
+
+struct Train: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Fine-tune a LoRA adapter on text or chat data; writes a PEFT adapter folder with training.json.",
+        discussion: """
+        Data: .txt/.md documents (loss on every token) and .jsonl files of {"messages": [...]} or \
+        {"prompt": ..., "completion": ...} lines (loss on the answers only). One progress line per step \
+        goes to stderr. Ctrl-C saves the run so far; --resume continues it.
+        """)
+
+    @OptionGroup var modelOptions: ModelOptions
+
+    @Option(name: .customLong("data"), help: "A training file (repeat for several).")
+    var data: [String] = []
+
+    @Option(name: .customLong("val-data"), help: "A validation file (repeat for several).")
+    var validationData: [String] = []
+
+    @Option(name: .customLong("val-fraction"), help: "Hold out this fraction of the training examples for validation.")
+    var validationFraction = 0.0
+
+    @Option(help: "The output adapter folder.")
+    var out: String
+
+    @Option(help: "Start from this adapter folder (its rank, alpha and targets are kept).")
+    var parent: String?
+
+    @Flag(help: "Also take over the parent run's optimiser state.")
+    var parentOptimizerState = false
+
+    @Option(help: "Train this fraction of the parent's training data again (needs its training.json).")
+    var replay = 0.0
+
+    @Option(help: "LoRA rank (default \(FineTuneConfiguration.defaultLoRA.rank), or the parent's).")
+    var rank: Int?
+
+    @Option(help: "LoRA alpha (default twice the rank, or the parent's).")
+    var alpha: Float?
+
+    @Flag(help: "rsLoRA scaling: alpha / sqrt(rank).")
+    var rslora = false
+
+    @Option(help: "Adapted projections, comma-separated: q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj, or all (the default).")
+    var targets: String?
+
+    @Option(help: "LoRA dropout.")
+    var dropout: Float = 0
+
+    @Option(help: "Passes over the data.")
+    var epochs = FineTuneConfiguration.defaultEpochs
+
+    @Option(help: "Stop after this many optimiser steps (instead of --epochs).")
+    var maxSteps: Int?
+
+    @Option(help: "Peak learning rate.")
+    var lr = FineTuneConfiguration.defaultLearningRate
+
+    @Option(help: "After warm-up: constant, linear or cosine.")
+    var schedule = LearningRateSchedule.constant
+
+    @Option(help: "Warm-up steps.")
+    var warmup = 2
+
+    @Option(help: "AdamW decoupled weight decay.")
+    var weightDecay: Float = 0
+
+    @Option(help: "AdamW beta1.")
+    var beta1: Float = 0.9
+
+    @Option(help: "AdamW beta2.")
+    var beta2: Float = 0.999
+
+    @Option(help: "AdamW epsilon.")
+    var eps: Float = 1e-8
+
+    @Option(help: "Clip gradients to this global norm (0: no clipping).")
+    var maxGradNorm: Float = 1
+
+    @Option(help: "Layer i of L learns at lr * decay^(L-1-i) (1: off).")
+    var layerDecay: Float = 1
+
+    @Option(help: "Sequences per micro-batch.")
+    var batch = 4
+
+    @Option(help: "Micro-batches per optimiser step.")
+    var gradAccum = 1
+
+    @Option(help: "Tokens per sequence.")
+    var seqLen = 256
+
+    @Option(help: "Tokens each text window shares with the one before.")
+    var overlap = 32
+
+    @Option(help: "Conversations longer than --seq-len: truncate or reject.")
+    var overLength = OverLengthPolicy.truncate
+
+    @Flag(help: "Recompute each layer's activations in the backward pass (less memory, ~1/3 more compute).")
+    var activationCheckpointing = false
+
+    @Option(help: "Seed of the initialisation, data order and dropout.")
+    var seed: UInt64 = 0
+
+    @Option(help: "Save the output folder every N steps (0: only at the end).")
+    var checkpointEvery = 0
+
+    @Flag(help: "Continue the run saved in --out.")
+    var resume = false
+
+    func validate() throws {
+        guard !data.isEmpty else { throw ValidationError("give at least one --data file") }
+        if let rank, rank < 1 { throw ValidationError("--rank must be positive") }
+        if parent != nil, rank != nil || alpha != nil || targets != nil || rslora {
+            throw ValidationError("--rank, --alpha, --targets and --rslora come from --parent; leave them out")
+        }
+    }
+
+    func run() throws {
+        try runReportingErrors {
+            let loaded = try LoadedModel.load(path: modelOptions.model, chatTemplate: modelOptions.chatTemplate, threads: modelOptions.threads)
+            let fineTune = FineTune(model: loaded, configuration: try configuration(for: loaded.config), output: out)
+            let interrupt = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
+            signal(SIGINT, SIG_IGN)
+            interrupt.setEventHandler {
+                printError("interrupted: saving the run (Ctrl-C again to quit at once)")
+                signal(SIGINT, SIG_DFL)
+                fineTune.cancel()
+            }
+            interrupt.resume()
+            let report: FineTuneReport
+            do {
+                report = try fineTune.run(resume: resume, events: Self.show)
+            } catch is CancellationError {
+                printError("cancelled; the run so far is in \(out): add --resume to continue it")
+                throw ExitCode(130)
+            }
+            let last = report.steps.last.map { String(format: "final loss %.4f", $0.loss) } ?? "no steps"
+            let validation = report.validation.last.map { String(format: ", validation loss %.4f", $0.loss) } ?? ""
+            print(String(format: "wrote %@: %d steps, %@%@, %.0f tokens/s, %.1f s", out, report.completedSteps, last, validation,
+                         report.tokensPerSecond, report.wallSeconds))
+        }
+    }
+
+    func configuration(for config: LlamaConfig) throws -> FineTuneConfiguration {
+        var lora: LoRAConfiguration
+        if let parent {
+            lora = try FineTune.parentShape(path: parent, config: config)
+        } else {
+            lora = FineTuneConfiguration.defaultLoRA
+            if let rank { (lora.rank, lora.alpha) = (rank, Float(2 * rank)) }
+            if let alpha { lora.alpha = alpha }
+            lora.useRSLoRA = rslora
+            if let targets { lora.targets = try Self.parseTargets(targets) }
+        }
+        lora.dropout = dropout
+        let training = TrainingConfiguration(
+            lora: lora, learningRate: lr, beta1: beta1, beta2: beta2, epsilon: eps, weightDecay: weightDecay, schedule: schedule,
+            warmupSteps: warmup, maxGradientNorm: maxGradNorm > 0 ? maxGradNorm : nil, gradientAccumulationSteps: gradAccum,
+            layerDecay: layerDecay, activationCheckpointing: activationCheckpointing, microBatchSize: batch, maxSequenceLength: seqLen, seed: seed)
+        return FineTuneConfiguration(
+            data: data, validationData: validationData, validationFraction: validationFraction, epochs: epochs, maxSteps: maxSteps,
+            overlap: overlap, overLength: overLength, parent: parent, parentOptimizerState: parentOptimizerState, replayFraction: replay,
+            checkpointEvery: checkpointEvery, training: training)
+    }
+
+    static func parseTargets(_ list: String) throws -> Set<Projection> {
+        if list == "all" { return Set(Projection.allCases) }
+        return Set(try list.split(separator: ",").map { name in
+            let name = name.trimmingCharacters(in: .whitespaces)
+            guard let p = Projection(rawValue: name) ?? Projection(rawValue: name + "_proj") else {
+                throw ValidationError("unknown target '\(name)': expected \(Projection.allCases.map(\.rawValue).joined(separator: ", ")) or all")
+            }
+            return p
+        })
+    }
+
+    static func show(_ event: FineTuneEvent) {
+        switch event {
+        case let .started(report):
+            let d = report.data
+            var line = "data: \(d.examples) examples, \(d.tokens) tokens (\(d.lossTokens) in the loss)"
+            if d.truncated > 0 { line += ", \(d.truncated) conversations truncated" }
+            if let r = report.replay { line += "; replaying \(r.examples) of the parent's examples" }
+            if let v = report.validationData { line += "; validation: \(v.examples) examples" }
+            printError(line)
+            printError("\(report.totalSteps) steps (\(report.stepsPerEpoch) per epoch)"
+                + (report.completedSteps > 0 ? ", resuming after step \(report.completedSteps)" : ""))
+        case let .step(s, total, eta):
+            printError(String(format: "step %d/%d  epoch %d  loss %.4f  lr %.2e  grad norm %.3f  %.0f tok/s  ETA %@",
+                              s.step, total, s.epoch, s.loss, s.learningRate, s.gradientNorm, Double(s.tokens) / s.seconds, duration(eta)))
+        case let .validated(v):
+            printError(String(format: "epoch %d: validation loss %.4f", v.epoch, v.loss))
+        case let .saved(step, completed):
+            if !completed { printError("saved step \(step)") }
+        }
+    }
+
+    static func duration(_ seconds: Double) -> String {
+        let s = Int(seconds.rounded())
+        return s >= 3600 ? String(format: "%dh%02dm", s / 3600, s / 60 % 60) : String(format: "%dm%02ds", s / 60, s % 60)
+    }
+}
+
+extension LearningRateSchedule: ExpressibleByArgument {}
+extension OverLengthPolicy: ExpressibleByArgument {}
