@@ -31,7 +31,9 @@ enum PEFTAdapter {
     static func write(_ adapter: AdapterWeights, to folder: String, extraFiles: [String: [UInt8]] = [:]) throws(AdapterError) {
         var weights = SafeTensorsWriter(metadata: ["format": "pt"])
         for (l, layer) in adapter.layers.enumerated() {
-            for (p, pair) in layer {
+            // Projection order, not the dictionary's, so that equal adapters give equal files.
+            for p in Projection.allCases {
+                guard let pair = layer[p] else { continue }
                 let m = LoRATensorSet.Module(layer: l, projection: p)
                 weights.addTensor(name: tensorName(m, .a), shape: [pair.a.count / adapter.rank, adapter.rank], floats: pair.a)
                 weights.addTensor(name: tensorName(m, .b), shape: [adapter.rank, pair.b.count / adapter.rank], floats: pair.b)

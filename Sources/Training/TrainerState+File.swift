@@ -19,7 +19,9 @@ extension TrainerState {
     public func encoded() -> [UInt8] {
         let header = Header(configuration: configuration, model: model, completedSteps: completedSteps, optimizerSteps: optimizerSteps,
                             generator: generator, count: parameters.count)
-        let json = Array(try! JSONEncoder().encode(header))  // plain numbers and strings: cannot fail
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys  // equal states, equal files
+        let json = Array(try! encoder.encode(header))  // plain numbers and strings: cannot fail
         var bytes = Self.magic
         bytes.reserveCapacity(bytes.count + 8 + json.count + 12 * parameters.count)
         withUnsafeBytes(of: UInt64(json.count).littleEndian) { bytes += $0 }

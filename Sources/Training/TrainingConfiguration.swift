@@ -24,6 +24,19 @@ public struct LoRAConfiguration: Codable, Sendable, Equatable {
         rank == other.rank && alpha == other.alpha && useRSLoRA == other.useRSLoRA && targets == other.targets
     }
 
+    private enum CodingKeys: String, CodingKey { case rank, alpha, useRSLoRA, targets, dropout }
+
+    /// Targets in `Projection.allCases` order (a Set's own order varies), so that equal
+    /// configurations encode to equal bytes.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(rank, forKey: .rank)
+        try c.encode(alpha, forKey: .alpha)
+        try c.encode(useRSLoRA, forKey: .useRSLoRA)
+        try c.encode(Projection.allCases.filter(targets.contains), forKey: .targets)
+        try c.encode(dropout, forKey: .dropout)
+    }
+
     /// PEFT's scaling: alpha / r, or alpha / √r with rsLoRA.
     public var scale: Float { useRSLoRA ? alpha / Float(rank).squareRoot() : alpha / Float(rank) }
 }
