@@ -63,6 +63,10 @@ public final class FineTune: @unchecked Sendable {
         try configuration.validate()
         let resuming = resume && FileManager.default.fileExists(atPath: output)
         if !resume, FileManager.default.fileExists(atPath: output) { throw FineTuneError.outputExists(output) }
+        let outputParent = (output as NSString).deletingLastPathComponent
+        do { try FileManager.default.createDirectory(atPath: outputParent, withIntermediateDirectories: true) } catch {
+            throw FineTuneError.cannotWrite(path: output, reason: "cannot create \(outputParent): \(error.localizedDescription)")
+        }
 
         let loader = TrainingDataLoader(tokenizer: model.tokenizer, chatTemplate: model.chatTemplate,
                                         sequenceLength: configuration.training.maxSequenceLength,

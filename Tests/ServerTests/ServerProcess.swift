@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import TestSupport
 #if canImport(Glibc)
 import Glibc
@@ -25,6 +26,7 @@ final class ServerProcess: @unchecked Sendable {
             self.lock.unlock()
         }
         try process.run()
+        Self.killAtExit(process.processIdentifier)
         let deadline = Date().addingTimeInterval(60)
         while Date() < deadline {
             if let range = text.range(of: #"listening on http://127\.0\.0\.1:(\d+)"#, options: .regularExpression) {
@@ -50,11 +52,23 @@ final class ServerProcess: @unchecked Sendable {
     func stop(signal: Int32 = SIGTERM) -> Int32 {
         if process.isRunning { kill(process.processIdentifier, signal) }
         process.waitUntilExit()
+        Self.started.withLock { $0.removeAll { $0 == process.processIdentifier } }
         output.fileHandleForReading.readabilityHandler = nil
         return process.terminationStatus
     }
 
     deinit { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+
+    /// Servers held in statics are never deinitialised: they are killed when the test process exits.
+    private static let started = Mutex<[pid_t]>([])
+    private static let registerExitHandler: Void = {
+        atexit { ServerProcess.started.withLock { $0.forEach { kill($0, SIGKILL) } } }
+    }()
+
+    private static func killAtExit(_ pid: pid_t) {
+        _ = registerExitHandler
+        started.withLock { $0.append(pid) }
+    }
 }
 
 /// A minimal HTTP/1.1 client over a loopback socket, so tests control the connection
