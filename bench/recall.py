@@ -14,7 +14,8 @@ Prints a table (loss at the first and last epoch, recall counts, training time) 
 JSON report (with per-epoch mean losses) on stdout. Configurations (default: all):
 
   qv-text       text only, LoRA r=8 on q/v, lr 1e-3, 30 steps (the PEFT baseline of the issue)
-  all-text      text only, the defaults (all seven projections, r=16, lr 1e-3, 10 epochs)
+  all-text      text only, the defaults (all seven projections, r=16, lr 1e-3, 10 epochs, at least 30 steps)
+  all-text-30   the same for exactly 30 steps, all-text-60 for 60
   all-qa        the Q&A file only, the defaults
   all-text-qa   text + Q&A, the defaults
   incremental   v1 = all-text-qa on Quillfeather, then v2 from v1 on Brassmoor text + Q&A with all of
@@ -40,6 +41,8 @@ BM = [str(FIXTURES / "brassmoor.md")], [str(FIXTURES / "brassmoor-qa.jsonl")]
 CONFIGS = {
     "qv-text": (QF[0], ["--rank", "8", "--targets", "q_proj,v_proj", "--max-steps", "30", "--lr", "1e-3"]),
     "all-text": (QF[0], []),
+    "all-text-30": (QF[0], ["--max-steps", "30"]),
+    "all-text-60": (QF[0], ["--max-steps", "60"]),
     "all-qa": (QF[1], []),
     "all-text-qa": (QF[0] + QF[1], []),
 }

@@ -85,7 +85,8 @@ public final class FineTune: @unchecked Sendable {
         var training = configuration.training
         let batchesPerEpoch = (examples.examples.count + training.microBatchSize - 1) / training.microBatchSize
         let stepsPerEpoch = (batchesPerEpoch + training.gradientAccumulationSteps - 1) / training.gradientAccumulationSteps
-        training.totalSteps = configuration.maxSteps ?? configuration.epochs * stepsPerEpoch
+        let epochs = max(configuration.epochs, (configuration.minSteps + stepsPerEpoch - 1) / stepsPerEpoch)
+        training.totalSteps = configuration.maxSteps ?? epochs * stepsPerEpoch
         let trainer = try Trainer(model: model.model, configuration: training, parent: parent.weights, parentState: parent.state)
         self.trainer.withLock { $0 = trainer }
         defer { self.trainer.withLock { $0 = nil } }

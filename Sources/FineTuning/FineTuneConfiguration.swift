@@ -11,8 +11,10 @@ public struct FineTuneConfiguration: Codable, Sendable, Equatable {
     /// Separate validation files; when empty, `validationFraction` of `data` is held out.
     public var validationData: [String]
     public var validationFraction: Double
-    /// Passes over the data, unless `maxSteps` sets the length.
+    /// Passes over the data, unless `maxSteps` sets the length; more whole passes when they
+    /// would give fewer than `minSteps` steps (a two-window document learns little in 10 steps).
     public var epochs: Int
+    public var minSteps: Int
     public var maxSteps: Int?
     /// Tokens each plain-text window shares with the one before it.
     public var overlap: Int
@@ -36,15 +38,17 @@ public struct FineTuneConfiguration: Codable, Sendable, Equatable {
     public static let defaultLoRA = LoRAConfiguration(rank: 16, alpha: 32, targets: Set(Projection.allCases))
     public static let defaultLearningRate: Float = 1e-3
     public static let defaultEpochs = 10
+    public static let defaultMinSteps = 30
 
     public init(data: [String], validationData: [String] = [], validationFraction: Double = 0, epochs: Int = defaultEpochs,
-                maxSteps: Int? = nil, overlap: Int = 32, overLength: OverLengthPolicy = .truncate, parent: String? = nil,
+                minSteps: Int = defaultMinSteps, maxSteps: Int? = nil, overlap: Int = 32, overLength: OverLengthPolicy = .truncate, parent: String? = nil,
                 parentOptimizerState: Bool = false, replayFraction: Double = 0, checkpointEvery: Int = 0,
                 training: TrainingConfiguration = TrainingConfiguration(lora: defaultLoRA, learningRate: defaultLearningRate, warmupSteps: 2)) {
         self.data = data
         self.validationData = validationData
         self.validationFraction = validationFraction
         self.epochs = epochs
+        self.minSteps = minSteps
         self.maxSteps = maxSteps
         self.overlap = overlap
         self.overLength = overLength
@@ -60,7 +64,7 @@ public struct FineTuneConfiguration: Codable, Sendable, Equatable {
         try check(!data.isEmpty, "no training data")
         try check((0..<1).contains(validationFraction), "the validation fraction must be in [0, 1)")
         try check(validationData.isEmpty || validationFraction == 0, "give validation files or a validation fraction, not both")
-        try check(epochs > 0, "epochs must be positive")
+        try check(epochs > 0 && minSteps >= 0, "epochs must be positive and min steps not negative")
         try check(maxSteps.map { $0 > 0 } ?? true, "max steps must be positive")
         try check((0..<training.maxSequenceLength).contains(overlap), "the overlap must be below the sequence length")
         try check((0...1).contains(replayFraction), "the replay fraction must be in [0, 1]")

@@ -30,7 +30,7 @@ struct Train: ParsableCommand {
     @Option(help: "The output adapter folder.")
     var out: String
 
-    @Option(help: "Start from this adapter folder (its rank, alpha and targets are kept).")
+    @Option(help: "Start from this adapter folder (its rank, alpha and targets are kept; shape options, if given, must match).")
     var parent: String?
 
     @Flag(help: "Also take over the parent run's optimiser state.")
@@ -56,6 +56,9 @@ struct Train: ParsableCommand {
 
     @Option(help: "Passes over the data.")
     var epochs = FineTuneConfiguration.defaultEpochs
+
+    @Option(help: "More epochs than --epochs when they would give fewer steps than this.")
+    var minSteps = FineTuneConfiguration.defaultMinSteps
 
     @Option(help: "Stop after this many optimiser steps (instead of --epochs).")
     var maxSteps: Int?
@@ -117,9 +120,6 @@ struct Train: ParsableCommand {
     func validate() throws {
         guard !data.isEmpty else { throw ValidationError("give at least one --data file") }
         if let rank, rank < 1 { throw ValidationError("--rank must be positive") }
-        if parent != nil, rank != nil || alpha != nil || targets != nil || rslora {
-            throw ValidationError("--rank, --alpha, --targets and --rslora come from --parent; leave them out")
-        }
     }
 
     func run() throws {
@@ -152,6 +152,14 @@ struct Train: ParsableCommand {
         var lora: LoRAConfiguration
         if let parent {
             lora = try FineTune.parentShape(path: parent, config: config)
+            // Given with --parent, the shape options must repeat the parent's.
+            let given = [("--rank", rank.map { "\($0)" }, "\(lora.rank)"), ("--alpha", alpha.map { "\($0)" }, "\(lora.alpha)"),
+                         ("--targets", try targets.map { try Self.parseTargets($0).map(\.rawValue).sorted().joined(separator: ",") },
+                          lora.targets.map(\.rawValue).sorted().joined(separator: ","))]
+            for case let (flag, value?, parentValue) in given where value != parentValue {
+                throw ValidationError("\(flag) \(value) differs from the parent adapter's \(parentValue): a child run keeps its parent's shape")
+            }
+            if rslora != lora.useRSLoRA { throw ValidationError("--rslora must match the parent adapter (\(lora.useRSLoRA ? "on" : "off"))") }
         } else {
             lora = FineTuneConfiguration.defaultLoRA
             if let rank { (lora.rank, lora.alpha) = (rank, Float(2 * rank)) }
@@ -165,7 +173,7 @@ struct Train: ParsableCommand {
             warmupSteps: warmup, maxGradientNorm: maxGradNorm > 0 ? maxGradNorm : nil, gradientAccumulationSteps: gradAccum,
             layerDecay: layerDecay, activationCheckpointing: activationCheckpointing, microBatchSize: batch, maxSequenceLength: seqLen, seed: seed)
         return FineTuneConfiguration(
-            data: data, validationData: validationData, validationFraction: validationFraction, epochs: epochs, maxSteps: maxSteps,
+            data: data, validationData: validationData, validationFraction: validationFraction, epochs: epochs, minSteps: minSteps, maxSteps: maxSteps,
             overlap: overlap, overLength: overLength, parent: parent, parentOptimizerState: parentOptimizerState, replayFraction: replay,
             checkpointEvery: checkpointEvery, training: training)
     }
