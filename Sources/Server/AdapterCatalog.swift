@@ -43,7 +43,7 @@ public struct DirectoryAdapterCatalog: AdapterCatalog {
         guard let entries = try? FileManager.default.contentsOfDirectory(atPath: folder) else { return nil }
         var versions = [Int: String]()
         for entry in entries {
-            guard let v = Int(entry), v > 0, String(v) == entry else { continue }
+            guard let v = Int(entry), v > 0, String(v) == entry, !Self.isUnfinishedRun(folder + "/" + entry) else { continue }
             versions[v] = folder + "/" + entry
         }
         guard !versions.isEmpty else { return nil }
@@ -55,6 +55,14 @@ public struct DirectoryAdapterCatalog: AdapterCatalog {
             active = v
         }
         return AdapterListing(name: name, versions: versions, active: active)
+    }
+
+    /// Whether `path` is the output folder of a `lorekeeper train` run still going (its
+    /// checkpoints are whole adapters, but not the version to serve).
+    static func isUnfinishedRun(_ path: String) -> Bool {
+        struct Report: Decodable { var completed: Bool }
+        guard let data = FileManager.default.contents(atPath: path + "/training.json") else { return false }
+        return (try? JSONDecoder().decode(Report.self, from: data))?.completed == false
     }
 
     /// Names usable in the `model` field and as a folder name.

@@ -35,12 +35,15 @@ import TestSupport
         try FileManager.default.createDirectory(atPath: data + "/adapters/kb", withIntermediateDirectories: true)
         try Self.writeAdapter(seed: 1, to: data + "/adapters/kb/1")
         try Self.writeAdapter(seed: 2, to: data + "/adapters/kb/2")
+        // A training run still writing checkpoints into version 3 is not served yet.
+        try Self.writeAdapter(seed: 3, to: data + "/adapters/kb/3")
+        try AtomicFileWriter.write(Array(#"{"completed": false, "steps": []}"#.utf8), to: data + "/adapters/kb/3/training.json")
         let server = try ServerProcess(["--data-dir", data])
         defer { _ = server.stop() }
 
         let models = try HTTP.request(port: server.port, "GET", "/v1/models")
         let ids = Set((models.json["data"] as! [[String: Any]]).map { $0["id"] as! String })
-        #expect(ids.isSuperset(of: [modelID, "kb", "kb@1", "kb@2"]))
+        #expect(ids.isSuperset(of: [modelID, "kb", "kb@1", "kb@2"]) && !ids.contains("kb@3"))
 
         let base = try complete(server.port, model: modelID)
         let v1 = try complete(server.port, model: "kb@1"), v2 = try complete(server.port, model: "kb@2")
