@@ -427,6 +427,14 @@ static inline __m256 exp256(__m256 x) {
 }
 #endif
 
+// Key/value rows ahead to prefetch: a head's slice of each row is a few cache lines, kvStride
+// apart, which the hardware prefetcher follows poorly (measured 1.3x from DRAM).
+enum { ATTENTION_PREFETCH_ROWS = 8 };
+
+static inline void prefetch_row(const float *row, size_t hd) {
+    for (size_t c = 0; c < hd; c += 16) __builtin_prefetch(row + c);
+}
+
 // scores[h·len + j] = scale · q_h · k_j for `heads` queries (hd values each, adjacent in q).
 static void attention_scores(const float *q, int heads, const float *k, size_t kvStride, size_t len, size_t hd,
                              float scale, float *scores) {
@@ -435,6 +443,7 @@ static void attention_scores(const float *q, int heads, const float *k, size_t k
     // Four keys at a time, reduced together; the keys stay in L1 for the other heads.
     for (; hd % 8 == 0 && j + 4 <= len; j += 4) {
         const float *k0 = k + j * kvStride;
+        for (size_t i = 0; i < 4; i++) prefetch_row(k0 + (ATTENTION_PREFETCH_ROWS + i) * kvStride, hd);
         for (int h = 0; h < heads; h++) {
             const float *qh = q + h * hd;
             __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
@@ -498,6 +507,7 @@ void lk_attention_row(const float *q, size_t heads, const float *k, const float 
                 for (size_t j = j0; j < j1; j++) {
                     const __m256 pj = _mm256_set1_ps(p[j]);
                     const float *vj = v + j * kvStride + c0;
+                    if (h == 0) prefetch_row(vj + ATTENTION_PREFETCH_ROWS * kvStride, 64);
                     for (int i = 0; i < 8; i++) acc[i] = _mm256_fmadd_ps(pj, _mm256_loadu_ps(vj + 8 * i), acc[i]);
                 }
                 for (int i = 0; i < 8; i++) _mm256_storeu_ps(o + c0 + 8 * i, acc[i]);
