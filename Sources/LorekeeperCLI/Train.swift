@@ -13,7 +13,7 @@ struct Train: ParsableCommand {
         discussion: """
         Data: .txt/.md documents (loss on every token) and .jsonl files of {"messages": [...]} or \
         {"prompt": ..., "completion": ...} lines (loss on the answers only). One progress line per step \
-        goes to stderr. Ctrl-C saves the run so far; --resume continues it.
+        goes to stderr. Ctrl-C (or SIGTERM) saves the run so far; --resume continues it.
         """)
 
     @OptionGroup var modelOptions: ModelOptions
@@ -126,14 +126,19 @@ struct Train: ParsableCommand {
         try runReportingErrors {
             let loaded = try LoadedModel.load(path: modelOptions.model, chatTemplate: modelOptions.chatTemplate, threads: modelOptions.threads)
             let fineTune = FineTune(model: loaded, configuration: try configuration(for: loaded.config), output: out)
-            let interrupt = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
-            signal(SIGINT, SIG_IGN)
-            interrupt.setEventHandler {
-                printError("interrupted: saving the run (Ctrl-C again to quit at once)")
-                signal(SIGINT, SIG_DFL)
-                fineTune.cancel()
+            // SIGINT and SIGTERM save the run so far; a second one ends the process at once.
+            let sources = [SIGINT, SIGTERM].map { number in
+                let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+                signal(number, SIG_IGN)
+                source.setEventHandler {
+                    printError("interrupted: saving the run (interrupt again to quit at once)")
+                    signal(number, SIG_DFL)
+                    fineTune.cancel()
+                }
+                source.resume()
+                return source
             }
-            interrupt.resume()
+            defer { sources.forEach { $0.cancel() } }
             let report: FineTuneReport
             do {
                 report = try fineTune.run(resume: resume, events: Self.show)
