@@ -25,6 +25,8 @@ public struct TrainingDataError: Error, CustomStringConvertible, Equatable {
         /// would not see the prompt the server gives the model.
         case replyChangesPrompt(message: Int)
         case tooLong(tokens: Int, limit: Int)
+        /// Cut to the sequence length, a conversation would keep none of its answers.
+        case nothingLeftToLearn(tokens: Int, limit: Int)
     }
 
     public init(path: String, line: Int? = nil, problem: Problem) {
@@ -49,6 +51,7 @@ public struct TrainingDataError: Error, CustomStringConvertible, Equatable {
         case let .cannotRender(reason): "cannot render the conversation with the chat template: \(reason)"
         case let .replyChangesPrompt(n): "message \(n) (assistant) merges with the prompt before it when tokenised (does it start with whitespace?)"
         case let .tooLong(tokens, limit): "the conversation has \(tokens) tokens, more than the sequence length \(limit)"
+        case let .nothingLeftToLearn(_, limit): "the conversation's answers start after token \(limit) (the sequence length): truncated, it would have nothing to learn"
         }
         return "\(place): \(detail)"
     }

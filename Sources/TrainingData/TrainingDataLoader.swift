@@ -64,6 +64,7 @@ public struct TrainingDataLoader: Sendable {
                     if isLong {
                         guard overLength == .truncate else { throw .tooLong(tokens: example.tokens.count, limit: sequenceLength) }
                         example = TrainingExample(tokens: Array(example.tokens.prefix(sequenceLength)), lossMask: Array(example.lossMask.prefix(sequenceLength)))
+                        guard example.lossTokenCount > 0 else { throw .nothingLeftToLearn(tokens: example.tokens.count, limit: sequenceLength) }
                     }
                     conversations.append(example)
                     truncated.append(isLong)

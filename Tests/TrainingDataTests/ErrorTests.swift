@@ -108,5 +108,8 @@ import Training
         #expect(data.examples.count == 2)
         #expect(data.examples[1] == TrainingExample(tokens: Array(full.tokens.prefix(32)), lossMask: Array(full.lossMask.prefix(32))))
         #expect(data.examples[1].lossPositions == [31])
+        // Cut before its answer, a conversation is refused even when truncating.
+        let (cutPath, cut) = try self.error(line: Self.valid, loader: loader(sequenceLength: 31))
+        #expect(cut == TrainingDataError(path: cutPath, line: 1, problem: .nothingLeftToLearn(tokens: 31, limit: 31)))
     }
 }
