@@ -44,6 +44,19 @@ import FineTuning
         }
     }
 
+    /// A separate validation file: its loss after each epoch on stderr and in training.json.
+    @Test func validationFile() throws {
+        let out = temporaryDirectory() + "/run"
+        let r = try Repo.runLorekeeper(["train", "--data", "Tests/Fixtures/training/quillfeather.md", "--val-data", "Tests/Fixtures/training/quillfeather-qa.jsonl",
+                                        "--out", out, "--epochs", "2", "--min-steps", "0", "--rank", "4", "--targets", "q,v", "--batch", "2", "--seq-len", "128"])
+        try #require(r.status == 0, "\(r.stderr)")
+        let report = try FineTune.readReport(folder: out)
+        #expect(report.validationData?.examples == 20 && report.validationData?.files.count == 1)
+        #expect(report.validation.map(\.epoch) == [1, 2] && report.validation.map(\.step) == [report.stepsPerEpoch, 2 * report.stepsPerEpoch])
+        #expect(r.stderr.contains("epoch 2: validation loss") && r.stdout.contains("validation loss"))
+        #expect(report.validation[1].loss < report.validation[0].loss)
+    }
+
     @Test func badInputsGiveOneLineErrors() throws {
         let out = temporaryDirectory() + "/run"
         let bad = temporaryDirectory() + "/bad.jsonl"
