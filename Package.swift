@@ -49,7 +49,7 @@ let package = Package(
         .target(name: "FineTuning", dependencies: ["Training", "TrainingData", "Adapters", "Inference", "Llama"], swiftSettings: fast),
         .executableTarget(
             name: "LorekeeperCLI",
-            dependencies: ["Inference", "Adapters", "Server", "FineTuning", "Training", "TrainingData", .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "Logging", package: "swift-log")],
+            dependencies: ["Inference", "Adapters", "Server", "FineTuning", "Training", "TrainingData", "TensorKernels", .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "Logging", package: "swift-log")],
             swiftSettings: fast),
 
         .target(name: "TestSupport", dependencies: ["Llama", "ModelFormats"], path: "Tests/TestSupport"),

@@ -53,8 +53,7 @@ public final class FineTune: @unchecked Sendable {
     /// The LoRA shape (rank, alpha, rsLoRA, targets) of the adapter at `path`, which a run
     /// continuing it must use.
     public static func parentShape(path: String, config: LlamaConfig) throws -> LoRAConfiguration {
-        let parent = try AdapterFile.load(path: path, config: config)
-        return LoRAConfiguration(rank: parent.rank, alpha: parent.alpha, useRSLoRA: parent.useRSLoRA, targets: Set(parent.targets))
+        LoRAConfiguration(shapeOf: try AdapterFile.load(path: path, config: config))
     }
 
     @discardableResult

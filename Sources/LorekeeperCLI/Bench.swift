@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Inference
 import Llama
+import TensorKernels
 
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Measure prefill and decode speed; prints JSON.")
@@ -48,7 +49,7 @@ struct Bench: ParsableCommand {
                 }
                 bestPrefill = max(bestPrefill, Double(promptTokens * parallel) / Date().timeIntervalSince(start))
                 start = Date()
-                let cpuStart = cpuSeconds()
+                let cpuStart = ProcessUsage.current().cpuSeconds
                 var next = Array(repeating: argmax(logits), count: parallel)
                 for _ in 0..<genTokens {
                     logits = try model.forward(zip(caches, next).map { .init(cache: $0, tokens: [$1]) })
@@ -56,10 +57,8 @@ struct Bench: ParsableCommand {
                     next = (0..<parallel).map { argmax(logits[$0 * vocab..<($0 + 1) * vocab]) }
                 }
                 bestDecode = max(bestDecode, Double(genTokens * parallel) / Date().timeIntervalSince(start))
-                leastDecodeCPU = min(leastDecodeCPU, (cpuSeconds() - cpuStart) / Double(genTokens * parallel))
+                leastDecodeCPU = min(leastDecodeCPU, (ProcessUsage.current().cpuSeconds - cpuStart) / Double(genTokens * parallel))
             }
-            var usage = rusage()
-            getrusage(RUSAGE_SELF.rawValue, &usage)
             let report: [String: Any] = [
                 "model": loaded.id, "threads": model.pool.threads, "parallel": parallel,
                 "load_seconds": (loadSeconds * 1000).rounded() / 1000,
@@ -67,19 +66,11 @@ struct Bench: ParsableCommand {
                 "gen_tokens": genTokens, "decode_tokens_per_second": (bestDecode * 10).rounded() / 10,
                 // All threads' CPU time (spinning included): unlike tokens per second, barely moved by other processes.
                 "decode_cpu_ms_per_token": (leastDecodeCPU * 1e4).rounded() / 10,
-                "peak_rss_mb": usage.ru_maxrss / 1024,
+                "peak_rss_mb": ProcessUsage.current().peakResidentBytes / 1_048_576,
             ]
             let data = try JSONSerialization.data(withJSONObject: report, options: [.sortedKeys])
             print(String(decoding: data, as: UTF8.self))
         }
-    }
-
-    /// User and system CPU time of the whole process so far.
-    private func cpuSeconds() -> Double {
-        var usage = rusage()
-        getrusage(RUSAGE_SELF.rawValue, &usage)
-        func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
-        return seconds(usage.ru_utime) + seconds(usage.ru_stime)
     }
 
     private func argmax(_ x: some Collection<Float>) -> Int {

@@ -36,7 +36,7 @@ struct Gradients: ParsableCommand {
             guard batch > 0 else { throw ValidationError("--batch must be positive") }
             let loaded = try LoadedModel.load(path: modelOptions.model, chatTemplate: modelOptions.chatTemplate, threads: modelOptions.threads)
             let weights = try AdapterFile.load(path: adapter, config: loaded.config)
-            let lora = LoRAConfiguration(rank: weights.rank, alpha: weights.alpha, useRSLoRA: weights.useRSLoRA, targets: Set(weights.targets))
+            let lora = LoRAConfiguration(shapeOf: weights)
             let loader = TrainingDataLoader(tokenizer: loaded.tokenizer, chatTemplate: loaded.chatTemplate, sequenceLength: seqLen)
             let examples = Array(try loader.load([data]).examples.prefix(batch))
             let trainer = try Trainer(model: loaded.model, configuration: TrainingConfiguration(lora: lora, microBatchSize: batch, maxSequenceLength: seqLen),

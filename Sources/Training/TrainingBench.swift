@@ -1,9 +1,5 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Llama
+import TensorKernels
 
 /// Training throughput on random full-length sequences (every token a target): what a
 /// `bench` command reports. Steps after the warm-up are timed.
@@ -27,7 +23,7 @@ public enum TrainingBench {
         let tokensPerStep = configuration.gradientAccumulationSteps * configuration.microBatchSize * configuration.maxSequenceLength
         var seconds = [Double](), cpuStart = 0.0
         for s in 0..<warmupSteps + steps {
-            if s == warmupSteps { cpuStart = usage().cpuSeconds }
+            if s == warmupSteps { cpuStart = ProcessUsage.current().cpuSeconds }
             let batches = (0..<configuration.gradientAccumulationSteps).map { _ in
                 (0..<configuration.microBatchSize).map { _ in
                     TrainingExample(tokens: (0..<configuration.maxSequenceLength).map { _ in Int(generator.next() % UInt64(model.config.vocabSize)) })
@@ -36,21 +32,8 @@ public enum TrainingBench {
             let report = try trainer.step(batches)
             if s >= warmupSteps { seconds.append(report.seconds) }
         }
-        let end = usage()
+        let end = ProcessUsage.current()
         return Result(stepSeconds: seconds, cpuSeconds: end.cpuSeconds - cpuStart, tokensPerStep: tokensPerStep,
-                      activationBytes: trainer.activationBytes, peakResidentBytes: end.peakBytes)
-    }
-
-    private static func usage() -> (cpuSeconds: Double, peakBytes: Int) {
-        var u = rusage()
-        #if canImport(Darwin)
-        getrusage(RUSAGE_SELF, &u)
-        let peak = Int(u.ru_maxrss)
-        #else
-        getrusage(RUSAGE_SELF.rawValue, &u)
-        let peak = Int(u.ru_maxrss) * 1024
-        #endif
-        func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
-        return (seconds(u.ru_utime) + seconds(u.ru_stime), peak)
+                      activationBytes: trainer.activationBytes, peakResidentBytes: end.peakResidentBytes)
     }
 }

@@ -1,3 +1,4 @@
+import Adapters
 import Foundation
 import Llama
 
@@ -17,6 +18,11 @@ public struct LoRAConfiguration: Codable, Sendable, Equatable {
         self.useRSLoRA = useRSLoRA
         self.targets = targets
         self.dropout = dropout
+    }
+
+    /// The shape (rank, alpha, rsLoRA, targets) of an existing adapter, without dropout.
+    public init(shapeOf adapter: AdapterWeights) {
+        self.init(rank: adapter.rank, alpha: adapter.alpha, useRSLoRA: adapter.useRSLoRA, targets: Set(adapter.targets))
     }
 
     /// Whether adapters of the two configurations have the same matrices (dropout aside).

@@ -17,15 +17,7 @@ import ModelFormats
         for (accumulate, pool) in [(false, ComputePool(threads: 3)), (true, ComputePool(threads: 2))] {
             var y = initial
             w.multiplyLargeBatch(x, xStride: xStride, n: n, into: &y, yStride: yStride, accumulate: accumulate, pool: pool)
-            var worst = 0.0
-            for t in 0..<n {
-                for o in 0..<rows {
-                    var want = accumulate ? Double(initial[t * yStride + o]) : 0
-                    for c in 0..<cols { want += dense[o][c] * Double(x[t * xStride + c]) }
-                    worst = max(worst, abs(Double(y[t * yStride + o]) - want))
-                }
-                for o in rows..<yStride { #expect(y[t * yStride + o] == initial[t * yStride + o]) }
-            }
+            let worst = productError(y, initial: initial, accumulate: accumulate, x: x, xStride: xStride, n: n, dense: dense, yStride: yStride)
             #expect(worst < 5e-4, "\(type) n=\(n) accumulate=\(accumulate): max error \(worst)")
         }
     }

@@ -50,6 +50,22 @@ func matrix(_ type: GGMLType, rows: Int, cols: Int, seed: UInt64) -> (WeightMatr
     return (w, dense)
 }
 
+/// The largest difference of y = x·Wᵀ (plus `initial` when accumulating) from the float64 product
+/// with `dense` (W dequantised); expects each y row's padding past W's rows untouched.
+func productError(_ y: [Float], initial: [Float], accumulate: Bool, x: [Float], xStride: Int, n: Int, dense: [[Double]], yStride: Int) -> Double {
+    let rows = dense.count, cols = dense[0].count
+    var worst = 0.0
+    for t in 0..<n {
+        for o in 0..<rows {
+            var want = accumulate ? Double(initial[t * yStride + o]) : 0
+            for c in 0..<cols { want += dense[o][c] * Double(x[t * xStride + c]) }
+            worst = max(worst, abs(Double(y[t * yStride + o]) - want))
+        }
+        for o in rows..<yStride { #expect(y[t * yStride + o] == initial[t * yStride + o]) }
+    }
+    return worst
+}
+
 @Suite struct WeightMatrixTests {
     static let types: [GGMLType] = [.f32, .f16, .bf16, .q8_0, .q4_0, .q4_1, .q4_K, .q5_K, .q6_K]
 
@@ -65,16 +81,7 @@ func matrix(_ type: GGMLType, rows: Int, cols: Int, seed: UInt64) -> (WeightMatr
         for accumulate in [false, true] {
             var y = initial
             w.multiply(x, xStride: xStride, n: n, into: &y, yStride: yStride, accumulate: accumulate)
-            var worst = 0.0
-            for t in 0..<n {
-                for o in 0..<rows {
-                    var want = accumulate ? Double(initial[t * yStride + o]) : 0
-                    for c in 0..<cols { want += dense[o][c] * Double(x[t * xStride + c]) }
-                    worst = max(worst, abs(Double(y[t * yStride + o]) - want))
-                }
-                // Padding columns past `rows` are never written.
-                for o in rows..<yStride { #expect(y[t * yStride + o] == initial[t * yStride + o]) }
-            }
+            let worst = productError(y, initial: initial, accumulate: accumulate, x: x, xStride: xStride, n: n, dense: dense, yStride: yStride)
             #expect(worst < 2e-4, "\(type) n=\(n) accumulate=\(accumulate): max error \(worst)")
         }
     }
