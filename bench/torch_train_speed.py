@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """usage: bench/torch_train_speed.py [--model PATH] [--binary PATH] [--rank 8] [--targets q_proj,v_proj]
                                     [--batch 4] [--seq-len 256] [--steps 5] [--threads 2] [--seed 0]
-                                    [--skip-ours] [--json FILE]
+                                    [--rounds 1] [--skip-ours] [--json FILE]
 
 LoRA training speed of `lorekeeper bench-train` against PyTorch + PEFT on the CPU, same model and
 settings. The reference: the GGUF model dequantised into a float32 transformers LlamaForCausalLM
@@ -15,8 +15,13 @@ the model (the dequantisation goes through float64) and saves it with save_pretr
 folder; the second loads it in float32, trains and reports its own getrusage peak. Then (unless
 --skip-ours) `BINARY bench-train` runs with the same settings.
 
+The machine's speed drifts by ±20 % within minutes, so one pair of runs can land on a fast and a slow
+spell: --rounds N runs N such pairs back to back, alternating which goes first, and reports the ratio
+of each pair and their median.
+
 Prints a summary on stderr (tokens/s, best step, tokens per processor-second and peak resident memory
-of each, and the ratios lorekeeper / PyTorch) and a JSON report on stdout (and into --json FILE).
+of each, and the ratios lorekeeper / PyTorch) and a JSON report on stdout (and into --json FILE):
+"rounds", one {"pytorch", "lorekeeper", "ratio"} per pair, and "median_ratio".
 Memory is in MB of 10^6 bytes, as bench-train reports it. Needs torch, transformers, peft, numpy and
 gguf (pip install torch transformers peft); not part of scripts/install-deps.sh.
 """
@@ -25,6 +30,7 @@ import json
 import os
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -135,6 +141,7 @@ def main():
     p.add_argument("--steps", type=int, default=5, help="timed steps, after one untimed warm-up step")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--seed", type=int, default=0, help="of PyTorch's random tokens")
+    p.add_argument("--rounds", type=int, default=1, help="pairs of runs, alternating which goes first")
     p.add_argument("--skip-ours", action="store_true", help="run the PyTorch reference only")
     p.add_argument("--json", help="also write the JSON report into this file")
     p.add_argument("--export-to", help=argparse.SUPPRESS)   # internal: child 1
@@ -144,47 +151,62 @@ def main():
         return export_model(args.model, args.export_to)
     if args.train_from:
         return train(args, args.train_from)
-    if args.rank <= 0 or args.batch <= 0 or args.steps <= 0 or args.threads <= 0 or args.seq_len <= 1:
-        p.error("--rank, --batch, --steps, --threads must be positive, --seq-len above 1")
+    if min(args.rank, args.batch, args.steps, args.threads, args.rounds) <= 0 or args.seq_len <= 1:
+        p.error("--rank, --batch, --steps, --threads, --rounds must be positive, --seq-len above 1")
     if args.targets == "all":
         args.targets = "q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj"
 
+    def ours():
+        cmd = [args.binary, "bench-train", "--model", args.model, "--rank", str(args.rank), "--targets", args.targets,
+               "--batch", str(args.batch), "--seq-len", str(args.seq_len), "--steps", str(args.steps),
+               "--threads", str(args.threads)]
+        out = subprocess.run(cmd, check=True, stdout=subprocess.PIPE, text=True).stdout
+        return json.loads(out.strip().splitlines()[-1])
+
+    keys = ["tokens_per_second", "best_step_tokens_per_second", "tokens_per_cpu_second", "peak_rss_mb"]
+    rounds = []
     work = tempfile.mkdtemp(prefix="torch-train-speed-")
     try:
         folder = os.path.join(work, "model")
         print("exporting the dequantised model to float32 ...", file=sys.stderr)
         child(["--export-to", folder], args)
-        print(f"PyTorch: {args.steps} + 1 steps ...", file=sys.stderr)
-        torch_report = json.loads(child(["--train-from", folder], args, threads=args.threads).strip().splitlines()[-1])
+        for n in range(args.rounds):
+            runs = {}
+            order = ["pytorch", "lorekeeper"] if n % 2 == 0 else ["lorekeeper", "pytorch"]
+            for name in order:
+                if name == "lorekeeper" and args.skip_ours:
+                    continue
+                print(f"round {n + 1}/{args.rounds}: {name}, {args.steps} + 1 steps ...", file=sys.stderr)
+                runs[name] = (ours() if name == "lorekeeper" else
+                              json.loads(child(["--train-from", folder], args, threads=args.threads).strip().splitlines()[-1]))
+            if "lorekeeper" in runs:
+                runs["ratio"] = {key: ratio(runs["lorekeeper"][key], runs["pytorch"][key]) for key in keys}
+            rounds.append(runs)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-
-    ours = None
-    if not args.skip_ours:
-        print(f"lorekeeper: {args.steps} + 1 steps ...", file=sys.stderr)
-        cmd = [args.binary, "bench-train", "--model", args.model, "--rank", str(args.rank), "--targets", args.targets,
-               "--batch", str(args.batch), "--seq-len", str(args.seq_len), "--steps", str(args.steps),
-               "--threads", str(args.threads)]
-        out = subprocess.run(cmd, check=True, stdout=subprocess.PIPE, text=True).stdout
-        ours = json.loads(out.strip().splitlines()[-1])
 
     report = {"settings": {"model": os.path.basename(args.model), "rank": args.rank, "alpha": 2 * args.rank,
                            "targets": args.targets, "batch": args.batch, "seq_len": args.seq_len,
                            "steps": args.steps, "threads": args.threads},
-              "pytorch": torch_report, "lorekeeper": ours}
-    rows = [("PyTorch + PEFT", torch_report)] + ([("lorekeeper", ours)] if ours else [])
+              "rounds": rounds}
+    first = rounds[0]["pytorch"]
     print(f"\nr={args.rank} on {args.targets}, {args.batch} x {args.seq_len} tokens a step, {args.steps} timed steps, "
-          f"{args.threads} threads (torch {torch_report['torch']}, transformers {torch_report['transformers']}, "
-          f"peft {torch_report['peft']}, attention {torch_report['attn_implementation']})", file=sys.stderr)
-    print(f"{'':16} {'tokens/s':>9} {'best step':>10} {'tok/cpu-s':>10} {'peak RSS MB':>12}", file=sys.stderr)
-    for label, r in rows:
-        print(f"{label:16} {r['tokens_per_second']:9.1f} {r['best_step_tokens_per_second']:10.1f} "
-              f"{r['tokens_per_cpu_second']:10.1f} {r['peak_rss_mb']:12d}", file=sys.stderr)
-    if ours:
-        report["ratio"] = {key: ratio(ours[key], torch_report[key]) for key in
-                           ["tokens_per_second", "best_step_tokens_per_second", "tokens_per_cpu_second", "peak_rss_mb"]}
-        r = report["ratio"]
-        print(f"{'ours / PyTorch':16} {r['tokens_per_second']:8.2f}x {r['best_step_tokens_per_second']:9.2f}x "
+          f"{args.threads} threads (torch {first['torch']}, transformers {first['transformers']}, "
+          f"peft {first['peft']}, attention {first['attn_implementation']})", file=sys.stderr)
+    print(f"{'':24} {'tokens/s':>9} {'best step':>10} {'tok/cpu-s':>10} {'peak RSS MB':>12}", file=sys.stderr)
+    for n, runs in enumerate(rounds):
+        for label, name in [("PyTorch + PEFT", "pytorch"), ("lorekeeper", "lorekeeper")]:
+            if name in runs:
+                r = runs[name]
+                print(f"{label + f' ({n + 1})':24} {r['tokens_per_second']:9.1f} {r['best_step_tokens_per_second']:10.1f} "
+                      f"{r['tokens_per_cpu_second']:10.1f} {r['peak_rss_mb']:12d}", file=sys.stderr)
+        if "ratio" in runs:
+            r = runs["ratio"]
+            print(f"{f'ours / PyTorch ({n + 1})':24} {r['tokens_per_second']:8.2f}x {r['best_step_tokens_per_second']:9.2f}x "
+                  f"{r['tokens_per_cpu_second']:9.2f}x {r['peak_rss_mb']:11.2f}x", file=sys.stderr)
+    if not args.skip_ours:
+        report["median_ratio"] = r = {key: round(statistics.median(runs["ratio"][key] for runs in rounds), 3) for key in keys}
+        print(f"{'median ratio':24} {r['tokens_per_second']:8.2f}x {r['best_step_tokens_per_second']:9.2f}x "
               f"{r['tokens_per_cpu_second']:9.2f}x {r['peak_rss_mb']:11.2f}x", file=sys.stderr)
     text = json.dumps(report, sort_keys=True)
     print(text)

@@ -126,7 +126,7 @@ public final class LlamaModel: @unchecked Sendable {
                 let (ci, h, first, n) = attentionItems[item]
                 let c = chunks[ci], kvh = h / group
                 let row = starts[ci] + first, start = c.cache.count + first
-                let scores = pool.scratch(thread: thread, slot: 1, count: max(headsPerItem, n) * (start + n))
+                let scores = pool.scratch(thread: thread, slot: 1, count: Attention.scratchCount(heads: headsPerItem, n: n, start: start, headDim: hd))
                 Attention.causal(q: q + row * d + h * hd, qStride: d, heads: headsPerItem, n: n, start: start,
                                  k: c.cache.keys(layer: l) + kvh * hd, v: c.cache.values(layer: l) + kvh * hd, kvStride: kvd,
                                  headDim: hd, scale: scale, out: att + row * d + h * hd, outStride: d, scores: scores)

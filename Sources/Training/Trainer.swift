@@ -35,6 +35,7 @@ public final class Trainer: @unchecked Sendable {
                           epsilon: configuration.epsilon, weightDecay: configuration.weightDecay)
         network = TrainingModel(model: model, parameters: parameters,
                                 capacity: configuration.microBatchSize * configuration.maxSequenceLength,
+                                maxSequenceLength: configuration.maxSequenceLength,
                                 checkpointing: configuration.activationCheckpointing)
         if let parentState {
             try checkFits(parentState)

@@ -8,6 +8,8 @@ final class TrainingModel {
     let model: LlamaModel
     let parameters: LoRAParameters
     let capacity: Int
+    /// Floats of attention probabilities each layer keeps.
+    let probabilityCapacity: Int
     let checkpointing: Bool
     /// Rows of logits alive at once in the classifier.
     static let classifierChunk = 512
@@ -17,15 +19,16 @@ final class TrainingModel {
         let input: UnsafeMutablePointer<Float>       // d: the residual stream entering the layer
         let q, k, v: UnsafeMutablePointer<Float>     // d, kvd, kvd: q and k after RoPE
         let attention: UnsafeMutablePointer<Float>   // d: the heads' outputs, o's input
+        let probabilities: UnsafeMutablePointer<Float>  // the attention's softmax (CausalAttention.probabilityCapacity)
         let middle: UnsafeMutablePointer<Float>      // d: the residual stream after attention
         let gate, up: UnsafeMutablePointer<Float>    // ff: the MLP's pre-activations
         let act: UnsafeMutablePointer<Float>         // ff: silu(gate)·up, down's input
         let low: [Projection: UnsafeMutablePointer<Float>]  // rank: A·x of each adapted projection
     }
 
-    private var buffers: [UnsafeMutablePointer<Float>] = []
+    private let arena = ActivationArena()
     /// Bytes of activation memory held.
-    private(set) var byteCount = 0
+    var byteCount: Int { arena.byteCount }
     private var layers: [LayerActivations] = []
     /// Residual stream after the last layer.
     private var final: UnsafeMutablePointer<Float>!
@@ -33,20 +36,20 @@ final class TrainingModel {
     private var normed, dnormed, dres, datt, dq, dk, dv, dact, dgate, dup: UnsafeMutablePointer<Float>!
     private var dlow, dropped, droppedGrad, logits, gathered: UnsafeMutablePointer<Float>!
 
-    init(model: LlamaModel, parameters: LoRAParameters, capacity: Int, checkpointing: Bool) {
+    /// `capacity` rows in a micro-batch, packed from sequences at most `maxSequenceLength` long.
+    init(model: LlamaModel, parameters: LoRAParameters, capacity: Int, maxSequenceLength: Int, checkpointing: Bool) {
         self.model = model
         self.parameters = parameters
         self.capacity = capacity
         self.checkpointing = checkpointing
         let c = model.config, d = c.hiddenSize, kvd = c.kvDim, ff = c.intermediateSize, rank = parameters.lora.rank
+        probabilityCapacity = CausalAttention.probabilityCapacity(rows: capacity, maxLength: maxSequenceLength, heads: c.headCount)
         func buffer(_ width: Int, rows: Int = capacity) -> UnsafeMutablePointer<Float> {
-            let b = UnsafeMutablePointer<Float>.allocate(capacity: rows * width)
-            buffers.append(b)
-            byteCount += rows * width * MemoryLayout<Float>.size
-            return b
+            arena.allocate(rows * width)
         }
         func layerActivations(input: UnsafeMutablePointer<Float>) -> LayerActivations {
-            LayerActivations(input: input, q: buffer(d), k: buffer(kvd), v: buffer(kvd), attention: buffer(d), middle: buffer(d),
+            LayerActivations(input: input, q: buffer(d), k: buffer(kvd), v: buffer(kvd), attention: buffer(d),
+                             probabilities: arena.allocate(probabilityCapacity), middle: buffer(d),
                              gate: buffer(ff), up: buffer(ff), act: buffer(ff),
                              low: Dictionary(uniqueKeysWithValues: parameters.lora.targets.map { ($0, buffer(rank)) }))
         }
@@ -55,7 +58,8 @@ final class TrainingModel {
         let shared = checkpointing ? layerActivations(input: buffer(d)) : nil
         for _ in 0..<c.layerCount {
             let input = buffer(d)
-            layers.append(shared.map { LayerActivations(input: input, q: $0.q, k: $0.k, v: $0.v, attention: $0.attention, middle: $0.middle,
+            layers.append(shared.map { LayerActivations(input: input, q: $0.q, k: $0.k, v: $0.v, attention: $0.attention,
+                                                        probabilities: $0.probabilities, middle: $0.middle,
                                                         gate: $0.gate, up: $0.up, act: $0.act, low: $0.low) }
                           ?? layerActivations(input: input))
         }
@@ -67,12 +71,11 @@ final class TrainingModel {
         (logits, gathered) = (buffer(c.vocabSize, rows: Self.classifierChunk), buffer(d, rows: Self.classifierChunk))
     }
 
-    deinit { for b in buffers { b.deallocate() } }
-
     /// Σ −log p(target) over the batch's targets; adds the gradient of lossScale · that sum into
     /// the parameters' gradients. `dropoutSeed` fixes this micro-batch's dropout masks.
     func forwardBackward(_ batch: PackedBatch, lossScale: Float, dropoutSeed: UInt64) -> Double {
-        precondition(batch.rows <= capacity)
+        precondition(batch.rows <= capacity
+                     && CausalAttention.probabilityCount(batch.sequences, heads: model.config.headCount) <= probabilityCapacity)
         guard batch.targetCount > 0 else { return 0 }
         let c = model.config, n = batch.rows, d = c.hiddenSize
         forward(batch, dropoutSeed: dropoutSeed)
@@ -89,7 +92,8 @@ final class TrainingModel {
 
     /// Σ −log p(target) over the batch's targets, without dropout or gradients.
     func loss(_ batch: PackedBatch) -> Double {
-        precondition(batch.rows <= capacity)
+        precondition(batch.rows <= capacity
+                     && CausalAttention.probabilityCount(batch.sequences, heads: model.config.headCount) <= probabilityCapacity)
         let c = model.config
         forward(batch, dropoutSeed: nil)
         RMSNorm.forward(final, model.weights.outputNorm, normed, n: batch.rows, d: c.hiddenSize, eps: c.rmsNormEps, pool: model.pool)
@@ -121,8 +125,8 @@ final class TrainingModel {
             model.rope.apply(s.q + r * d, heads: c.headCount, headDim: hd, position: batch.positions[r])
             model.rope.apply(s.k + r * kvd, heads: c.kvHeadCount, headDim: hd, position: batch.positions[r])
         }
-        CausalAttention.forward(q: s.q, k: s.k, v: s.v, out: s.attention, sequences: batch.sequences,
-                                heads: c.headCount, kvHeads: c.kvHeadCount, headDim: hd, pool: pool)
+        CausalAttention.forward(q: s.q, k: s.k, v: s.v, out: s.attention, probabilities: s.probabilities,
+                                sequences: batch.sequences, heads: c.headCount, kvHeads: c.kvHeadCount, headDim: hd, pool: pool)
         s.middle.update(from: s.input, count: n * d)
         project([(.o, s.middle)], s.attention, accumulate: true)
 
@@ -151,8 +155,9 @@ final class TrainingModel {
 
         // Attention: middle = input + o(attention(rope(q(x̂)), rope(k(x̂)), v(x̂))), x̂ = norm(input)
         project(.o, dy: dres, x: s.attention, dx: datt)
-        CausalAttention.backward(dout: datt, q: s.q, k: s.k, v: s.v, out: s.attention, dq: dq, dk: dk, dv: dv,
-                                 sequences: batch.sequences, heads: c.headCount, kvHeads: c.kvHeadCount, headDim: hd, pool: pool)
+        CausalAttention.backward(dout: datt, q: s.q, k: s.k, v: s.v, out: s.attention, probabilities: s.probabilities,
+                                 dq: dq, dk: dk, dv: dv, sequences: batch.sequences, heads: c.headCount, kvHeads: c.kvHeadCount,
+                                 headDim: hd, pool: pool)
         pool.forEachRow(n) { r in
             model.rope.apply(dq + r * d, heads: c.headCount, headDim: hd, position: batch.positions[r], inverse: true)
             model.rope.apply(dk + r * kvd, heads: c.kvHeadCount, headDim: hd, position: batch.positions[r], inverse: true)

@@ -31,7 +31,7 @@ import TestSupport
         let q = randomFloats(n * qStride, scale: 2, seed: 1)
         let k = randomFloats(keys * stride, scale: 2, seed: 2), v = randomFloats(keys * stride, seed: 3)
         var out = [Float](repeating: .nan, count: n * qStride)
-        var scores = [Float](repeating: 0, count: max(heads, n) * keys)
+        var scores = [Float](repeating: 0, count: Attention.scratchCount(heads: heads, n: n, start: start, headDim: hd))
         let scale = 1 / Float(hd).squareRoot()
         Attention.causal(q: q, qStride: qStride, heads: heads, n: n, start: start, k: k, v: v, kvStride: stride, headDim: hd,
                          scale: scale, out: &out, outStride: qStride, scores: &scores)

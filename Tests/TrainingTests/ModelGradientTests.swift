@@ -39,7 +39,7 @@ func randomAdapter(_ tiny: TinyLlama, _ lora: LoRAConfiguration, seed: UInt64) -
     func trainingModel(_ model: LlamaModel, _ adapter: AdapterWeights, checkpointing: Bool = false, lora: LoRAConfiguration? = nil) throws -> (TrainingModel, LoRAParameters) {
         let parameters = LoRAParameters(config: model.config, lora: lora ?? self.lora)
         try parameters.load(adapter)
-        return (TrainingModel(model: model, parameters: parameters, capacity: 16, checkpointing: checkpointing), parameters)
+        return (TrainingModel(model: model, parameters: parameters, capacity: 16, maxSequenceLength: 16, checkpointing: checkpointing), parameters)
     }
 
     /// Every gradient of A and B, all seven projections of both layers, against central

@@ -67,22 +67,46 @@ import Llama
         let rows = sequences.last!.upperBound
         let q = randomFloats(rows * d, seed: 9), k = randomFloats(rows * kvd, seed: 10), v = randomFloats(rows * kvd, seed: 11)
         let dout = randomFloats(rows * d, seed: 12)
+        var probabilities = [Float](repeating: .nan, count: CausalAttention.probabilityCapacity(
+            rows: rows, maxLength: sequences.last!.count, heads: heads))
         func f(_ q: [Float], _ k: [Float], _ v: [Float]) -> Double {
             var out = [Float](repeating: 0, count: rows * d)
-            CausalAttention.forward(q: q, k: k, v: v, out: &out, sequences: sequences, heads: heads, kvHeads: kvHeads, headDim: hd, pool: pool)
+            CausalAttention.forward(q: q, k: k, v: v, out: &out, probabilities: &probabilities, sequences: sequences,
+                                    heads: heads, kvHeads: kvHeads, headDim: hd, pool: pool)
             return weightedSum(out, dout)
         }
         var out = [Float](repeating: 0, count: rows * d)
-        CausalAttention.forward(q: q, k: k, v: v, out: &out, sequences: sequences, heads: heads, kvHeads: kvHeads, headDim: hd, pool: pool)
+        CausalAttention.forward(q: q, k: k, v: v, out: &out, probabilities: &probabilities, sequences: sequences,
+                                heads: heads, kvHeads: kvHeads, headDim: hd, pool: pool)
         var dq = [Float](repeating: 0, count: rows * d), dk = [Float](repeating: 0, count: rows * kvd), dv = dk
-        CausalAttention.backward(dout: dout, q: q, k: k, v: v, out: out, dq: &dq, dk: &dk, dv: &dv, sequences: sequences,
-                                 heads: heads, kvHeads: kvHeads, headDim: hd, pool: pool)
+        CausalAttention.backward(dout: dout, q: q, k: k, v: v, out: out, probabilities: probabilities, dq: &dq, dk: &dk, dv: &dv,
+                                 sequences: sequences, heads: heads, kvHeads: kvHeads, headDim: hd, pool: pool)
         // Every coordinate of the two short sequences, every 7th of the long one.
         func sample(_ width: Int) -> [Int] { Array(0..<6 * width) + Array(stride(from: 6 * width, to: rows * width, by: 7)) }
         func pick(_ g: [Float], _ width: Int) -> [Float] { sample(width).map { g[$0] } }
         #expect(relativeError(pick(dq, d), centralDifferences(q, h: h, indices: sample(d)) { f($0, k, v) }) < tolerance)
         #expect(relativeError(pick(dk, kvd), centralDifferences(k, h: h, indices: sample(kvd)) { f(q, $0, v) }) < tolerance)
         #expect(relativeError(pick(dv, kvd), centralDifferences(v, h: h, indices: sample(kvd)) { f(q, k, $0) }) < tolerance)
+    }
+
+    /// The probabilities a layer keeps fit in the room made for any packing of sequences up to
+    /// the length limit, and full-length sequences fill it.
+    @Test func attentionProbabilitiesFitTheirCapacity() {
+        var rng = SystemRandomNumberGenerator()
+        for (rows, maxLength) in [(1024, 256), (16, 16), (300, 100), (98, 65), (361, 200), (7, 3)] {
+            let capacity = CausalAttention.probabilityCapacity(rows: rows, maxLength: maxLength, heads: 9)
+            let full = (0..<rows / maxLength).map { $0 * maxLength..<($0 + 1) * maxLength }
+            if rows % maxLength == 0 { #expect(CausalAttention.probabilityCount(full, heads: 9) == capacity) }
+            for _ in 0..<200 {
+                var sequences = [Range<Int>](), used = 0
+                while used < rows {
+                    let length = Int.random(in: 1...min(maxLength, rows - used), using: &rng)
+                    sequences.append(used..<used + length)
+                    used += length
+                }
+                #expect(CausalAttention.probabilityCount(sequences, heads: 9) <= capacity, "\(sequences.map(\.count))")
+            }
+        }
     }
 
     /// Mean cross-entropy over the masked-in rows, in chunks smaller than the batch: its value
