@@ -4,12 +4,13 @@ import TensorKernels
 /// Causal grouped-query attention over sequences packed end to end as rows: each row attends
 /// to the rows of its own sequence up to itself. Query head h reads key/value head h / group.
 enum CausalAttention {
-    /// Query rows per block: bounds the score scratch for long sequences.
+    /// Query rows per block: bounds the scratch for long sequences, and the probabilities kept.
     static let block = 64
 
-    /// Query blocks in the order both passes walk them, each with where its probabilities start:
-    /// per sequence, per key/value head, per block of rows.
-    private static func blocks(_ sequences: [Range<Int>], kvHeads: Int, group: Int) -> [(sequence: Range<Int>, kvHead: Int, first: Int, offset: Int)] {
+    /// Query blocks in the order both passes walk them, each with where its probabilities start
+    /// (per sequence, per key/value head, per block of rows), and the probabilities' total.
+    private static func blocks(_ sequences: [Range<Int>], kvHeads: Int, group: Int)
+        -> (blocks: [(sequence: Range<Int>, kvHead: Int, first: Int, offset: Int)], total: Int) {
         var blocks = [(sequence: Range<Int>, kvHead: Int, first: Int, offset: Int)](), offset = 0
         for s in sequences {
             for kvh in 0..<kvHeads {
@@ -20,14 +21,12 @@ enum CausalAttention {
                 }
             }
         }
-        return blocks
+        return (blocks, offset)
     }
 
     /// Floats of probabilities the forward keeps for these sequences.
     static func probabilityCount(_ sequences: [Range<Int>], heads: Int) -> Int {
-        sequences.map { s in
-            stride(from: 0, to: s.count, by: block).map { first in heads * min(block, s.count - first) * (first + min(block, s.count - first)) }.reduce(0, +)
-        }.reduce(0, +)
+        blocks(sequences, kvHeads: 1, group: heads).total
     }
 
     /// The most `probabilityCount` can be for `rows` packed rows of sequences at most `maxLength`
@@ -43,7 +42,7 @@ enum CausalAttention {
                         probabilities: UnsafeMutablePointer<Float>, sequences: [Range<Int>], heads: Int, kvHeads: Int, headDim hd: Int,
                         pool: ComputePool) {
         let d = heads * hd, kvd = kvHeads * hd, group = heads / kvHeads
-        let items = blocks(sequences, kvHeads: kvHeads, group: group)
+        let items = blocks(sequences, kvHeads: kvHeads, group: group).blocks
         pool.run(items.count) { item, thread in
             let (s, kvh, first, offset) = items[item]
             let n = min(block, s.count - first), row = s.lowerBound + first, h = kvh * group
@@ -66,7 +65,7 @@ enum CausalAttention {
                          kvHeads: Int, headDim hd: Int, pool: ComputePool) {
         let d = heads * hd, kvd = kvHeads * hd, group = heads / kvHeads, width = group * hd
         let scale = 1 / Float(hd).squareRoot()
-        let items = blocks(sequences, kvHeads: kvHeads, group: group)
+        let items = blocks(sequences, kvHeads: kvHeads, group: group).blocks
         let firstBlocks = items.indices.filter { items[$0].first == 0 }
         pool.run(firstBlocks.count) { item, thread in
             let s = items[firstBlocks[item]].sequence, kvh = items[firstBlocks[item]].kvHead
