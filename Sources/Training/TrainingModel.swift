@@ -35,6 +35,8 @@ final class TrainingModel {
     // Scratch, shared by all layers (names of what they hold in the backward).
     private var normed, dnormed, dres, datt, dq, dk, dv, dact, dgate, dup: UnsafeMutablePointer<Float>!
     private var dlow, dropped, droppedGrad, logits, gathered: UnsafeMutablePointer<Float>!
+    /// cos and sin of each row's RoPE angles, and of their negatives (the backward), made once per micro-batch.
+    private var rotations, inverseRotations: UnsafeMutablePointer<Float>!
 
     /// `capacity` rows in a micro-batch, packed from sequences at most `maxSequenceLength` long.
     init(model: LlamaModel, parameters: LoRAParameters, capacity: Int, maxSequenceLength: Int, checkpointing: Bool) {
@@ -69,6 +71,7 @@ final class TrainingModel {
         let widest = parameters.lora.targets.map { $0.shape(c).inputs }.max()!
         (dlow, dropped, droppedGrad) = (buffer(rank), buffer(widest), buffer(widest))
         (logits, gathered) = (buffer(c.vocabSize, rows: Self.classifierChunk), buffer(d, rows: Self.classifierChunk))
+        (rotations, inverseRotations) = (buffer(model.rope.dimensions), buffer(model.rope.dimensions))
     }
 
     /// Σ −log p(target) over the batch's targets; adds the gradient of lossScale · that sum into
@@ -106,8 +109,12 @@ final class TrainingModel {
     }
 
     private func forward(_ batch: PackedBatch, dropoutSeed: UInt64?) {
-        let d = model.config.hiddenSize, embedding = model.weights.tokenEmbedding, input = layers[0].input
-        model.pool.forEachRow(batch.rows) { r in embedding.dequantizeRow(batch.tokens[r], into: input + r * d) }
+        let d = model.config.hiddenSize, embedding = model.weights.tokenEmbedding, input = layers[0].input, rope = model.rope
+        model.pool.forEachRow(batch.rows) { r in
+            embedding.dequantizeRow(batch.tokens[r], into: input + r * d)
+            rope.rotation(position: batch.positions[r], into: self.rotations + r * rope.dimensions)
+            rope.rotation(position: batch.positions[r], into: self.inverseRotations + r * rope.dimensions, inverse: true)
+        }
         for l in layers.indices { forwardLayer(l, batch, dropoutSeed: dropoutSeed) }
     }
 
@@ -122,18 +129,18 @@ final class TrainingModel {
         RMSNorm.forward(s.input, w.attentionNorm, normed, n: n, d: d, eps: c.rmsNormEps, pool: pool)
         project([(.q, s.q), (.k, s.k), (.v, s.v)], normed)
         pool.forEachRow(n) { r in
-            model.rope.apply(s.q + r * d, heads: c.headCount, headDim: hd, position: batch.positions[r])
-            model.rope.apply(s.k + r * kvd, heads: c.kvHeadCount, headDim: hd, position: batch.positions[r])
+            model.rope.apply(s.q + r * d, heads: c.headCount, headDim: hd, rotation: rotations + r * model.rope.dimensions)
+            model.rope.apply(s.k + r * kvd, heads: c.kvHeadCount, headDim: hd, rotation: rotations + r * model.rope.dimensions)
         }
         CausalAttention.forward(q: s.q, k: s.k, v: s.v, out: s.attention, probabilities: s.probabilities,
                                 sequences: batch.sequences, heads: c.headCount, kvHeads: c.kvHeadCount, headDim: hd, pool: pool)
-        s.middle.update(from: s.input, count: n * d)
+        pool.forEachRow(n) { r in (s.middle + r * d).update(from: s.input + r * d, count: d) }
         project([(.o, s.middle)], s.attention, accumulate: true)
 
         RMSNorm.forward(s.middle, w.ffnNorm, normed, n: n, d: d, eps: c.rmsNormEps, pool: pool)
         project([(.gate, s.gate), (.up, s.up)], normed)
         SwiGLU.forward(s.gate, s.up, s.act, n: n, ff: ff, pool: pool)
-        out.update(from: s.middle, count: n * d)
+        pool.forEachRow(n) { r in (out + r * d).update(from: s.middle + r * d, count: d) }
         project([(.down, out)], s.act, accumulate: true)
     }
 
@@ -159,8 +166,8 @@ final class TrainingModel {
                                  dq: dq, dk: dk, dv: dv, sequences: batch.sequences, heads: c.headCount, kvHeads: c.kvHeadCount,
                                  headDim: hd, pool: pool)
         pool.forEachRow(n) { r in
-            model.rope.apply(dq + r * d, heads: c.headCount, headDim: hd, position: batch.positions[r], inverse: true)
-            model.rope.apply(dk + r * kvd, heads: c.kvHeadCount, headDim: hd, position: batch.positions[r], inverse: true)
+            model.rope.apply(dq + r * d, heads: c.headCount, headDim: hd, rotation: inverseRotations + r * model.rope.dimensions)
+            model.rope.apply(dk + r * kvd, heads: c.kvHeadCount, headDim: hd, rotation: inverseRotations + r * model.rope.dimensions)
         }
         RMSNorm.forward(s.input, w.attentionNorm, normed, n: n, d: d, eps: c.rmsNormEps, pool: pool)
         let dx = l > 0 ? dnormed : nil
