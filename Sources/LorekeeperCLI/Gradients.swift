@@ -31,6 +31,8 @@ struct Gradients: ParsableCommand {
     @Option(help: "The folder to write the gradients to, laid out as a PEFT adapter.")
     var out: String
 
+    @OptionGroup var productOptions: ProductOptions
+
     func run() throws {
         try runReportingErrors {
             guard batch > 0 else { throw ValidationError("--batch must be positive") }
@@ -39,7 +41,8 @@ struct Gradients: ParsableCommand {
             let lora = LoRAConfiguration(shapeOf: weights)
             let loader = TrainingDataLoader(tokenizer: loaded.tokenizer, chatTemplate: loaded.chatTemplate, sequenceLength: seqLen)
             let examples = Array(try loader.load([data]).examples.prefix(batch))
-            let trainer = try Trainer(model: loaded.model, configuration: TrainingConfiguration(lora: lora, microBatchSize: batch, maxSequenceLength: seqLen),
+            let trainer = try Trainer(model: loaded.model, configuration: TrainingConfiguration(lora: lora, microBatchSize: batch, maxSequenceLength: seqLen,
+                                                                                                   integerProducts: !productOptions.floatProducts),
                                       parent: weights)
             let (loss, gradients) = try trainer.lossAndGradients(examples)
             try AdapterFile.write(gradients, format: .peft, to: out, config: loaded.config)

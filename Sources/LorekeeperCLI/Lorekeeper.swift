@@ -27,6 +27,12 @@ struct ModelOptions: ParsableArguments {
     }
 }
 
+/// How training multiplies the frozen weights (`TrainingConfiguration.integerProducts`).
+struct ProductOptions: ParsableArguments {
+    @Flag(help: "Multiply the frozen weights in float32 only, not in 16-bit integers where the CPU has AVX-512 VNNI: slower steps, the same adapter bits on every CPU.")
+    var floatProducts = false
+}
+
 /// Writes to stderr (stdout carries only results).
 func printError(_ message: String) {
     FileHandle.standardError.write(Data((message + "\n").utf8))

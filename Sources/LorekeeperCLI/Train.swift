@@ -108,6 +108,8 @@ struct Train: ParsableCommand {
     @Flag(help: "Recompute each layer's activations in the backward pass (less memory, ~1/3 more compute).")
     var activationCheckpointing = false
 
+    @OptionGroup var productOptions: ProductOptions
+
     @Option(help: "Seed of the initialisation, data order and dropout.")
     var seed: UInt64 = 0
 
@@ -176,7 +178,8 @@ struct Train: ParsableCommand {
         let training = TrainingConfiguration(
             lora: lora, learningRate: lr, beta1: beta1, beta2: beta2, epsilon: eps, weightDecay: weightDecay, schedule: schedule,
             warmupSteps: warmup, maxGradientNorm: maxGradNorm > 0 ? maxGradNorm : nil, gradientAccumulationSteps: gradAccum,
-            layerDecay: layerDecay, activationCheckpointing: activationCheckpointing, microBatchSize: batch, maxSequenceLength: seqLen, seed: seed)
+            layerDecay: layerDecay, activationCheckpointing: activationCheckpointing, microBatchSize: batch, maxSequenceLength: seqLen, seed: seed,
+            integerProducts: !productOptions.floatProducts)
         return FineTuneConfiguration(
             data: data, validationData: validationData, validationFraction: validationFraction, epochs: epochs, minSteps: minSteps, maxSteps: maxSteps,
             overlap: overlap, overLength: overLength, parent: parent, parentOptimizerState: parentOptimizerState, replayFraction: replay,

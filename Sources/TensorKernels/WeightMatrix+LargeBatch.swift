@@ -6,11 +6,12 @@ extension WeightMatrix {
     static func largeBatchTileRows(cols: Int) -> Int { max(256, (1 << 19) / cols) }
 
     /// y[t·yStride + o] (+)= Σ_c W[o, c] · x[t·xStride + c], for t < n and o < rows, as `multiply`,
-    /// tiled for batches of hundreds of rows (training).
+    /// tiled for batches of hundreds of rows (training). With `integer`, in 16-bit integers where
+    /// `hasIntegerProducts` (x rounded to 16 bits per block of 32: about 1e-5 of their largest).
     public func multiplyLargeBatch(_ x: UnsafePointer<Float>, xStride: Int, n: Int,
                                    into y: UnsafeMutablePointer<Float>, yStride: Int,
-                                   accumulate: Bool = false, pool: ComputePool = .shared) {
-        Self.multiplyLargeBatch([(self, y, yStride)], x, xStride: xStride, n: n, accumulate: accumulate, pool: pool)
+                                   accumulate: Bool = false, integer: Bool = false, pool: ComputePool = .shared) {
+        Self.multiplyLargeBatch([(self, y, yStride)], x, xStride: xStride, n: n, accumulate: accumulate, integer: integer, pool: pool)
     }
 
     /// The same for matrices with a common input (a layer's q, k and v), each into its own y,
@@ -18,9 +19,12 @@ extension WeightMatrix {
     /// allow, a whole number per thread.
     public static func multiplyLargeBatch(_ products: [(weight: WeightMatrix, y: UnsafeMutablePointer<Float>, yStride: Int)],
                                           _ x: UnsafePointer<Float>, xStride: Int, n: Int,
-                                          accumulate: Bool = false, pool: ComputePool = .shared) {
+                                          accumulate: Bool = false, integer: Bool = false, pool: ComputePool = .shared) {
         guard n > 0, let cols = products.first?.weight.cols else { return }
         precondition(products.allSatisfy { $0.weight.cols == cols })
+        if integer, products.allSatisfy({ $0.weight.hasIntegerProducts }) {
+            return multiplyInteger(products, x, xStride: xStride, n: n, accumulate: accumulate, pool: pool)
+        }
         let rows = products.reduce(0) { $0 + $1.weight.rows }, threads = pool.threads
         let cap = largeBatchTileRows(cols: cols), perThread = (rows + threads * cap - 1) / (threads * cap)
         let tileRows = (rows + threads * perThread - 1) / (threads * perThread)

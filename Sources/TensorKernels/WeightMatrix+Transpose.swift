@@ -7,10 +7,15 @@ extension WeightMatrix {
     /// dequantising tiles of (rows × those columns) into its scratch: no two threads
     /// add into the same values and every sum runs in the same order, so results are reproducible.
     /// (OpenBLAS packs dy once per sgemm, and each range needs all of dy: one range per thread.)
+    /// With `integer`, in 16-bit integers where `hasIntegerProducts` (dy·scale rounded to 16 bits
+    /// per 128 rows: about 1e-5 of their largest, too coarse for a spread like a softmax's).
     public func multiplyTransposed(_ dy: UnsafePointer<Float>, dyStride: Int, n: Int,
                                    into dx: UnsafeMutablePointer<Float>, dxStride: Int,
-                                   accumulate: Bool = false, pool: ComputePool = .shared) {
+                                   accumulate: Bool = false, integer: Bool = false, pool: ComputePool = .shared) {
         guard n > 0 else { return }
+        if integer, hasIntegerProducts {
+            return multiplyTransposedInteger(dy, dyStride: dyStride, n: n, into: dx, dxStride: dxStride, accumulate: accumulate, pool: pool)
+        }
         let block = type.blockSize
         let ranges = Self.evenSplit(cols / block, parts: pool.threads).map { $0.lowerBound * block..<$0.upperBound * block }
         pool.run(ranges.count) { item, thread in

@@ -36,7 +36,8 @@ public final class Trainer: @unchecked Sendable {
         network = TrainingModel(model: model, parameters: parameters,
                                 capacity: configuration.microBatchSize * configuration.maxSequenceLength,
                                 maxSequenceLength: configuration.maxSequenceLength,
-                                checkpointing: configuration.activationCheckpointing)
+                                checkpointing: configuration.activationCheckpointing,
+                                integerProducts: configuration.integerProducts)
         if let parentState {
             try checkFits(parentState)
             parameters.values.update(from: parentState.parameters, count: parameters.count)

@@ -80,11 +80,17 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
     public var maxSequenceLength: Int
     /// Seeds A's initialisation and the dropout masks.
     public var seed: UInt64
+    /// Multiply the frozen Q4_0/Q4_1/Q8_0 weights in 16-bit integers where the CPU has AVX-512
+    /// VNNI (activations rounded to 16 bits per block): steps about 1.5× as fast, gradients within
+    /// about 1.4e-3 of float32 ones where two float32 implementations differ by 1.1e-3. Off: float32
+    /// throughout, and the same adapter bits on every CPU.
+    public var integerProducts: Bool
 
     public init(lora: LoRAConfiguration = LoRAConfiguration(), learningRate: Float = 2e-4, beta1: Float = 0.9, beta2: Float = 0.999,
                 epsilon: Float = 1e-8, weightDecay: Float = 0, schedule: LearningRateSchedule = .constant, warmupSteps: Int = 0,
                 totalSteps: Int = 1000, maxGradientNorm: Float? = 1, gradientAccumulationSteps: Int = 1, layerDecay: Float = 1,
-                activationCheckpointing: Bool = false, microBatchSize: Int = 4, maxSequenceLength: Int = 256, seed: UInt64 = 0) {
+                activationCheckpointing: Bool = false, microBatchSize: Int = 4, maxSequenceLength: Int = 256, seed: UInt64 = 0,
+                integerProducts: Bool = true) {
         self.lora = lora
         self.learningRate = learningRate
         self.beta1 = beta1
@@ -101,6 +107,26 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
         self.microBatchSize = microBatchSize
         self.maxSequenceLength = maxSequenceLength
         self.seed = seed
+        self.integerProducts = integerProducts
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case lora, learningRate, beta1, beta2, epsilon, weightDecay, schedule, warmupSteps, totalSteps, maxGradientNorm,
+             gradientAccumulationSteps, layerDecay, activationCheckpointing, microBatchSize, maxSequenceLength, seed, integerProducts
+    }
+
+    /// Reports written before `integerProducts` existed were trained in float32.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(lora: try c.decode(LoRAConfiguration.self, forKey: .lora), learningRate: try c.decode(Float.self, forKey: .learningRate),
+                  beta1: try c.decode(Float.self, forKey: .beta1), beta2: try c.decode(Float.self, forKey: .beta2),
+                  epsilon: try c.decode(Float.self, forKey: .epsilon), weightDecay: try c.decode(Float.self, forKey: .weightDecay),
+                  schedule: try c.decode(LearningRateSchedule.self, forKey: .schedule), warmupSteps: try c.decode(Int.self, forKey: .warmupSteps),
+                  totalSteps: try c.decode(Int.self, forKey: .totalSteps), maxGradientNorm: try c.decodeIfPresent(Float.self, forKey: .maxGradientNorm),
+                  gradientAccumulationSteps: try c.decode(Int.self, forKey: .gradientAccumulationSteps),
+                  layerDecay: try c.decode(Float.self, forKey: .layerDecay), activationCheckpointing: try c.decode(Bool.self, forKey: .activationCheckpointing),
+                  microBatchSize: try c.decode(Int.self, forKey: .microBatchSize), maxSequenceLength: try c.decode(Int.self, forKey: .maxSequenceLength),
+                  seed: try c.decode(UInt64.self, forKey: .seed), integerProducts: try c.decodeIfPresent(Bool.self, forKey: .integerProducts) ?? false)
     }
 
     /// The learning rate of optimiser step `step` (from 0), before layer decay.

@@ -11,6 +11,8 @@ final class TrainingModel {
     /// Floats of attention probabilities each layer keeps.
     let probabilityCapacity: Int
     let checkpointing: Bool
+    /// Frozen-weight products in 16-bit integers where the CPU can (`TrainingConfiguration.integerProducts`).
+    let integerProducts: Bool
     /// Rows of logits alive at once in the classifier.
     static let classifierChunk = 512
 
@@ -39,11 +41,13 @@ final class TrainingModel {
     private var rotations, inverseRotations: UnsafeMutablePointer<Float>!
 
     /// `capacity` rows in a micro-batch, packed from sequences at most `maxSequenceLength` long.
-    init(model: LlamaModel, parameters: LoRAParameters, capacity: Int, maxSequenceLength: Int, checkpointing: Bool) {
+    init(model: LlamaModel, parameters: LoRAParameters, capacity: Int, maxSequenceLength: Int, checkpointing: Bool,
+         integerProducts: Bool = false) {
         self.model = model
         self.parameters = parameters
         self.capacity = capacity
         self.checkpointing = checkpointing
+        self.integerProducts = integerProducts
         let c = model.config, d = c.hiddenSize, kvd = c.kvDim, ff = c.intermediateSize, rank = parameters.lora.rank
         probabilityCapacity = CausalAttention.probabilityCapacity(rows: capacity, maxLength: maxSequenceLength, heads: c.headCount)
         func buffer(_ width: Int, rows: Int = capacity) -> UnsafeMutablePointer<Float> {
@@ -105,7 +109,8 @@ final class TrainingModel {
 
     private func classifier(_ x: UnsafePointer<Float>, _ batch: PackedBatch, lossScale: Float, dx: UnsafeMutablePointer<Float>?) -> Double {
         ClassifierLoss.forward(x: x, n: batch.rows, d: model.config.hiddenSize, targets: batch.targets, output: model.weights.output,
-                               lossScale: lossScale, dx: dx, logits: logits, gathered: gathered, chunkRows: Self.classifierChunk, pool: model.pool)
+                               lossScale: lossScale, dx: dx, logits: logits, gathered: gathered, chunkRows: Self.classifierChunk,
+                               integer: integerProducts, pool: model.pool)
     }
 
     private func forward(_ batch: PackedBatch, dropoutSeed: UInt64?) {
@@ -189,7 +194,7 @@ final class TrainingModel {
                          accumulate: Bool, low: [Projection: UnsafeMutablePointer<Float>], dropoutSeed: UInt64?) {
         let layer = model.weights.layers[l], inputs = outputs[0].0.shape(model.config).inputs
         WeightMatrix.multiplyLargeBatch(outputs.map { (layer[$0.0], $0.1, $0.0.shape(model.config).outputs) }, x, xStride: inputs, n: n,
-                                        accumulate: accumulate, pool: model.pool)
+                                        accumulate: accumulate, integer: integerProducts, pool: model.pool)
         for (p, y) in outputs {
             guard let pair = parameters.pair(layer: l, p), let low = low[p] else { continue }
             var input = x
@@ -206,7 +211,10 @@ final class TrainingModel {
                                  dx: UnsafeMutablePointer<Float>?, n: Int, accumulate: Bool, low: UnsafeMutablePointer<Float>?,
                                  dropoutSeed: UInt64) {
         let (outputs, inputs) = p.shape(model.config), pool = model.pool
-        if let dx { model.weights.layers[l][p].multiplyTransposed(dy, dyStride: outputs, n: n, into: dx, dxStride: inputs, accumulate: accumulate, pool: pool) }
+        if let dx {
+            model.weights.layers[l][p].multiplyTransposed(dy, dyStride: outputs, n: n, into: dx, dxStride: inputs, accumulate: accumulate,
+                                                          integer: integerProducts, pool: pool)
+        }
         guard let pair = parameters.pair(layer: l, p), let low else { return }
         guard let mask = dropout(l, p, seed: dropoutSeed) else {
             return pair.backward(dy: dy, x: x, low: low, n: n, dlow: dlow, dx: dx, accumulate: true, pool: pool)

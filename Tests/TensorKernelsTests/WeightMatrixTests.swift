@@ -36,7 +36,12 @@ func randomQuantized(_ type: GGMLType, rows: Int, cols: Int, seed: UInt64) -> [U
 final class Storage { let bytes: [UInt8]; init(_ b: [UInt8]) { bytes = b } }
 
 func matrix(_ type: GGMLType, rows: Int, cols: Int, seed: UInt64) -> (WeightMatrix, [[Double]]) {
-    let storage = Storage(randomQuantized(type, rows: rows, cols: cols, seed: seed))
+    matrix(type, bytes: randomQuantized(type, rows: rows, cols: cols, seed: seed), rows: rows, cols: cols)
+}
+
+/// A matrix over these blocks, and its values dequantised to float64.
+func matrix(_ type: GGMLType, bytes: [UInt8], rows: Int, cols: Int) -> (WeightMatrix, [[Double]]) {
+    let storage = Storage(bytes)
     let view = storage.bytes.withUnsafeBytes { raw in
         TensorView(name: "w", type: type, shape: [cols, rows], data: raw.baseAddress!, byteCount: raw.count, owner: storage)
     }

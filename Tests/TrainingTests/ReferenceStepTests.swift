@@ -8,7 +8,10 @@ import ModelFormats
 
 /// One LoRA step on the default model against transformers + PEFT (float32, the same Q4_1
 /// weights dequantised): r = 8, alpha = 16 on q/v, B = 0, a 4 × 256 batch, AdamW with lr 1e-3,
-/// weight decay 0.01, no clipping (../shared/testdata/reference/train-qv-step0).
+/// weight decay 0.01, no clipping (../shared/testdata/reference/train-qv-step0). In float32 and
+/// with the frozen products in 16-bit integers (where the CPU has them), whose rounding adds
+/// noise of about the size of float32's own: measured worst B-gradient error 1.1e-3 in float32,
+/// 1.4e-3 with integers, and a first AdamW step at most 2.8e-7 from PyTorch's where |g| > 1e-5.
 @Suite struct ReferenceStepTests {
     static let folder = "reference/train-qv-step0"
 
@@ -16,7 +19,8 @@ import ModelFormats
         try AdapterFile.load(path: Repo.testdata + "/" + Self.folder + "/" + folder, config: config)
     }
 
-    @Test func oneStepMatchesPyTorchAndPEFT() throws {
+    @Test(arguments: [false, true])
+    func oneStepMatchesPyTorchAndPEFT(integerProducts: Bool) throws {
         let gguf = try GGUFFile(path: Repo.defaultModel)
         let config = try LlamaConfig(gguf: gguf)
         let model = LlamaModel(config: config, weights: try LlamaWeights(gguf: gguf, config: config))
@@ -24,7 +28,7 @@ import ModelFormats
         let examples = (reference["input_ids"] as! [[Int]]).map { TrainingExample(tokens: $0) }
         let lora = LoRAConfiguration(rank: 8, alpha: 16, targets: [.q, .v])
         let configuration = TrainingConfiguration(lora: lora, learningRate: 1e-3, weightDecay: 0.01, maxGradientNorm: nil,
-                                                  microBatchSize: 4, maxSequenceLength: 256)
+                                                  microBatchSize: 4, maxSequenceLength: 256, integerProducts: integerProducts)
         let trainer = try Trainer(model: model, configuration: configuration,
                                   parent: try peftAdapter("adapter-init", config: config))
         let report = try trainer.step([examples])
@@ -58,6 +62,7 @@ import ModelFormats
         // where |g| > 1e-5 the gradient's small differences change it by less than 1e-7; A only decays.
         let got = flat(trainer.adapterWeights())
         let settled = zip(got, flat(after)).enumerated().filter { abs(referenceGradients[$0.offset]) > 1e-5 || referenceGradients[$0.offset] == 0 }.map(\.element)
-        #expect(settled.count > got.count / 3 && settled.allSatisfy { abs($0 - $1) < 1e-7 })
+        let tolerance: Float = integerProducts && model.weights.layers[0].q.hasIntegerProducts ? 5e-7 : 1e-7
+        #expect(settled.count > got.count / 3 && settled.allSatisfy { abs($0 - $1) < tolerance })
     }
 }

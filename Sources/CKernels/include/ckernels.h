@@ -31,4 +31,32 @@ void lk_swiglu(float *gate, const float *up, size_t n);
 /// Σ a[i] · b[i].
 float lk_dot_f32(const float *a, const float *b, size_t n);
 
+// ---- large-batch products in 16-bit integers (qgemm.c), for Q4_0, Q4_1 and Q8_0 weights ----
+// The weights' integer levels are used exactly; the float operand is rounded to 16 bits per
+// 32 values, to 1/65534 of the largest of them.
+
+/// Whether the lk_qgemm functions run on this CPU (AVX-512 with VNNI) for ggml type `type`.
+int lk_qgemm_available(uint32_t type);
+
+/// The batch side of lk_qgemm_rows: x (n rows of `cols` floats, xStride apart) as int16 values
+/// xq (n × cols) with, per row and block of 32, the scale (value ≈ scale · xq) and the float sum.
+void lk_qgemm_quantize(const float *x, size_t xStride, size_t n, size_t cols, int16_t *xq, float *scale, float *sum);
+
+/// Bytes of scratch (64-byte aligned) lk_qgemm_rows needs for up to `rows` weight rows of `cols` values.
+size_t lk_qgemm_rows_scratch(size_t rows, size_t cols);
+
+/// y[t·yStride + r] (+)= Σ_c W[r, c] · x[t, c] for weight rows r in [row0, row1) and t < n, with
+/// x from lk_qgemm_quantize; row r of W is `cols` values (whole blocks) at w + r·rowBytes.
+void lk_qgemm_rows(uint32_t type, const void *w, size_t rowBytes, size_t row0, size_t row1, size_t cols,
+                   const int16_t *xq, const float *scale, const float *sum, size_t n,
+                   float *y, size_t yStride, int accumulate, void *scratch);
+
+/// Bytes of scratch (64-byte aligned) lk_qgemm_columns needs for `blocks` block columns of a `rows`-row W.
+size_t lk_qgemm_columns_scratch(size_t rows, size_t blocks);
+
+/// dx[t·dxStride + c] (+)= Σ_o dy[t·dyStride + o] · W[o, c] for c in block columns [block0, block1)
+/// (c / 32), o < rows and t < n: the product with the transpose.
+void lk_qgemm_columns(uint32_t type, const void *w, size_t rowBytes, size_t rows, size_t block0, size_t block1,
+                      const float *dy, size_t dyStride, size_t n, float *dx, size_t dxStride, int accumulate, void *scratch);
+
 #endif
