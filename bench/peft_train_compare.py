@@ -2,7 +2,7 @@
 """usage: bench/peft_train_compare.py [--model PATH] [--binary PATH] [--data FILE] [--batch 4] [--seq-len 256]
                                      [--rank 8] [--alpha 16] [--rslora] [--targets q_proj,k_proj,...]
                                      [--dtype float32|float64] [--seed 0] [--top 10] [--tolerance 0.01]
-                                     [--keep DIR]
+                                     [--keep DIR] [--float-products]
 
 Checks one training step of `lorekeeper gradients` against Hugging Face PEFT + torch autograd. The GGUF
 model's weights are dequantised into a transformers LlamaForCausalLM (peft_compare.huggingface_model);
@@ -52,6 +52,7 @@ def main():
     p.add_argument("--top", type=int, default=10, help="worst tensors to list")
     p.add_argument("--tolerance", type=float, default=1e-2, help="on the max relative gradient error")
     p.add_argument("--keep", help="write the adapter and gradients into this folder instead of a temporary one")
+    p.add_argument("--float-products", action="store_true", help="lorekeeper multiplies the frozen weights in float32 only")
     args = p.parse_args()
     torch.set_num_threads(2)
     dtype = torch.float64 if args.dtype == "float64" else torch.float32
@@ -72,7 +73,7 @@ def main():
     model.save_pretrained(adapter, safe_serialization=True)
 
     cmd = [args.binary, "gradients", "--model", args.model, "--adapter", adapter, "--data", args.data,
-           "--batch", str(args.batch), "--seq-len", str(args.seq_len), "--out", grads]
+           "--batch", str(args.batch), "--seq-len", str(args.seq_len), "--out", grads] + (["--float-products"] if args.float_products else [])
     ours = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
     ours_grads = load_file(os.path.join(grads, "adapter_model.safetensors"))
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """usage: bench/torch_train_speed.py [--model PATH] [--binary PATH] [--rank 8] [--targets q_proj,v_proj]
                                     [--batch 4] [--seq-len 256] [--steps 5] [--threads 2] [--seed 0]
-                                    [--rounds 1] [--skip-ours] [--json FILE]
+                                    [--rounds 1] [--skip-ours] [--float-products] [--json FILE]
 
 LoRA training speed of `lorekeeper bench-train` against PyTorch + PEFT on the CPU, same model and
 settings. The reference: the GGUF model dequantised into a float32 transformers LlamaForCausalLM
@@ -143,6 +143,7 @@ def main():
     p.add_argument("--seed", type=int, default=0, help="of PyTorch's random tokens")
     p.add_argument("--rounds", type=int, default=1, help="pairs of runs, alternating which goes first")
     p.add_argument("--skip-ours", action="store_true", help="run the PyTorch reference only")
+    p.add_argument("--float-products", action="store_true", help="lorekeeper multiplies the frozen weights in float32 only")
     p.add_argument("--json", help="also write the JSON report into this file")
     p.add_argument("--export-to", help=argparse.SUPPRESS)   # internal: child 1
     p.add_argument("--train-from", help=argparse.SUPPRESS)  # internal: child 2
@@ -159,7 +160,7 @@ def main():
     def ours():
         cmd = [args.binary, "bench-train", "--model", args.model, "--rank", str(args.rank), "--targets", args.targets,
                "--batch", str(args.batch), "--seq-len", str(args.seq_len), "--steps", str(args.steps),
-               "--threads", str(args.threads)]
+               "--threads", str(args.threads)] + (["--float-products"] if args.float_products else [])
         out = subprocess.run(cmd, check=True, stdout=subprocess.PIPE, text=True).stdout
         return json.loads(out.strip().splitlines()[-1])
 
@@ -193,6 +194,9 @@ def main():
     print(f"\nr={args.rank} on {args.targets}, {args.batch} x {args.seq_len} tokens a step, {args.steps} timed steps, "
           f"{args.threads} threads (torch {first['torch']}, transformers {first['transformers']}, "
           f"peft {first['peft']}, attention {first['attn_implementation']})", file=sys.stderr)
+    if not args.skip_ours:
+        ours_first = rounds[0]["lorekeeper"]
+        print("lorekeeper's frozen products: " + ("16-bit integers" if ours_first.get("integer_products") else "float32"), file=sys.stderr)
     print(f"{'':24} {'tokens/s':>9} {'best step':>10} {'tok/cpu-s':>10} {'peak RSS MB':>12}", file=sys.stderr)
     for n, runs in enumerate(rounds):
         for label, name in [("PyTorch + PEFT", "pytorch"), ("lorekeeper", "lorekeeper")]:
