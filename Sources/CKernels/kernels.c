@@ -1,4 +1,5 @@
 #include "ckernels.h"
+#include "quant_blocks.h"
 #include <math.h>
 #include <string.h>
 #if defined(__AVX2__) && defined(__FMA__) && defined(__F16C__)
@@ -6,7 +7,6 @@
 #define LK_AVX2 1
 #endif
 
-enum { T_F32 = 0, T_F16 = 1, T_Q4_0 = 2, T_Q4_1 = 3, T_Q8_0 = 8, T_Q4_K = 12, T_Q5_K = 13, T_Q6_K = 14, T_BF16 = 30 };
 
 static inline float fp16(const uint8_t *p) {
     uint16_t h; memcpy(&h, p, 2);
@@ -61,10 +61,6 @@ static void deq_q4(const uint8_t *qs, float d, float m, float *y) {
 static void deq_q4_0(const uint8_t *p, float *y) { float d = fp16(p); deq_q4(p + 2, d, -8 * d, y); } // d·(q−8)
 static void deq_q4_1(const uint8_t *p, float *y) { deq_q4(p + 4, fp16(p), fp16(p + 2), y); }      // d·q + m
 
-static inline void scale_min_k4(int j, const uint8_t *q, uint8_t *d, uint8_t *m) {
-    if (j < 4) { *d = q[j] & 63; *m = q[j + 4] & 63; }
-    else { *d = (q[j + 4] & 0xf) | ((q[j - 4] >> 6) << 4); *m = (q[j + 4] >> 4) | ((q[j] >> 6) << 4); }
-}
 
 // 32 values d·q − m from 32 bytes of 5-bit-or-less unsigned values.
 static inline void affine32(const uint8_t *q, float d, float m, float *y) {

@@ -1,6 +1,6 @@
 import CKernels
 
-/// Large-batch products in 16-bit integers (CKernels' qgemm.c): Q4_0/Q4_1/Q8_0 levels are used
+/// Large-batch products in 16-bit integers (CKernels' qgemm.c): Q4_0/Q4_1/Q8_0/Q4_K/Q5_K levels are used
 /// exactly and the float operand is rounded to 16 bits per block of values, which is about 1e-5
 /// of the block's largest value: the product runs about 1.8× (forward) and 1.5× (transposed)
 /// as fast as dequantising into sgemm, on CPUs with AVX-512 VNNI.

@@ -22,8 +22,13 @@ extension WeightMatrix {
                                           accumulate: Bool = false, integer: Bool = false, pool: ComputePool = .shared) {
         guard n > 0, let cols = products.first?.weight.cols else { return }
         precondition(products.allSatisfy { $0.weight.cols == cols })
-        if integer, products.allSatisfy({ $0.weight.hasIntegerProducts }) {
-            return multiplyInteger(products, x, xStride: xStride, n: n, accumulate: accumulate, pool: pool)
+        var products = products
+        if integer {
+            // Matrices of other types (a Q6_K v among Q4_K q and k) go on to the float tiles.
+            let fast = products.filter { $0.weight.hasIntegerProducts }
+            if !fast.isEmpty { multiplyInteger(fast, x, xStride: xStride, n: n, accumulate: accumulate, pool: pool) }
+            products.removeAll { $0.weight.hasIntegerProducts }
+            if products.isEmpty { return }
         }
         let rows = products.reduce(0) { $0 + $1.weight.rows }, threads = pool.threads
         let cap = largeBatchTileRows(cols: cols), perThread = (rows + threads * cap - 1) / (threads * cap)

@@ -80,7 +80,7 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
     public var maxSequenceLength: Int
     /// Seeds A's initialisation and the dropout masks.
     public var seed: UInt64
-    /// Multiply the frozen Q4_0/Q4_1/Q8_0 weights in 16-bit integers where the CPU has AVX-512
+    /// Multiply the frozen Q4_0/Q4_1/Q8_0/Q4_K/Q5_K weights in 16-bit integers where the CPU has AVX-512
     /// VNNI (activations rounded to 16 bits per block): steps about 1.5× as fast, gradients within
     /// about 1.4e-3 of float32 ones where two float32 implementations differ by 1.1e-3. Off: float32
     /// throughout, and the same adapter bits on every CPU.

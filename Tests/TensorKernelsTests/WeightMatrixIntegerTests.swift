@@ -8,7 +8,7 @@ import ModelFormats
 /// so every error of a layout, a scale or a tail is orders of magnitude past it.
 @Suite(.enabled(if: integerProductsRun, "this CPU has no AVX-512 VNNI"))
 struct WeightMatrixIntegerTests {
-    static let types: [GGMLType] = [.q4_0, .q4_1, .q8_0]
+    static let types: [GGMLType] = [.q4_0, .q4_1, .q8_0, .q4_K, .q5_K]
 
     /// y = x·Wᵀ: 600 rows (a partial panel of 32) of 2,048 (several panel groups per thread), batches
     /// with a partial tile of 6, strides, with and without accumulation, 3 and 2 threads.
@@ -69,7 +69,8 @@ struct WeightMatrixIntegerTests {
                     for o in 0..<rows {
                         let k = o / 32
                         want += Double(dy[t * dyStride + o]) * dense[o][c]
-                        bound += 0.51 * dyPeak[k] * dPeak[k][b] / 32767 * abs((dense[o][c] - parts.m[o][b]) / parts.d[o][b])
+                        let level = parts.d[o][b] == 0 ? 0 : abs((dense[o][c] - parts.m[o][b]) / parts.d[o][b])
+                        bound += 0.51 * dyPeak[k] * dPeak[k][b] / 32767 * level
                         magnitude += abs(Double(dy[t * dyStride + o]) * dense[o][c])
                     }
                     excess = max(excess, abs(Double(dx[t * dxStride + c]) - want) - bound - 1e-6 * magnitude)
@@ -92,16 +93,35 @@ struct WeightMatrixIntegerTests {
         #expect(results[0] == results[1] && results[1] == results[2])
     }
 
+    /// Matrices with a common input but not all with integer levels: each gets its own product.
+    @Test func mixedTypesWithACommonInputMatchSeparateProducts() {
+        let (a, _) = matrix(.q4_K, rows: 96, cols: 512, seed: 34), (b, _) = matrix(.q6_K, rows: 200, cols: 512, seed: 35)
+        let x = randomFloats(30 * 512, seed: 36), pool = ComputePool(threads: 2)
+        var ya = [Float](repeating: 0, count: 30 * 96), yb = [Float](repeating: 0, count: 30 * 200)
+        var wantA = ya, wantB = yb
+        ya.withUnsafeMutableBufferPointer { ya in
+            yb.withUnsafeMutableBufferPointer { yb in
+                WeightMatrix.multiplyLargeBatch([(a, ya.baseAddress!, 96), (b, yb.baseAddress!, 200)], x, xStride: 512, n: 30,
+                                                integer: true, pool: pool)
+            }
+        }
+        a.multiplyLargeBatch(x, xStride: 512, n: 30, into: &wantA, yStride: 96, integer: true, pool: pool)
+        b.multiplyLargeBatch(x, xStride: 512, n: 30, into: &wantB, yStride: 200, pool: pool)
+        let same = ya == wantA && yb == wantB
+        #expect(same)
+    }
+
     /// Types without integer levels (and `integer: false`) take the float path.
     @Test func otherTypesFallBackToFloat() {
-        for type in [GGMLType.f32, .f16, .q4_K, .q6_K] {
+        for type in [GGMLType.f32, .f16, .bf16, .q6_K] {
             let (w, _) = matrix(type, rows: 64, cols: 256, seed: 9)
             #expect(!w.hasIntegerProducts)
             let x = randomFloats(24 * 256, seed: 10)
             var a = [Float](repeating: 0, count: 24 * 64), b = a
             w.multiplyLargeBatch(x, xStride: 256, n: 24, into: &a, yStride: 64, integer: true, pool: ComputePool(threads: 2))
             w.multiplyLargeBatch(x, xStride: 256, n: 24, into: &b, yStride: 64, pool: ComputePool(threads: 2))
-            #expect(a == b, "\(type)")
+            let same = a == b
+            #expect(same, "\(type)")
         }
     }
 }
@@ -109,19 +129,28 @@ struct WeightMatrixIntegerTests {
 let integerProductsRun = matrix(.q8_0, rows: 1, cols: 32, seed: 0).0.hasIntegerProducts
 
 /// A random matrix as `matrix` makes, with the scales of Q4_0 and Q8_0 blocks negative in every
-/// third block (as ggml writes them when a block's largest value is positive), and each block's
-/// scale d and minimum m (w = d·level + m).
+/// third block (as ggml writes them when a block's largest value is positive), and the scale d and
+/// minimum m of each block of 32 values (w = d·level + m), read from the blocks as ggml lays them out.
 func signedMatrix(_ type: GGMLType, rows: Int, cols: Int, seed: UInt64) -> (WeightMatrix, [[Double]], (d: [[Double]], m: [[Double]])) {
     var bytes = randomQuantized(type, rows: rows, cols: cols, seed: seed)
-    let blocks = cols / 32
+    let blocks = cols / 32, perBlock = type.blockSize / 32
     func half(_ at: Int) -> Double { Double(bytes.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: at, as: Float16.self) }) }
     var d = [[Double]](repeating: [Double](repeating: 0, count: blocks), count: rows), m = d
     for o in 0..<rows {
         for b in 0..<blocks {
-            let at = (o * blocks + b) * type.blockBytes
-            if type != .q4_1, (o + b) % 3 == 0 { bytes[at + 1] ^= 0x80 }
-            d[o][b] = half(at)
-            m[o][b] = type == .q4_1 ? half(at + 2) : 0
+            let at = (o * blocks / perBlock + b / perBlock) * type.blockBytes
+            switch type {
+            case .q4_0, .q8_0:
+                if (o + b) % 3 == 0 { bytes[at + 1] ^= 0x80 }
+                d[o][b] = half(at)
+            case .q4_1:
+                (d[o][b], m[o][b]) = (half(at), half(at + 2))
+            default: // Q4_K, Q5_K: 6-bit scale and minimum j of 8, packed in 12 bytes after d and dmin
+                let j = b % 8, q = Array(bytes[at + 4..<at + 16]).map(Int.init)
+                let (sc, mn) = j < 4 ? (q[j] & 63, q[j + 4] & 63)
+                                     : ((q[j + 4] & 0xf) | ((q[j - 4] >> 6) << 4), (q[j + 4] >> 4) | ((q[j] >> 6) << 4))
+                (d[o][b], m[o][b]) = (half(at) * Double(sc), -half(at + 2) * Double(mn))
+            }
         }
     }
     let (w, dense) = matrix(type, bytes: bytes, rows: rows, cols: cols)

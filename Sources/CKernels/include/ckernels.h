@@ -31,7 +31,7 @@ void lk_swiglu(float *gate, const float *up, size_t n);
 /// Σ a[i] · b[i].
 float lk_dot_f32(const float *a, const float *b, size_t n);
 
-// ---- large-batch products in 16-bit integers (qgemm.c), for Q4_0, Q4_1 and Q8_0 weights ----
+// ---- large-batch products in 16-bit integers (qgemm.c), for Q4_0, Q4_1, Q8_0, Q4_K and Q5_K weights ----
 // The weights' integer levels are used exactly; the float operand is rounded to 16 bits per
 // 32 values, to 1/65534 of the largest of them.
 
