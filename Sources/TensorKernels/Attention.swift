@@ -20,7 +20,6 @@ public enum Attention {
                               headDim hd: Int, scale: Float,
                               out: UnsafeMutablePointer<Float>, outStride: Int,
                               scores: UnsafeMutablePointer<Float>) {
-        let keys = start + n
         if n <= rowwiseLimit {
             // Each key and value row is read once for all heads of the group.
             for i in 0..<n {
