@@ -1,9 +1,10 @@
 import CKernels
 
-/// Large-batch products in 16-bit integers (CKernels' qgemm.c): Q4_0/Q4_1/Q8_0/Q4_K/Q5_K levels are used
-/// exactly and the float operand is rounded to 16 bits per block of values, which is about 1e-5
-/// of the block's largest value: the product runs about 1.8× (forward) and 1.5× (transposed)
-/// as fast as dequantising into sgemm, on CPUs with AVX-512 VNNI.
+/// Large-batch products in 16-bit integers (CKernels' qgemm.c), on CPUs with AVX-512 VNNI:
+/// Q4_0/Q4_1/Q8_0/Q4_K/Q5_K levels are used exactly and the float operand is rounded to 16 bits
+/// per block of 32 values. Measured against dequantising into sgemm: 1.7-1.9× (forward) and
+/// 1.2-1.5× (transposed) as fast. (With AVX2 alone the same integers ran at 1.1-1.2× and 0.9-1.05×
+/// of OpenBLAS's AVX2 sgemm on Zen 4: not worth the rounding, so those CPUs stay in float.)
 extension WeightMatrix {
     /// Whether products of this matrix with large batches run in 16-bit integers on this CPU.
     public var hasIntegerProducts: Bool { lk_qgemm_available(type.rawValue) != 0 }

@@ -7,7 +7,7 @@ extension WeightMatrix {
 
     /// y[t·yStride + o] (+)= Σ_c W[o, c] · x[t·xStride + c], for t < n and o < rows, as `multiply`,
     /// tiled for batches of hundreds of rows (training). With `integer`, in 16-bit integers where
-    /// `hasIntegerProducts` (x rounded to 16 bits per block of 32: about 1e-5 of their largest).
+    /// `hasIntegerProducts` (x rounded to 16 bits per block of 32 values, to 1/65534 of the largest).
     public func multiplyLargeBatch(_ x: UnsafePointer<Float>, xStride: Int, n: Int,
                                    into y: UnsafeMutablePointer<Float>, yStride: Int,
                                    accumulate: Bool = false, integer: Bool = false, pool: ComputePool = .shared) {

@@ -7,8 +7,8 @@ extension WeightMatrix {
     /// dequantising tiles of (rows × those columns) into its scratch: no two threads
     /// add into the same values and every sum runs in the same order, so results are reproducible.
     /// (OpenBLAS packs dy once per sgemm, and each range needs all of dy: one range per thread.)
-    /// With `integer`, in 16-bit integers where `hasIntegerProducts` (dy·scale rounded to 16 bits
-    /// per 128 rows: about 1e-5 of their largest, too coarse for a spread like a softmax's).
+    /// With `integer`, in 16-bit integers where `hasIntegerProducts` (dy times W's block scales
+    /// rounded to 16 bits per 32 rows: too coarse for values as spread as a softmax's).
     public func multiplyTransposed(_ dy: UnsafePointer<Float>, dyStride: Int, n: Int,
                                    into dx: UnsafeMutablePointer<Float>, dxStride: Int,
                                    accumulate: Bool = false, integer: Bool = false, pool: ComputePool = .shared) {
