@@ -80,7 +80,7 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
     public var maxSequenceLength: Int
     /// Seeds A's initialisation and the dropout masks.
     public var seed: UInt64
-    /// Multiply the frozen Q4_0/Q4_1/Q8_0/Q4_K/Q5_K weights in 16-bit integers where the CPU has AVX-512
+    /// Multiply the frozen Q4_0/Q4_1/Q8_0/Q4_K/Q5_K/Q6_K weights in 16-bit integers where the CPU has AVX-512
     /// VNNI (activations and gradients rounded to 16 bits per block of 32): steps about 1.4× as fast,
     /// LoRA gradients within 3.4e-3 of PEFT's (median 1e-3) where float32 ones are within 4e-4. Off:
     /// float32 throughout, and the same adapter bits on every CPU.

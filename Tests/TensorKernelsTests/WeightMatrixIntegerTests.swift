@@ -1,3 +1,4 @@
+import CKernels
 import Testing
 import TestSupport
 import ModelFormats
@@ -8,7 +9,7 @@ import ModelFormats
 /// so every error of a layout, a scale or a tail is orders of magnitude past it.
 @Suite(.enabled(if: integerProductsRun, "this CPU has no AVX-512 VNNI"))
 struct WeightMatrixIntegerTests {
-    static let types: [GGMLType] = [.q4_0, .q4_1, .q8_0, .q4_K, .q5_K]
+    static let types: [GGMLType] = [.q4_0, .q4_1, .q8_0, .q4_K, .q5_K, .q6_K]
 
     /// y = x·Wᵀ: 600 rows (a partial panel of 32) of 2,048 (several panel groups per thread), batches
     /// with a partial tile of 6, strides, with and without accumulation, 3 and 2 threads.
@@ -24,12 +25,13 @@ struct WeightMatrixIntegerTests {
             var y = initial
             w.multiplyLargeBatch(x, xStride: xStride, n: n, into: &y, yStride: yStride, accumulate: accumulate, integer: true, pool: pool)
             var excess = 0.0
+            let limit = Double(lk_qgemm_limit(type.rawValue))
             for t in 0..<n {
                 for o in 0..<rows {
                     var want = accumulate ? Double(initial[t * yStride + o]) : 0, bound = 0.0, magnitude = 0.0
                     for b in 0..<cols / 32 {
                         let block = b * 32..<(b + 1) * 32, xs = block.map { Double(x[t * xStride + $0]) }
-                        let unit = xs.map(abs).max()! / 32767
+                        let unit = xs.map(abs).max()! / limit
                         for (i, c) in block.enumerated() {
                             want += dense[o][c] * xs[i]
                             bound += 0.51 * unit * abs(dense[o][c] - parts.m[o][b])
@@ -61,7 +63,7 @@ struct WeightMatrixIntegerTests {
             w.multiplyTransposed(dy, dyStride: dyStride, n: n, into: &dx, dxStride: dxStride, accumulate: accumulate, integer: true, pool: pool)
             var excess = 0.0
             for t in 0..<n {
-                // The scale of z = dy·d in rows 32k..<32k + 32 of block column b: max|dy| · max|d| / 32767.
+                // The scale of z = dy·d in rows 32k..<32k + 32 of block column b: max|dy| · max|d| / limit.
                 let dyPeak = (0..<chunks).map { k in (32 * k..<min(rows, 32 * k + 32)).map { abs(Double(dy[t * dyStride + $0])) }.max()! }
                 for c in 0..<cols {
                     let b = c / 32
@@ -70,7 +72,7 @@ struct WeightMatrixIntegerTests {
                         let k = o / 32
                         want += Double(dy[t * dyStride + o]) * dense[o][c]
                         let level = parts.d[o][b] == 0 ? 0 : abs((dense[o][c] - parts.m[o][b]) / parts.d[o][b])
-                        bound += 0.51 * dyPeak[k] * dPeak[k][b] / 32767 * level
+                        bound += 0.51 * dyPeak[k] * dPeak[k][b] / Double(lk_qgemm_limit(type.rawValue)) * level
                         magnitude += abs(Double(dy[t * dyStride + o]) * dense[o][c])
                     }
                     excess = max(excess, abs(Double(dx[t * dxStride + c]) - want) - bound - 1e-6 * magnitude)
@@ -93,27 +95,27 @@ struct WeightMatrixIntegerTests {
         #expect(results[0] == results[1] && results[1] == results[2])
     }
 
-    /// Matrices with a common input but not all with integer levels: each gets its own product.
+    /// Matrices with a common input and different ranges of rounding (Q6_K) or no integer levels
+    /// at all (F16): each gets its own product.
     @Test func mixedTypesWithACommonInputMatchSeparateProducts() {
-        let (a, _) = matrix(.q4_K, rows: 96, cols: 512, seed: 34), (b, _) = matrix(.q6_K, rows: 200, cols: 512, seed: 35)
+        let weights = [matrix(.q4_K, rows: 96, cols: 512, seed: 34).0, matrix(.q6_K, rows: 200, cols: 512, seed: 35).0,
+                       matrix(.f16, rows: 64, cols: 512, seed: 37).0]
         let x = randomFloats(30 * 512, seed: 36), pool = ComputePool(threads: 2)
-        var ya = [Float](repeating: 0, count: 30 * 96), yb = [Float](repeating: 0, count: 30 * 200)
-        var wantA = ya, wantB = yb
-        ya.withUnsafeMutableBufferPointer { ya in
-            yb.withUnsafeMutableBufferPointer { yb in
-                WeightMatrix.multiplyLargeBatch([(a, ya.baseAddress!, 96), (b, yb.baseAddress!, 200)], x, xStride: 512, n: 30,
-                                                integer: true, pool: pool)
-            }
+        let outputs = weights.map { UnsafeMutablePointer<Float>.allocate(capacity: 30 * $0.rows) }
+        defer { outputs.forEach { $0.deallocate() } }
+        WeightMatrix.multiplyLargeBatch(zip(weights, outputs).map { ($0, $1, $0.rows) }, x, xStride: 512, n: 30, integer: true, pool: pool)
+        let together = zip(weights, outputs).map { Array(UnsafeBufferPointer(start: $1, count: 30 * $0.rows)) }
+        var alone = weights.map { [Float](repeating: 0, count: 30 * $0.rows) }
+        for (w, i) in zip(weights, alone.indices) {
+            w.multiplyLargeBatch(x, xStride: 512, n: 30, into: &alone[i], yStride: w.rows, integer: true, pool: pool)
         }
-        a.multiplyLargeBatch(x, xStride: 512, n: 30, into: &wantA, yStride: 96, integer: true, pool: pool)
-        b.multiplyLargeBatch(x, xStride: 512, n: 30, into: &wantB, yStride: 200, pool: pool)
-        let same = ya == wantA && yb == wantB
+        let same = together == alone
         #expect(same)
     }
 
     /// Types without integer levels (and `integer: false`) take the float path.
     @Test func otherTypesFallBackToFloat() {
-        for type in [GGMLType.f32, .f16, .bf16, .q6_K] {
+        for type in [GGMLType.f32, .f16, .bf16] {
             let (w, _) = matrix(type, rows: 64, cols: 256, seed: 9)
             #expect(!w.hasIntegerProducts)
             let x = randomFloats(24 * 256, seed: 10)
@@ -145,6 +147,8 @@ func signedMatrix(_ type: GGMLType, rows: Int, cols: Int, seed: UInt64) -> (Weig
                 d[o][b] = half(at)
             case .q4_1:
                 (d[o][b], m[o][b]) = (half(at), half(at + 2))
+            case .q6_K: // d after 128 + 64 + 16 bytes of low bits, high bits and int8 scales (folded into the levels)
+                d[o][b] = half(at + 208)
             default: // Q4_K, Q5_K: 6-bit scale and minimum j of 8, packed in 12 bytes after d and dmin
                 let j = b % 8, q = Array(bytes[at + 4..<at + 16]).map(Int.init)
                 let (sc, mn) = j < 4 ? (q[j] & 63, q[j + 4] & 63)

@@ -31,16 +31,19 @@ void lk_swiglu(float *gate, const float *up, size_t n);
 /// Σ a[i] · b[i].
 float lk_dot_f32(const float *a, const float *b, size_t n);
 
-// ---- large-batch products in 16-bit integers (qgemm.c), for Q4_0, Q4_1, Q8_0, Q4_K and Q5_K weights ----
-// The weights' integer levels are used exactly; the float operand is rounded to 16 bits per
-// 32 values, to 1/65534 of the largest of them.
+// ---- large-batch products in 16-bit integers (qgemm.c), for Q4_0, Q4_1, Q8_0, Q4_K, Q5_K and Q6_K weights ----
+// The weights' integer levels are used exactly; the float operand is rounded to integers of at
+// most lk_qgemm_limit(type) per 32 values: to 1/65534 of the largest of them (1/32766 for Q6_K).
 
 /// Whether the lk_qgemm functions run on this CPU (AVX-512 with VNNI) for ggml type `type`.
 int lk_qgemm_available(uint32_t type);
 
+/// The largest integer the float operand is rounded to for weights of `type`: 32767, or 16383 for Q6_K.
+int lk_qgemm_limit(uint32_t type);
+
 /// The batch side of lk_qgemm_rows: x (n rows of `cols` floats, xStride apart) as int16 values
-/// xq (n × cols) with, per row and block of 32, the scale (value ≈ scale · xq) and the float sum.
-void lk_qgemm_quantize(const float *x, size_t xStride, size_t n, size_t cols, int16_t *xq, float *scale, float *sum);
+/// xq (n × cols) within ±limit with, per row and block of 32, the scale (value ≈ scale · xq) and the float sum.
+void lk_qgemm_quantize(const float *x, size_t xStride, size_t n, size_t cols, int limit, int16_t *xq, float *scale, float *sum);
 
 /// Bytes of scratch (64-byte aligned) lk_qgemm_rows needs for up to `rows` weight rows of `cols` values.
 size_t lk_qgemm_rows_scratch(size_t rows, size_t cols);
