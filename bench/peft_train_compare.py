@@ -111,7 +111,8 @@ def main():
     failed = not rel.max() <= args.tolerance
     err = sys.stderr
     print(f"{len(ours['tokens'])} examples, {sum(map(len, ours['tokens']))} tokens, {total} targets; "
-          f"{len(rows)} LoRA tensors; reference in {args.dtype}", file=err)
+          f"{len(rows)} LoRA tensors; reference in {args.dtype}; lorekeeper's frozen products in "
+          f"{'16-bit integers' if ours.get('integer_products') else 'float32'}", file=err)
     print(f"loss: lorekeeper {ours['loss']:.8f}  PEFT {loss:.8f}  |difference| {abs(ours['loss'] - loss):.2e}", file=err)
     print(f"\n{'relative error':>14}  {'max |diff|':>10}  {'||g_peft||':>10}  tensor", file=err)
     for r, a, n, key in sorted(rows, reverse=True)[:args.top]:
@@ -121,6 +122,7 @@ def main():
     print(f"max relative difference: {rel.max():.2e} ({'over' if failed else 'within'} tolerance {args.tolerance:g})", file=err)
     print(json.dumps({"loss_lorekeeper": ours["loss"], "loss_peft": loss, "loss_abs_diff": abs(ours["loss"] - loss),
                       "targets": total, "tensors": len(rows), "dtype": args.dtype,
+                      "integer_products": bool(ours.get("integer_products")),
                       "max_rel_error": float(rel.max()), "median_rel_error": float(np.median(rel)),
                       "max_abs_diff": max_abs, "worst": sorted(rows, reverse=True)[0][3]}))
     if not args.keep:

@@ -10,7 +10,7 @@ struct Gradients: ParsableCommand {
         abstract: "One forward and backward pass from an adapter: the loss and every LoRA gradient, for comparison with a reference.",
         discussion: """
         Takes the first --batch examples of --data in file order (no shuffling, no dropout), prints JSON \
-        {"loss", "tokens": [[ids]], "loss_mask": [[0|1]]} and writes the gradients of every lora_A and lora_B \
+        {"loss", "tokens": [[ids]], "loss_mask": [[0|1]], "integer_products"} and writes the gradients of every lora_A and lora_B \
         to --out as a PEFT folder (the gradient in place of each matrix).
         """)
 
@@ -46,7 +46,8 @@ struct Gradients: ParsableCommand {
                                       parent: weights)
             let (loss, gradients) = try trainer.lossAndGradients(examples)
             try AdapterFile.write(gradients, format: .peft, to: out, config: loaded.config)
-            let report: [String: Any] = ["loss": Double(loss), "tokens": examples.map(\.tokens), "loss_mask": examples.map { $0.lossMask.map { $0 ? 1 : 0 } }]
+            let report: [String: Any] = ["loss": Double(loss), "tokens": examples.map(\.tokens), "loss_mask": examples.map { $0.lossMask.map { $0 ? 1 : 0 } },
+                                         "integer_products": !productOptions.floatProducts && loaded.model.weights.layers[0].q.hasIntegerProducts]
             print(String(decoding: try JSONSerialization.data(withJSONObject: report), as: UTF8.self))
         }
     }
