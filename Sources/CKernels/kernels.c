@@ -7,7 +7,6 @@
 #define LK_AVX2 1
 #endif
 
-
 static inline float fp16(const uint8_t *p) {
     uint16_t h; memcpy(&h, p, 2);
 #ifdef LK_AVX2
@@ -60,7 +59,6 @@ static void deq_q4(const uint8_t *qs, float d, float m, float *y) {
 
 static void deq_q4_0(const uint8_t *p, float *y) { float d = fp16(p); deq_q4(p + 2, d, -8 * d, y); } // d·(q−8)
 static void deq_q4_1(const uint8_t *p, float *y) { deq_q4(p + 4, fp16(p), fp16(p + 2), y); }      // d·q + m
-
 
 // 32 values d·q − m from 32 bytes of 5-bit-or-less unsigned values.
 static inline void affine32(const uint8_t *q, float d, float m, float *y) {

@@ -38,6 +38,9 @@ int lk_qgemm_available(uint32_t type) {
 #endif
 }
 
+// 32 products of |level| ≤ 4096 (Q6_K's 6-bit levels times int8 scales) and |x| ≤ 16383 stay below 2^31.
+int lk_qgemm_limit(uint32_t type) { return type == T_Q6_K ? 16383 : 32767; }
+
 #ifdef LK_QGEMM
 
 LK_VNNI_INLINE float half_float(const uint8_t *p) { uint16_t h; memcpy(&h, p, 2); return _cvtsh_ss(h); }
@@ -89,13 +92,6 @@ LK_VNNI_INLINE void block_levels(uint32_t type, const uint8_t *row, size_t b, in
 }
 
 static int has_minimum(uint32_t type) { return type == T_Q4_1 || type == T_Q4_K || type == T_Q5_K; }
-
-#endif
-
-// 32 products of |level| ≤ 4096 (Q6_K's 6-bit levels times int8 scales) and |x| ≤ 16383 stay below 2^31.
-int lk_qgemm_limit(uint32_t type) { return type == T_Q6_K ? 16383 : 32767; }
-
-#ifdef LK_QGEMM
 
 static inline __mmask16 lanes(long count) { return count >= 16 ? 0xffff : count <= 0 ? 0 : (__mmask16)((1u << count) - 1); }
 
@@ -180,16 +176,16 @@ LK_VNNI_INLINE void rows_tile(const int T, const int hasMin, const uint8_t *pane
     }
 }
 
-#define ROWS_TILE(T) rows_tile(T, hasMin, panel, nb, xq, cols, scale, sum, y, yStride, rows, accumulate)
+// Calls CALL(T) with T (≤ TILE batch rows) as a constant, so that each call compiles its own kernel.
+#define WITH_CONSTANT_T(CALL) \
+    switch (T) { case 6: CALL(6); break; case 5: CALL(5); break; case 4: CALL(4); break; \
+                 case 3: CALL(3); break; case 2: CALL(2); break; default: CALL(1); }
+
+#define ROWS_TILE_MIN(T) rows_tile(T, 1, panel, nb, xq, cols, scale, sum, y, yStride, rows, accumulate)
+#define ROWS_TILE(T) rows_tile(T, 0, panel, nb, xq, cols, scale, sum, y, yStride, rows, accumulate)
 static LK_VNNI void rows_tile_any(int T, int hasMin, const uint8_t *panel, size_t nb, const int16_t *xq, size_t cols,
                                   const float *scale, const float *sum, float *y, size_t yStride, size_t rows, int accumulate) {
-    if (hasMin) {
-        switch (T) { case 6: ROWS_TILE(6); break; case 5: ROWS_TILE(5); break; case 4: ROWS_TILE(4); break;
-                     case 3: ROWS_TILE(3); break; case 2: ROWS_TILE(2); break; default: ROWS_TILE(1); }
-    } else {
-        switch (T) { case 6: ROWS_TILE(6); break; case 5: ROWS_TILE(5); break; case 4: ROWS_TILE(4); break;
-                     case 3: ROWS_TILE(3); break; case 2: ROWS_TILE(2); break; default: ROWS_TILE(1); }
-    }
+    if (hasMin) { WITH_CONSTANT_T(ROWS_TILE_MIN) } else { WITH_CONSTANT_T(ROWS_TILE) }
 }
 
 static size_t panels_per_group(size_t cols) {
@@ -226,7 +222,8 @@ LK_VNNI void lk_qgemm_rows(uint32_t type, const void *w, size_t rowBytes, size_t
 // dx[t][c] = Σ_o dy[t][o]·(d[o][b]·level[o][c] + m[o][b]) with b = c / 32. The scale d varies
 // along the sum, so it goes to the batch side: z[o] = dy[t][o]·d[o][b] is rounded to 16 bits for
 // each block column b, per CHUNK rows, with the scale max|dy| · max|d| over the chunk (a bound
-// that needs no pass over z: z's preparation already costs a third of the kernel's time). The
+// that needs no pass over z: preparing z and the minimum sums already takes about a third of the
+// product's time, measured). The
 // minimum's part, Σ_o dy[t][o]·m[o][b], is a float sum.
 
 // A column panel: one block column, per pair of weight rows 2 halves of 16 columns, each lane
@@ -388,8 +385,7 @@ LK_VNNI_INLINE void columns_tile(const int T, const column_scratch *s, size_t b,
 
 #define COLUMNS_TILE(T) columns_tile(T, s, b, count, dx, dxStride, accumulate)
 static LK_VNNI void columns_tile_any(int T, const column_scratch *s, size_t b, size_t count, float *dx, size_t dxStride, int accumulate) {
-    switch (T) { case 6: COLUMNS_TILE(6); break; case 5: COLUMNS_TILE(5); break; case 4: COLUMNS_TILE(4); break;
-                 case 3: COLUMNS_TILE(3); break; case 2: COLUMNS_TILE(2); break; default: COLUMNS_TILE(1); }
+    WITH_CONSTANT_T(COLUMNS_TILE)
 }
 
 LK_VNNI void lk_qgemm_columns(uint32_t type, const void *w, size_t rowBytes, size_t rows, size_t block0, size_t block1,

@@ -42,12 +42,12 @@ struct Gradients: ParsableCommand {
             let loader = TrainingDataLoader(tokenizer: loaded.tokenizer, chatTemplate: loaded.chatTemplate, sequenceLength: seqLen)
             let examples = Array(try loader.load([data]).examples.prefix(batch))
             let trainer = try Trainer(model: loaded.model, configuration: TrainingConfiguration(lora: lora, microBatchSize: batch, maxSequenceLength: seqLen,
-                                                                                                   integerProducts: !productOptions.floatProducts),
+                                                                                                   integerProducts: productOptions.integerProducts),
                                       parent: weights)
             let (loss, gradients) = try trainer.lossAndGradients(examples)
             try AdapterFile.write(gradients, format: .peft, to: out, config: loaded.config)
             let report: [String: Any] = ["loss": Double(loss), "tokens": examples.map(\.tokens), "loss_mask": examples.map { $0.lossMask.map { $0 ? 1 : 0 } },
-                                         "integer_products": !productOptions.floatProducts && loaded.model.weights.layers[0].q.hasIntegerProducts]
+                                         "integer_products": productOptions.runInIntegers(loaded.model)]
             print(String(decoding: try JSONSerialization.data(withJSONObject: report), as: UTF8.self))
         }
     }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Llama
 
 @main
 struct Lorekeeper: AsyncParsableCommand {
@@ -31,6 +32,11 @@ struct ModelOptions: ParsableArguments {
 struct ProductOptions: ParsableArguments {
     @Flag(help: "Multiply the frozen weights in float32 only, not in 16-bit integers where the CPU has AVX-512 VNNI: slower steps, the same adapter bits on every CPU.")
     var floatProducts = false
+
+    var integerProducts: Bool { !floatProducts }
+
+    /// Whether the layers' frozen projections of `model` do run in integers: asked for and possible here.
+    func runInIntegers(_ model: LlamaModel) -> Bool { integerProducts && model.weights.layers[0].q.hasIntegerProducts }
 }
 
 /// Writes to stderr (stdout carries only results).

@@ -179,7 +179,7 @@ struct Train: ParsableCommand {
             lora: lora, learningRate: lr, beta1: beta1, beta2: beta2, epsilon: eps, weightDecay: weightDecay, schedule: schedule,
             warmupSteps: warmup, maxGradientNorm: maxGradNorm > 0 ? maxGradNorm : nil, gradientAccumulationSteps: gradAccum,
             layerDecay: layerDecay, activationCheckpointing: activationCheckpointing, microBatchSize: batch, maxSequenceLength: seqLen, seed: seed,
-            integerProducts: !productOptions.floatProducts)
+            integerProducts: productOptions.integerProducts)
         return FineTuneConfiguration(
             data: data, validationData: validationData, validationFraction: validationFraction, epochs: epochs, minSteps: minSteps, maxSteps: maxSteps,
             overlap: overlap, overLength: overLength, parent: parent, parentOptimizerState: parentOptimizerState, replayFraction: replay,

@@ -37,13 +37,12 @@ struct TrainBench: ParsableCommand {
             let configuration = TrainingConfiguration(
                 lora: LoRAConfiguration(rank: rank, alpha: Float(2 * rank), targets: try Train.parseTargets(targets)),
                 activationCheckpointing: activationCheckpointing, microBatchSize: batch, maxSequenceLength: seqLen,
-                integerProducts: !productOptions.floatProducts)
+                integerProducts: productOptions.integerProducts)
             let r = try TrainingBench.run(model: loaded.model, configuration: configuration, steps: steps)
             let report: [String: Any] = [
                 "model": loaded.id, "threads": loaded.model.pool.threads, "rank": rank, "targets": targets,
                 "batch": batch, "seq_len": seqLen, "activation_checkpointing": activationCheckpointing,
-                // Whether the layers' frozen projections did run in integers (requested and possible here).
-                "integer_products": !productOptions.floatProducts && loaded.model.weights.layers[0].q.hasIntegerProducts,
+                "integer_products": productOptions.runInIntegers(loaded.model),
                 "tokens_per_second": (r.tokensPerSecond * 10).rounded() / 10,
                 "best_step_tokens_per_second": (Double(r.tokensPerStep) / r.stepSeconds.min()! * 10).rounded() / 10,
                 // All threads' processor time: steadier than wall time when other processes share the cores.
