@@ -16,6 +16,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/vapor/multipart-kit", from: "4.7.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth", from: "2.5.0"),
     ],
     targets: [
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
@@ -41,15 +44,30 @@ let package = Package(
         .target(name: "Inference", dependencies: ["ModelFormats", "Tokenizers", "Llama", "Sampling", "TensorKernels"], swiftSettings: fast),
         // Continuous batching of many completions over one model, with KV-cache prefix reuse.
         .target(name: "Scheduling", dependencies: ["Inference", "Llama"], swiftSettings: fast),
-        // The OpenAI-compatible HTTP API (Hummingbird): routes, wire types, errors, metrics.
-        .target(name: "Server", dependencies: ["Scheduling", "Inference", "ModelFormats", "Adapters", "Llama", .product(name: "Hummingbird", package: "hummingbird")], swiftSettings: fast),
+        // The OpenAI-compatible HTTP API (Hummingbird): routes, wire types, errors, metrics; files,
+        // fine-tuning and admin controllers over the registry and the job runner.
+        .target(name: "Server", dependencies: [
+            "Scheduling", "Inference", "ModelFormats", "Adapters", "Llama", "Registry", "JobRunner", "TrainingData", "Tokenizers",
+            .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
+            .product(name: "MultipartKit", package: "multipart-kit"), .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: fast),
+        // The knowledge loop's record (files, adapters and versions, jobs, events, activations) and
+        // blob storage, as protocols with a local-folder store; no database in here.
+        .target(name: "Registry", dependencies: ["ModelFormats"], swiftSettings: fast),
+        // The registry in SQLite (GRDB, WAL, migrations), shared by the server and the CLI.
+        .target(name: "SQLiteRegistry", dependencies: ["Registry", .product(name: "GRDB", package: "GRDB.swift")], swiftSettings: fast),
+        // Fine-tuning jobs run one at a time from the registry's queue, at idle CPU priority.
+        .target(name: "JobRunner", dependencies: [
+            "Registry", "FineTuning", "Inference", "Training", "TrainingData", "Adapters", "Llama", "TensorKernels", "ModelFormats",
+            .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: fast),
         // Fine-tuning data: text windows and chat conversations as token ids with loss masks.
         .target(name: "TrainingData", dependencies: ["Tokenizers", "ModelFormats", "Sampling", "Training"], swiftSettings: fast),
         // A fine-tuning run from files to an adapter folder: data, parent, checkpoints, report, events.
         .target(name: "FineTuning", dependencies: ["Training", "TrainingData", "Adapters", "Inference", "Llama"], swiftSettings: fast),
         .executableTarget(
             name: "LorekeeperCLI",
-            dependencies: ["Inference", "Adapters", "Server", "FineTuning", "Training", "TrainingData", "TensorKernels", .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "Logging", package: "swift-log")],
+            dependencies: ["Inference", "Adapters", "Server", "FineTuning", "Training", "TrainingData", "TensorKernels", "Registry", "SQLiteRegistry", "JobRunner", "ModelFormats", .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "Logging", package: "swift-log")],
             swiftSettings: fast),
 
         .target(name: "TestSupport", dependencies: ["Llama", "ModelFormats"], path: "Tests/TestSupport"),
@@ -64,6 +82,7 @@ let package = Package(
         .testTarget(name: "SchedulingTests", dependencies: ["Scheduling", "Inference", "TestSupport"], swiftSettings: fast),
         .testTarget(name: "ServerTests", dependencies: ["TestSupport", "Adapters", "Llama", "ModelFormats"], swiftSettings: fast),
         .testTarget(name: "FineTuningTests", dependencies: ["FineTuning", "Training", "TrainingData", "Inference", "Adapters", "Llama", "TestSupport"], swiftSettings: fast),
+        .testTarget(name: "RegistryTests", dependencies: ["Registry", "SQLiteRegistry"], swiftSettings: fast),
         .testTarget(name: "TrainingDataTests", dependencies: ["TrainingData", "Training", "Inference", "TestSupport"], swiftSettings: fast),
     ]
 )

@@ -28,6 +28,12 @@ public final class LoadedModel: Sendable {
         defaultSystemPrompt = chatTemplate?.defaultSystemPrompt(jinja: tokenizer.chatTemplateSource)
     }
 
+    /// The same weights, tokenizer and template, computing on `pool` (the job runner trains on
+    /// an idle-priority pool beside the server's).
+    public func computing(on pool: ComputePool) -> LoadedModel {
+        LoadedModel(path: path, model: LlamaModel(config: config, weights: model.weights, pool: pool), tokenizer: tokenizer, chatTemplate: chatTemplate)
+    }
+
     /// Loads `path`: a `.gguf` file, or a folder with `config.json` and safetensors weights.
     /// `chatTemplate` overrides the template detected from the model's metadata.
     public static func load(path: String, chatTemplate: String? = nil, threads: Int? = nil) throws -> LoadedModel {

@@ -15,8 +15,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Port to listen on (0: any free port).")
     var port = 8080
 
-    @Option(help: "Where adapters, uploaded data and the registry are kept.")
-    var dataDir = "./data"
+    @OptionGroup var data: DataOptions
 
     @Option(help: "Sequences decoded together in one batch.")
     var parallel = 4
@@ -27,8 +26,14 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Require 'Authorization: Bearer KEY' on /v1 (default: $LOREKEEPER_API_KEY, else none).")
     var apiKey: String?
 
-    @Option(help: "Key for the admin API (default: $LOREKEEPER_ADMIN_KEY).")
+    @Option(help: "Key for the admin, files and fine-tuning routes (default: $LOREKEEPER_ADMIN_KEY, else the one in DATA_DIR/admin-key, made at first start).")
     var adminKey: String?
+
+    @Option(help: "Largest upload accepted by POST /v1/files, in MiB.")
+    var maxUploadMb = 256
+
+    @Option(help: "Threads for fine-tuning jobs, which run at idle CPU priority (default: as --threads).")
+    var trainingThreads: Int?
 
     @Option(help: "Requests allowed to wait for a free slot before answering 429.")
     var maxQueue = 64
@@ -56,6 +61,8 @@ struct Serve: AsyncParsableCommand {
             throw ValidationError("--max-queue, --prefix-cache-mb and --adapter-cache-mb must not be negative, --max-body-mb at least 1")
         }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if let trainingThreads, trainingThreads < 1 { throw ValidationError("--training-threads must be at least 1") }
+        guard maxUploadMb >= 1 else { throw ValidationError("--max-upload-mb must be at least 1") }
     }
 
     func run() async throws {
@@ -65,12 +72,16 @@ struct Serve: AsyncParsableCommand {
         var config = ServerConfiguration(modelPath: model)
         config.host = host
         config.port = port
-        config.dataDirectory = dataDir
+        config.dataDirectory = data.dataDir
         config.parallel = parallel
         config.contextLength = ctx
         let environment = ProcessInfo.processInfo.environment
         config.apiKey = apiKey ?? environment["LOREKEEPER_API_KEY"]
-        config.adminKey = adminKey ?? environment["LOREKEEPER_ADMIN_KEY"]
+        let admin = try AdminKey.resolve(configured: adminKey ?? environment["LOREKEEPER_ADMIN_KEY"], dataDirectory: data.dataDir)
+        config.adminKey = admin.key
+        if let file = admin.file { logger.info("admin key: in \(file) (pass it as 'Authorization: Bearer KEY' on /admin, /v1/files and /v1/fine_tuning)") }
+        config.maxUploadBytes = maxUploadMb << 20
+        config.trainingThreads = trainingThreads
         config.maxQueued = maxQueue
         config.prefixCacheBytes = prefixCacheMb << 20
         config.adapterCacheBytes = adapterCacheMb << 20
@@ -78,7 +89,7 @@ struct Serve: AsyncParsableCommand {
         config.chatTemplate = chatTemplate
         config.threads = threads
         let host = self.host, log = logger
-        try await LorekeeperServer.run(config, logger: logger) { port in
+        try await LorekeeperServer.run(config, registry: try data.registry(), blobs: try data.blobs(), logger: logger) { port in
             let logger = log
             logger.info("listening on http://\(host):\(port)")
         }

@@ -12,10 +12,10 @@ public final class AtomicFileWriter {
     private let fd: Int32
     private var committed = false
 
-    public init(path: String) throws {
+    public init(path: String, mode: mode_t = 0o644) throws {
         self.path = path
         tempPath = path + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        fd = open(tempPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        fd = open(tempPath, O_WRONLY | O_CREAT | O_TRUNC, mode)
         guard fd >= 0 else { throw ModelFormatError.cannotOpen(path: path, reason: String(cString: strerror(errno))) }
     }
 

@@ -27,8 +27,11 @@ final class AdapterCache: Sendable {
         self.budgetBytes = budgetBytes
     }
 
-    func adapter(name: String, version: Int, path: String) async throws -> LoRAAdapter {
-        let key = "\(name)@\(version)", config = config
+    /// With `sha256`, the files are checked against it before loading (`AdapterDigest`).
+    func adapter(name: String, version: Int, path: String, sha256: String? = nil) async throws -> LoRAAdapter {
+        let id = "\(name)@\(version)", config = config
+        // The path is part of the key: a version re-imported elsewhere is a new load.
+        let key = id + "|" + path
         let load = state.withLock { s in
             s.clock += 1
             if s.entries[key] != nil {
@@ -39,7 +42,10 @@ final class AdapterCache: Sendable {
                 try await withCheckedThrowingContinuation { done in
                     Thread.detachNewThread {
                         done.resume(with: Result {
-                            try AdapterFile.load(path: path, config: config).runtime(id: key, config: config)
+                            if let sha256, case let found = try AdapterDigest.sha256(path: path), found != sha256 {
+                                throw AdapterCacheError.changedOnDisk(id: id, expected: sha256, found: found)
+                            }
+                            return try AdapterFile.load(path: path, config: config).runtime(id: id, config: config)
                         })
                     }
                 }
@@ -72,6 +78,16 @@ final class AdapterCache: Sendable {
                 total -= oldest.value.bytes
                 s.entries[oldest.key] = nil
             }
+        }
+    }
+}
+
+enum AdapterCacheError: Error, CustomStringConvertible {
+    case changedOnDisk(id: String, expected: String, found: String)
+
+    var description: String {
+        switch self {
+        case let .changedOnDisk(id, expected, found): "the files of \(id) changed on disk since it was registered (SHA-256 \(found), registered \(expected))"
         }
     }
 }

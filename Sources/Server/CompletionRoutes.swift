@@ -233,7 +233,8 @@ struct CompletionRoutes: Sendable {
         let version = parts.count == 2 ? Int(parts[1]) : listing.active
         guard let version, let path = listing.versions[version] else { throw APIError.modelNotFound(name) }
         do {
-            return ("\(listing.name)@\(version)", try await adapters.adapter(name: listing.name, version: version, path: path))
+            return ("\(listing.name)@\(version)", try await adapters.adapter(name: listing.name, version: version, path: path,
+                                                                                    sha256: listing.digests[version]))
         } catch {
             throw APIError.invalid("adapter \(listing.name)@\(version) cannot be loaded: \(error)", param: "model", code: "invalid_adapter")
         }

@@ -1,6 +1,8 @@
 import Foundation
 import Hummingbird
 import Inference
+import JobRunner
+import Registry
 import Logging
 import ModelFormats
 import Scheduling
@@ -16,9 +18,13 @@ public struct ServerConfiguration: Sendable {
     /// Tokens per sequence; nil: the model's context, at most 4096.
     public var contextLength: Int?
     public var apiKey: String?
-    public var adminKey: String?
+    /// Required on the files, fine-tuning and admin routes (see `AdminKey.resolve`).
+    public var adminKey = ""
     public var dataDirectory = "./data"
     public var maxBodyBytes = 8 << 20
+    public var maxUploadBytes = 256 << 20
+    /// Threads of the fine-tuning job runner (idle priority); nil: as many as the forward pass.
+    public var trainingThreads: Int?
     public var maxQueued = 64
     public var prefixCacheBytes = 512 << 20
     /// Memory for loaded adapters (least recently used are dropped beyond it).
@@ -32,7 +38,9 @@ public struct ServerConfiguration: Sendable {
 /// The HTTP server: OpenAI-compatible routes over the scheduler, plus health and metrics.
 /// The model loads in the background while /health answers "loading".
 public enum LorekeeperServer {
-    public static func run(_ config: ServerConfiguration, logger: Logger, onListening: @escaping @Sendable (Int) -> Void = { _ in }) async throws {
+    /// Serves `config.modelPath`, with the knowledge loop's record in `registry` and its files in `blobs`.
+    public static func run(_ config: ServerConfiguration, registry: any Registry, blobs: any BlobStore, logger: Logger,
+                           onListening: @escaping @Sendable (Int) -> Void = { _ in }) async throws {
         let serving = Serving()
         let counter = RequestCounter()
         let router = Router(context: ServerContext.self)
@@ -60,10 +68,15 @@ public enum LorekeeperServer {
         api.post("chat/completions") { request, context in try await serving.ready().chat(request, context) }
         api.post("completions") { request, context in try await serving.ready().complete(request, context) }
 
+        let admin = AdminAuthenticator(key: config.adminKey)
+        FilesController(serving: serving).addRoutes(to: router.group("v1/files").add(middleware: admin))
+        FineTuningController(serving: serving, maxBodyBytes: config.maxBodyBytes).addRoutes(to: router.group("v1/fine_tuning").add(middleware: admin))
+        AdminController(serving: serving, maxBodyBytes: config.maxBodyBytes).addRoutes(to: router.group("admin").add(middleware: admin))
+
         let app = Application(
             router: router,
             configuration: .init(address: .hostname(config.host, port: config.port), serverName: "lorekeeper"),
-            services: [ModelService(config: config, serving: serving, logger: logger)],
+            services: [ModelService(config: config, registry: registry, blobs: blobs, serving: serving, logger: logger)],
             onServerRunning: { channel in onListening(channel.localAddress?.port ?? config.port) },
             logger: logger)
         try await app.runService()
@@ -83,6 +96,16 @@ final class Serving: Sendable {
     }
 
     private let current = Mutex(State.loading)
+    private let loop = Mutex<KnowledgeLoop?>(nil)
+
+    /// The files, fine-tuning and admin routes' shared state, once the model is loaded.
+    func knowledge() throws -> KnowledgeLoop {
+        if let loop = loop.withLock({ $0 }) { return loop }
+        _ = try ready()
+        throw APIError.unavailable("the knowledge loop is starting")
+    }
+
+    func start(_ knowledge: KnowledgeLoop) { loop.withLock { $0 = knowledge } }
 
     var state: State {
         get { current.withLock { $0 } }
@@ -107,6 +130,8 @@ final class Serving: Sendable {
 /// requests finish (the HTTP server has stopped taking new ones by then).
 struct ModelService: Service {
     let config: ServerConfiguration
+    let registry: any Registry
+    let blobs: any BlobStore
     let serving: Serving
     let logger: Logger
 
@@ -120,10 +145,12 @@ struct ModelService: Service {
                                   prefixCacheBytes: config.prefixCacheBytes)
             // Names the model and serving configuration, stable across restarts.
             let fingerprint = "lk-" + FileDigest.sha256(Array("\(model.id)|\(model.config)|\(context)".utf8)).prefix(10)
+            let loop = try startKnowledgeLoop(model)
             serving.state = .ready(CompletionRoutes(model: model, scheduler: scheduler, maxBodyBytes: config.maxBodyBytes,
                                                     fingerprint: String(fingerprint), created: Int(Date().timeIntervalSince1970),
-                                                    catalog: DirectoryAdapterCatalog(root: config.dataDirectory + "/adapters"),
+                                                    catalog: RegistryAdapterCatalog(registry: registry),
                                                     adapters: AdapterCache(config: model.config, budgetBytes: config.adapterCacheBytes)))
+            serving.start(loop)
             logger.info("loaded \(model.id) in \(ContinuousClock.now - start): \(model.config.layerCount) layers, context \(context) per sequence, \(config.parallel) parallel sequences")
         } catch {
             serving.state = .failed("\(error)")
@@ -137,6 +164,33 @@ struct ModelService: Service {
                 scheduler.shutdown()
                 done.resume()
             }
+        }
+    }
+
+    /// Identifies the base model, imports adapters of the folder layout before the registry,
+    /// removes blobs that crashed before their rows committed, and starts the job runner
+    /// (which first resumes a job left running).
+    private func startKnowledgeLoop(_ model: LoadedModel) throws -> KnowledgeLoop {
+        let digest = try ModelDigest.sha256(path: model.path)
+        let legacy = AdapterImport.importLegacy(root: config.dataDirectory + "/adapters", baseModel: model.id, baseModelSHA256: digest,
+                                                config: model.config, registry: registry)
+        for line in legacy.imported { logger.info("imported adapter \(line)") }
+        for line in legacy.skipped { logger.warning("not imported: \(line)") }
+        let liveFiles = Set(try registry.files().map(\.id))
+        let liveJobs = Set(try Self.allJobs(registry).map(\.id))
+        for path in try blobs.sweep(liveFiles: liveFiles, liveJobs: liveJobs) { logger.info("removed \(path): no registry row (an interrupted upload or job)") }
+        let runner = JobRunner(registry: registry, blobs: blobs, model: model, modelSHA256: digest, threads: config.trainingThreads, logger: logger)
+        runner.start()
+        return KnowledgeLoop(registry: registry, blobs: blobs, runner: runner, model: model, modelSHA256: digest, maxUploadBytes: config.maxUploadBytes)
+    }
+
+    static func allJobs(_ registry: any Registry) throws -> [Job] {
+        var all = [Job](), after: String?
+        while true {
+            let page = try registry.jobs(after: after, limit: 100)
+            all += page.jobs
+            guard page.hasMore, let last = page.jobs.last else { return all }
+            after = last.id
         }
     }
 }

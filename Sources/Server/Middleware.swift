@@ -9,8 +9,7 @@ struct APIKeyMiddleware: RouterMiddleware {
     let key: String
 
     func handle(_ request: Request, context: ServerContext, next: (Request, ServerContext) async throws -> Response) async throws -> Response {
-        let header = request.headers[.authorization] ?? ""
-        guard header == "Bearer " + key else { throw APIError.unauthorized }
+        guard let token = bearerToken(request.headers[.authorization]), constantTimeEqual(token, key) else { throw APIError.unauthorized }
         return try await next(request, context)
     }
 }

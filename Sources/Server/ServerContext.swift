@@ -1,4 +1,5 @@
 import Hummingbird
+import HummingbirdAuth
 import Synchronization
 
 /// Token counts of one request, filled in by its handler (also while its response streams)
@@ -13,9 +14,11 @@ final class RequestStats: Sendable {
     var snapshot: (prompt: Int, completion: Int) { counts.withLock { $0 } }
 }
 
-struct ServerContext: RequestContext {
+struct ServerContext: AuthRequestContext {
     var coreContext: CoreRequestContextStorage
     let stats = RequestStats()
+    /// Set by `AdminAuthenticator` on the admin-key routes.
+    var identity: Administrator?
 
     init(source: Source) {
         coreContext = .init(source: source)

@@ -43,7 +43,11 @@ public final class ComputePool: @unchecked Sendable {
         return s.slots[slot].pointer
     }
 
-    public init(threads: Int) {
+    /// With `idlePriority`, the workers run at the lowest CPU priority (`SCHED_IDLE`): they take
+    /// only what other threads leave, so background training never slows a decode step.
+    /// The caller's thread, which takes part in every loop, should lower its own with
+    /// `lowerCurrentThreadPriority()`.
+    public init(threads: Int, idlePriority: Bool = false) {
         // OpenBLAS runs single-threaded inside our loops; two thread pools would fight for the cores.
         openblas_set_num_threads(1)
         self.threads = max(1, threads)
@@ -52,11 +56,12 @@ public final class ComputePool: @unchecked Sendable {
         pthread_cond_init(&wake, nil)
         pthread_mutex_init(&callerLock, nil)
         for t in 1..<self.threads {
-            let thread = Thread(pool: self, index: t)
+            let thread = Thread(pool: self, index: t, idle: idlePriority)
             var tid = pthread_t()
             let box = Unmanaged.passRetained(thread).toOpaque()
             pthread_create(&tid, nil, { arg in
                 let t = Unmanaged<Thread>.fromOpaque(arg!).takeRetainedValue()
+                if t.idle { ComputePool.lowerCurrentThreadPriority() }
                 t.pool.workerLoop(index: t.index)
                 return nil
             }, box)
@@ -67,7 +72,21 @@ public final class ComputePool: @unchecked Sendable {
     private final class Thread {
         let pool: ComputePool
         let index: Int
-        init(pool: ComputePool, index: Int) { self.pool = pool; self.index = index }
+        let idle: Bool
+        init(pool: ComputePool, index: Int, idle: Bool) { (self.pool, self.index, self.idle) = (pool, index, idle) }
+    }
+
+    /// Moves the calling thread to `SCHED_IDLE` (Linux), else to the lowest nice level.
+    public static func lowerCurrentThreadPriority() {
+        #if os(Linux)
+        // On Linux both calls with pid 0 change the calling thread alone, not the process.
+        // SCHED_IDLE is 5 in <sched.h>, hidden from Swift behind _GNU_SOURCE.
+        var param = sched_param()
+        if sched_setscheduler(0, 5, &param) == 0 { return }
+        _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 19)
+        #else
+        _ = setpriority(PRIO_DARWIN_THREAD, 0, PRIO_DARWIN_BG)
+        #endif
     }
 
     /// Runs `body(item, thread)` for every item in `0..<count`, spread over the threads,

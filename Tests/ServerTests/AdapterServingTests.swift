@@ -5,8 +5,9 @@ import ModelFormats
 import Testing
 import TestSupport
 
-/// Adapters chosen per request through the `model` field, found under DATA_DIR/adapters,
-/// switched by their `active` file while the server runs.
+/// Adapters chosen per request through the `model` field: folders of DATA_DIR/adapters are
+/// imported into the registry at start, and an activation by another process (the CLI) is
+/// used by the server's next request.
 @Suite(.serialized) struct AdapterServingTests {
     /// A random rank-4 adapter on q/v of every layer of the default model.
     static func writeAdapter(seed: UInt64, to folder: String) throws {
@@ -52,7 +53,8 @@ import TestSupport
         // The name alone is the highest version until `active` says otherwise.
         let latest = try complete(server.port, model: "kb")
         #expect(latest.model == "kb@2" && latest.text == v2.text)
-        try AtomicFileWriter.write(Array("1\n".utf8), to: data + "/adapters/kb/active")
+        let (status, output) = try Repo.runScript(try Repo.executable, ["adapters", "activate", "kb", "1", "--data-dir", data])
+        #expect(status == 0, "\(output)")
         let rolledBack = try complete(server.port, model: "kb")
         #expect(rolledBack.model == "kb@1" && rolledBack.text == v1.text)
         // A repeated request reuses the prefix cache only under its own adapter.

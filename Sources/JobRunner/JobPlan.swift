@@ -1,0 +1,109 @@
+import FineTuning
+import Foundation
+import Inference
+import Llama
+import Registry
+import Training
+import TrainingData
+
+/// How a job's settings become a `FineTuneConfiguration`: the trainer's measured defaults,
+/// with whatever the client set on top. Continuing a version keeps its LoRA shape and, by
+/// default, replays all of its data (measured: without replay the old facts fade).
+public enum JobPlan {
+    public static let checkpointEvery = 10
+
+    public static func configuration(settings: JobSettings, data: String, validation: String?, parent: String?,
+                                     parentShape: LoRAConfiguration?) throws(JobPlanError) -> FineTuneConfiguration {
+        var training = FineTuneConfiguration(data: []).training
+        if let parentShape {
+            training.lora = parentShape
+            if let rank = settings.rank, rank != parentShape.rank { throw .invalid("rank must be the parent's (\(parentShape.rank)) when continuing", param: "lora.rank") }
+            if let alpha = settings.alpha, alpha != parentShape.alpha { throw .invalid("alpha must be the parent's (\(parentShape.alpha)) when continuing", param: "lora.alpha") }
+            if let targets = settings.targets, Set(targets) != Set(parentShape.targets.map(\.rawValue)) {
+                throw .invalid("targets must be the parent's (\(parentShape.targets.map(\.rawValue).sorted().joined(separator: ", "))) when continuing", param: "lora.targets")
+            }
+        } else {
+            if let rank = settings.rank {
+                guard (1...256).contains(rank) else { throw .invalid("rank must be in 1...256", param: "lora.rank") }
+                training.lora.rank = rank
+            }
+            if let alpha = settings.alpha {
+                guard alpha.isFinite, alpha > 0 else { throw .invalid("alpha must be a positive number", param: "lora.alpha") }
+                training.lora.alpha = alpha
+            }
+            if let targets = settings.targets {
+                var set = Set<Projection>()
+                for name in targets {
+                    guard let p = Projection(rawValue: name) else {
+                        throw .invalid("unknown target '\(name)': use \(Projection.allCases.map(\.rawValue).joined(separator: ", "))", param: "lora.targets")
+                    }
+                    set.insert(p)
+                }
+                guard !set.isEmpty else { throw .invalid("targets must name at least one projection", param: "lora.targets") }
+                training.lora.targets = set
+            }
+        }
+        if let multiplier = settings.learningRateMultiplier {
+            guard multiplier.isFinite, multiplier > 0, multiplier <= 100 else {
+                throw .invalid("learning_rate_multiplier must be in (0, 100]", param: "hyperparameters.learning_rate_multiplier")
+            }
+            training.learningRate *= Float(multiplier)
+        }
+        if let batchSize = settings.batchSize {
+            guard (1...256).contains(batchSize) else { throw .invalid("batch_size must be in 1...256", param: "hyperparameters.batch_size") }
+            training.microBatchSize = batchSize
+        }
+        if let seed = settings.seed { training.seed = seed }
+        let replay = settings.replayFraction ?? (parent == nil ? 0 : 1)
+        guard (0...1).contains(replay) else { throw .invalid("replay_fraction must be in [0, 1]", param: "lora.replay_fraction") }
+        guard replay == 0 || parent != nil else { throw .invalid("replay_fraction needs a parent: set model to NAME or NAME@VERSION", param: "lora.replay_fraction") }
+        let epochs = settings.epochs ?? FineTuneConfiguration.defaultEpochs
+        guard (1...1000).contains(epochs) else { throw .invalid("n_epochs must be in 1...1000", param: "hyperparameters.n_epochs") }
+        return FineTuneConfiguration(data: [data], validationData: validation.map { [$0] } ?? [], epochs: epochs, parent: parent,
+                                     replayFraction: replay, checkpointEvery: checkpointEvery, training: training)
+    }
+}
+
+public enum JobPlanError: Error, Equatable, CustomStringConvertible {
+    case invalid(String, param: String)
+
+    public var description: String {
+        switch self { case let .invalid(why, _): why }
+    }
+
+    public var param: String {
+        switch self { case let .invalid(_, param): param }
+    }
+}
+
+extension JobPlan {
+    /// Whether a job with `settings` can run, continuing the adapter at `parentPath` if any
+    /// (its files load on this model, its shape allows the settings).
+    public static func check(settings: JobSettings, parentPath: String?, config: LlamaConfig) throws {
+        let shape = try parentPath.map { try FineTune.parentShape(path: $0, config: config) }
+        _ = try configuration(settings: settings, data: "", validation: nil, parent: parentPath, parentShape: shape)
+    }
+
+    /// The trainer's defaults for what a job leaves out.
+    public static let defaults = (epochs: FineTuneConfiguration.defaultEpochs, batchSize: FineTuneConfiguration(data: []).training.microBatchSize,
+                                  seed: FineTuneConfiguration(data: []).training.seed)
+
+    /// What an uploaded file holds as training data.
+    public struct Inspection: Sendable {
+        public var lines: Int
+        public var examples: Int
+        public var tokens: Int
+    }
+
+    /// Reads `path` as a job will (`.txt`/`.md` documents, chat `.jsonl`) with `model`'s
+    /// tokenizer and template. Bad content throws the loader's error, naming the line.
+    public static func inspect(path: String, model: LoadedModel) throws -> Inspection {
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+        if let offset = bytes.firstIndex(of: 0) { throw JobPlanError.invalid("it is binary (a NUL byte at offset \(offset)), not text", param: "file") }
+        let defaults = FineTuneConfiguration(data: [])
+        let loader = TrainingDataLoader(tokenizer: model.tokenizer, chatTemplate: model.chatTemplate,
+                                        sequenceLength: defaults.training.maxSequenceLength, overlap: defaults.overlap, overLength: defaults.overLength)
+        let set = try loader.load([path])
+        return Inspection(lines: bytes.count(where: { $0 == 0x0A }) + (bytes.last == 0x0A ? 0 : 1), examples: set.examples.count, tokens: set.tokenCount)
+    }
+}
