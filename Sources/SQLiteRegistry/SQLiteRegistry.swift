@@ -99,9 +99,10 @@ public final class SQLiteRegistry: Registry {
                                  try version.metrics.map(Self.json), version.method, version.path, version.sha256, version.createdAt])
             if let jobID = version.jobID {
                 try db.execute(sql: """
-                    UPDATE jobs SET status = 'succeeded', result_version = ?, finished_at = ?, lease_owner = NULL, lease_expires_at = NULL
+                    UPDATE jobs SET status = 'succeeded', result_version = ?, finished_at = ?, lease_owner = NULL, lease_expires_at = NULL,
+                                    trained_tokens = COALESCE(?, trained_tokens), step = total_steps
                     WHERE id = ?
-                    """, arguments: [version.number, version.createdAt, jobID])
+                    """, arguments: [version.number, version.createdAt, version.metrics?.tokens, jobID])
                 guard db.changesCount == 1 else { throw RegistryError.notFound(kind: "job", id: jobID) }
             }
             if activate { try Self.activate(db, version.reference, via: via, at: version.createdAt) }

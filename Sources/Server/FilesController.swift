@@ -4,6 +4,7 @@ import JobRunner
 import MultipartKit
 import NIOCore
 import Registry
+import TrainingData
 
 /// `/v1/files`: uploads streamed to the blob store and hashed as they arrive, checked as
 /// training data with the model's tokenizer, and only then recorded.
@@ -68,9 +69,11 @@ struct FilesController: Sendable {
         do {
             let path = sink.temporaryPath
             inspection = try await offloaded { try JobPlan.inspect(path: path, model: loop.model) }
+        } catch let error as TrainingDataError {
+            // Named by the client's file name and line, never by the server's path.
+            throw APIError.invalid("\(filename)\(error.line.map { ", line \($0)" } ?? ""): \(error.detail)", param: "file", code: "invalid_file")
         } catch {
-            throw APIError.invalid("\(filename) is not usable training data: \(Self.withoutTemporaryPath(error, sink.temporaryPath, filename))",
-                                   param: "file", code: "invalid_file")
+            throw APIError.invalid("\(filename) is not usable training data: \(error)", param: "file", code: "invalid_file")
         }
         let id = Names.newID(prefix: "file")
         let sha256 = try registryCall { () throws(RegistryError) in try sink.commit(id: id) }
@@ -84,11 +87,6 @@ struct FilesController: Sendable {
             throw APIError(error)
         }
         return try json(FileObject(file))
-    }
-
-    /// Messages name the client's file, never the server's temporary path.
-    static func withoutTemporaryPath(_ error: any Error, _ path: String, _ filename: String) -> String {
-        "\(error)".replacingOccurrences(of: path + ": ", with: "").replacingOccurrences(of: path, with: filename)
     }
 
     static func boundary(_ contentType: String) -> String? {

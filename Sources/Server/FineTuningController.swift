@@ -25,7 +25,12 @@ struct FineTuningController: Sendable {
         }
         group.post("jobs/:id/cancel") { _, context in
             let loop = try serving.knowledge(), id = try context.parameters.require("id")
-            let job = try registryCall { () throws(RegistryError) in try loop.registry.requestCancel(jobID: id) }
+            let job: Job
+            do { job = try loop.registry.requestCancel(jobID: id) } catch let error as RegistryError {
+                // OpenAI answers a finished job's cancel as a bad request, not a conflict.
+                if case let .conflict(why) = error { throw APIError.invalid(why, code: "job_already_finished") }
+                throw APIError(error)
+            }
             loop.runner.cancel(jobID: id)
             return try json(loop.jobObject(job))
         }

@@ -36,8 +36,12 @@ public struct TrainingDataError: Error, CustomStringConvertible, Equatable {
     }
 
     public var description: String {
-        let place = line.map { "\(path):\($0)" } ?? path
-        let detail = switch problem {
+        "\(line.map { "\(path):\($0)" } ?? path): \(detail)"
+    }
+
+    /// What is wrong, without the place.
+    public var detail: String {
+        switch problem {
         case let .cannotRead(reason): "cannot read: \(reason)"
         case let .unsupportedExtension(ext): "unsupported file type '.\(ext)' (expected .txt, .md or .jsonl)"
         case .empty: "the file is empty or blank"
@@ -53,6 +57,5 @@ public struct TrainingDataError: Error, CustomStringConvertible, Equatable {
         case let .tooLong(tokens, limit): "the conversation has \(tokens) tokens, more than the sequence length \(limit)"
         case let .nothingLeftToLearn(_, limit): "the conversation's answers start after token \(limit) (the sequence length): truncated, it would have nothing to learn"
         }
-        return "\(place): \(detail)"
     }
 }
