@@ -29,6 +29,8 @@ public final class JobRunner: Sendable {
     static let heartbeatSeconds = 2.0
 
     private let wakeUp = Mutex(false)
+    /// Held while checking new jobs' files: the runner's thread and a running job's heartbeat both do it.
+    private let validating = Mutex(())
     private let running = Mutex<(id: String, fineTune: FineTune)?>(nil)
     private let condition = NSCondition()
 
@@ -82,6 +84,10 @@ public final class JobRunner: Sendable {
 
     /// Checks each new job's files against their recorded digests, and its parent's adapter.
     private func validatePending() {
+        validating.withLock { _ in validateLocked() }
+    }
+
+    private func validateLocked() {
         guard let jobs = try? registry.jobs(status: .validatingFiles) else { return }
         for job in jobs {
             var failure: JobFailure?
@@ -135,6 +141,8 @@ public final class JobRunner: Sendable {
             defer { running.withLock { $0 = nil } }
             let progress = Mutex((step: job.step, total: job.totalSteps, tokens: job.trainedTokens))
             let heartbeat = Heartbeat(every: Self.heartbeatSeconds) { [self] in
+                // Jobs created meanwhile are checked now, so they wait as `queued`, not `validating_files`.
+                validatePending()
                 let p = progress.withLock { $0 }
                 do {
                     if try registry.renewLease(jobID: job.id, owner: owner, now: Self.now, leaseSeconds: Self.leaseSeconds,

@@ -71,7 +71,12 @@ struct AdminController: Sendable {
             var lastEvent: Int64 = 0, lastStatus: JobStatus?
             while true {
                 let job = try loop.registry.job(id: id)
-                // Events first: a job's final status follows all it logged before it.
+                // A watcher learns the state it joins first; after that, events come before the
+                // status that follows them, so a finished job's status is always the last message.
+                if lastStatus == nil, !job.status.isFinished {
+                    lastStatus = job.status
+                    try await send("status", StatusEvent(status: job.status.rawValue, error: nil, fine_tuned_model: nil))
+                }
                 for event in try loop.registry.events(jobID: id, after: lastEvent, limit: 500) {
                     lastEvent = event.id
                     switch event.kind {
