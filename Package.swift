@@ -46,43 +46,36 @@ let package = Package(
         .target(name: "Scheduling", dependencies: ["Inference", "Llama"], swiftSettings: fast),
         // The OpenAI-compatible HTTP API (Hummingbird): routes, wire types, errors, metrics; files,
         // fine-tuning and admin controllers over the registry and the job runner.
-        .target(name: "Server", dependencies: [
-            "Scheduling", "Inference", "ModelFormats", "Adapters", "Llama", "Registry", "JobRunner", "TrainingData", "Tokenizers",
-            .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HummingbirdAuth", package: "hummingbird-auth"),
-            .product(name: "MultipartKit", package: "multipart-kit"), .product(name: "Logging", package: "swift-log"),
-        ], swiftSettings: fast),
+        .target(name: "Server", dependencies: ["Scheduling", "Inference", "ModelFormats", "Adapters", "Llama", "Registry", "JobRunner", "TrainingData", "Tokenizers", "Sampling", .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HummingbirdAuth", package: "hummingbird-auth"), .product(name: "MultipartKit", package: "multipart-kit"), .product(name: "Logging", package: "swift-log")], swiftSettings: fast),
         // The knowledge loop's record (files, adapters and versions, jobs, events, activations) and
         // blob storage, as protocols with a local-folder store; no database in here.
         .target(name: "Registry", dependencies: ["ModelFormats"], swiftSettings: fast),
         // The registry in SQLite (GRDB, WAL, migrations), shared by the server and the CLI.
         .target(name: "SQLiteRegistry", dependencies: ["Registry", .product(name: "GRDB", package: "GRDB.swift")], swiftSettings: fast),
         // Fine-tuning jobs run one at a time from the registry's queue, at idle CPU priority.
-        .target(name: "JobRunner", dependencies: [
-            "Registry", "FineTuning", "Inference", "Training", "TrainingData", "Adapters", "Llama", "TensorKernels", "ModelFormats",
-            .product(name: "Logging", package: "swift-log"),
-        ], swiftSettings: fast),
+        .target(name: "JobRunner", dependencies: ["Registry", "FineTuning", "Inference", "Training", "TrainingData", "Adapters", "Llama", "TensorKernels", "ModelFormats", .product(name: "Logging", package: "swift-log")], swiftSettings: fast),
         // Fine-tuning data: text windows and chat conversations as token ids with loss masks.
         .target(name: "TrainingData", dependencies: ["Tokenizers", "ModelFormats", "Sampling", "Training"], swiftSettings: fast),
         // A fine-tuning run from files to an adapter folder: data, parent, checkpoints, report, events.
         .target(name: "FineTuning", dependencies: ["Training", "TrainingData", "Adapters", "Inference", "Llama"], swiftSettings: fast),
         .executableTarget(
             name: "LorekeeperCLI",
-            dependencies: ["Inference", "Adapters", "Server", "FineTuning", "Training", "TrainingData", "TensorKernels", "Registry", "SQLiteRegistry", "JobRunner", "ModelFormats", .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "Logging", package: "swift-log")],
+            dependencies: ["Inference", "Adapters", "Server", "FineTuning", "Training", "TrainingData", "TensorKernels", "Registry", "SQLiteRegistry", "JobRunner", "ModelFormats", "Llama", "Sampling", "Tokenizers", .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "Logging", package: "swift-log")],
             swiftSettings: fast),
 
         .target(name: "TestSupport", dependencies: ["Llama", "ModelFormats"], path: "Tests/TestSupport"),
         .testTarget(name: "ModelFormatsTests", dependencies: ["ModelFormats"], swiftSettings: fast),
-        .testTarget(name: "TensorKernelsTests", dependencies: ["TensorKernels", "TestSupport"], swiftSettings: fast),
-        .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers"], swiftSettings: fast),
+        .testTarget(name: "TensorKernelsTests", dependencies: ["TensorKernels", "TestSupport", "CKernels", "ModelFormats"], swiftSettings: fast),
+        .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "ModelFormats"], swiftSettings: fast),
         .testTarget(name: "SamplingTests", dependencies: ["Sampling"], swiftSettings: fast),
-        .testTarget(name: "LlamaTests", dependencies: ["Llama", "TensorKernels", "TestSupport"], swiftSettings: fast),
+        .testTarget(name: "LlamaTests", dependencies: ["Llama", "TensorKernels", "TestSupport", "ModelFormats"], swiftSettings: fast),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Adapters", "Llama", "ModelFormats", "TensorKernels", "TestSupport"], swiftSettings: fast),
         .testTarget(name: "AdaptersTests", dependencies: ["Adapters", "Llama", "ModelFormats", "TestSupport"], swiftSettings: fast),
-        .testTarget(name: "InferenceTests", dependencies: ["Inference", "TestSupport"], swiftSettings: fast),
+        .testTarget(name: "InferenceTests", dependencies: ["Inference", "TestSupport", "Llama", "Sampling", "TensorKernels", "Tokenizers"], swiftSettings: fast),
         .testTarget(name: "SchedulingTests", dependencies: ["Scheduling", "Inference", "TestSupport"], swiftSettings: fast),
         .testTarget(name: "ServerTests", dependencies: ["TestSupport", "Adapters", "Llama", "ModelFormats"], swiftSettings: fast),
-        .testTarget(name: "FineTuningTests", dependencies: ["FineTuning", "Training", "TrainingData", "Inference", "Adapters", "Llama", "TestSupport"], swiftSettings: fast),
+        .testTarget(name: "FineTuningTests", dependencies: ["FineTuning", "Training", "TrainingData", "Inference", "Adapters", "Llama", "TestSupport", "ModelFormats", "Sampling", "Tokenizers"], swiftSettings: fast),
         .testTarget(name: "RegistryTests", dependencies: ["Registry", "SQLiteRegistry"], swiftSettings: fast),
-        .testTarget(name: "TrainingDataTests", dependencies: ["TrainingData", "Training", "Inference", "TestSupport"], swiftSettings: fast),
+        .testTarget(name: "TrainingDataTests", dependencies: ["TrainingData", "Training", "Inference", "TestSupport", "ModelFormats", "Tokenizers"], swiftSettings: fast),
     ]
 )

@@ -145,12 +145,11 @@ struct ModelService: Service {
                                   prefixCacheBytes: config.prefixCacheBytes)
             // Names the model and serving configuration, stable across restarts.
             let fingerprint = "lk-" + FileDigest.sha256(Array("\(model.id)|\(model.config)|\(context)".utf8)).prefix(10)
-            let loop = try startKnowledgeLoop(model)
+            serving.start(try startKnowledgeLoop(model))
             serving.state = .ready(CompletionRoutes(model: model, scheduler: scheduler, maxBodyBytes: config.maxBodyBytes,
                                                     fingerprint: String(fingerprint), created: Int(Date().timeIntervalSince1970),
                                                     catalog: RegistryAdapterCatalog(registry: registry),
                                                     adapters: AdapterCache(config: model.config, budgetBytes: config.adapterCacheBytes)))
-            serving.start(loop)
             logger.info("loaded \(model.id) in \(ContinuousClock.now - start): \(model.config.layerCount) layers, context \(context) per sequence, \(config.parallel) parallel sequences")
         } catch {
             serving.state = .failed("\(error)")

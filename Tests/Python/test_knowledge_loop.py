@@ -156,6 +156,13 @@ def check_store(data_dir):
         db.close()
 
 
+def kill9(server):
+    """SIGKILL, as a crash or an OOM kill would end it: no shutdown code runs."""
+    server.process.send_signal(signal.SIGKILL)
+    server.process.wait()
+    server.process = None
+
+
 def start(binary, model, data_dir, *extra):
     server = LorekeeperServer(binary, model, ctx=1024, parallel=2, data_dir=str(data_dir),
                               extra_args=["--admin-key", KEY, "--max-upload-mb", "1", *extra])
@@ -295,9 +302,7 @@ def check_kill_during_job(binary, model, workdir):
     deadline = time.time() + 600
     while client.call("GET", f"/v1/fine_tuning/jobs/{job['id']}")[1]["progress"]["step"] < 14 and time.time() < deadline:
         time.sleep(0.2)
-    server.process.send_signal(signal.SIGKILL)
-    server.process.wait()
-    server.process = None
+    kill9(server)
     server = start(binary, model, data)
     try:
         client = Client(server)
@@ -331,9 +336,7 @@ def check_kill_during_upload_and_after_activation(binary, model, workdir):
     expect(partial, "the upload was not being streamed to disk")
     status, adapter = client.call("POST", "/admin/adapters/kb/activate", {"version": 1})
     expect(status == 200 and adapter["active_version"] == 1, f"activate: {status} {adapter}")
-    server.process.send_signal(signal.SIGKILL)
-    server.process.wait()
-    server.process = None
+    kill9(server)
     s.close()
     server = start(binary, model, data)
     try:
