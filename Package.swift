@@ -42,7 +42,9 @@ let package = Package(
         // Continuous batching of many completions over one model, with KV-cache prefix reuse.
         .target(name: "Scheduling", dependencies: ["Inference", "Llama"], swiftSettings: fast),
         // The OpenAI-compatible HTTP API (Hummingbird): routes, wire types, errors, metrics.
-        .target(name: "Server", dependencies: ["Scheduling", "Inference", "ModelFormats", "Adapters", "Llama", .product(name: "Hummingbird", package: "hummingbird")], swiftSettings: fast),
+        .target(name: "Server", dependencies: ["Scheduling", "Inference", "ModelFormats", "Adapters", "Llama", "WebConsole", .product(name: "Hummingbird", package: "hummingbird")], swiftSettings: fast),
+        // The browser console's HTML, CSS and JavaScript, compiled into the binary as byte arrays.
+        .target(name: "WebConsole", path: "web", resources: [.embedInCode("index.html"), .embedInCode("favicon.svg"), .embedInCode("css"), .embedInCode("js")]),
         // Fine-tuning data: text windows and chat conversations as token ids with loss masks.
         .target(name: "TrainingData", dependencies: ["Tokenizers", "ModelFormats", "Sampling", "Training"], swiftSettings: fast),
         // A fine-tuning run from files to an adapter folder: data, parent, checkpoints, report, events.

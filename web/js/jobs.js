@@ -123,7 +123,9 @@ async function cancelWatched() {
 
 function renderList() {
   $("#jobs-empty").hidden = jobs.length > 0;
-  $("#jobs-list").replaceChildren(...jobs.map((job) => el("li", {},
+  // The watched job's copy is the one its stream keeps up to date.
+  const current = (job) => (watched && watched.job.id === job.id ? watched.job : job);
+  $("#jobs-list").replaceChildren(...jobs.map(current).map((job) => el("li", {},
     el("button", { type: "button", "aria-current": watched && watched.job.id === job.id ? "true" : "false", onclick: () => watch(job) },
       el("span", {}, el("strong", {}, job.adapter || job.suffix || job.id), " ", el("span", { class: "hint" }, formatDate(job.created_at))),
       el("span", { class: `badge ${job.status}` }, job.status)))));
