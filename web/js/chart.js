@@ -1,6 +1,6 @@
 // The loss chart: train loss as a line, validation loss as dots joined by a line, drawn as SVG.
 const NS = "http://www.w3.org/2000/svg";
-const W = 600, H = 220, LEFT = 44, RIGHT = 12, TOP = 10, BOTTOM = 28;
+const H = 220, LEFT = 44, RIGHT = 12, TOP = 10, BOTTOM = 28;
 
 function svg(tag, attributes, text) {
   const node = document.createElementNS(NS, tag);
@@ -11,6 +11,8 @@ function svg(tag, attributes, text) {
 
 /** Replaces `container`'s chart with one of `train` and `valid` ([{step, loss}]) over steps 0…totalSteps. */
 export function drawLossChart(container, train, valid, totalSteps) {
+  // As wide as its box, so that the labels keep their size on a phone.
+  const W = Math.max(280, Math.round(container.clientWidth || 600));
   const points = [...train, ...valid].filter((p) => Number.isFinite(p.loss));
   const lastStep = Math.max(totalSteps || 0, ...points.map((p) => p.step), 1);
   const top = Math.max(...points.map((p) => p.loss), 0) * 1.05 || 1;

@@ -117,11 +117,9 @@ function answerView(answer) {
       if (state === "failed") root.classList.add("failed");
       root.dataset.state = state;
     },
-    note(text) { root.append(el("p", { class: state(root) === "failed" ? "error-text" : "hint" }, text)); },
+    note(text) { root.append(el("p", { class: root.dataset.state === "failed" ? "error-text" : "hint" }, text)); },
   };
 }
-
-const state = (root) => root.dataset.state;
 
 function setBusy(busy) {
   $("#send").disabled = busy;

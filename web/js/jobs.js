@@ -13,6 +13,15 @@ let watched = null; // { job, controller, train, valid, totalSteps, pending }
 export function setUpJobs() {
   $("#jobs-refresh").addEventListener("click", loadJobs);
   $("#job-cancel").addEventListener("click", cancelWatched);
+  // The chart is drawn at its box's width (readable labels on a phone): redraw when that changes,
+  // a frame later, so that the redraw's own size change is not reported inside this callback.
+  let width = 0;
+  new ResizeObserver(([entry]) => {
+    const now = Math.round(entry.contentRect.width);
+    if (now === width || !watched) return;
+    width = now;
+    scheduleRedraw(watched);
+  }).observe($("#loss-chart"));
 }
 
 export async function loadJobs() {
