@@ -195,7 +195,7 @@ class Harness:
 
 # MARK: the page
 
-@check("GET / and its assets: types, no-cache + ETag, CSP 'self', nosniff")
+@check("GET / and every file of web/: same bytes, types, no-cache + ETag (304), CSP 'self', nosniff")
 def page_headers(h):
     status, headers, body = h.http("GET", "/")
     expect(status == 200, f"GET / answered {status}")
@@ -204,9 +204,16 @@ def page_headers(h):
     expect("default-src 'self'" in csp and "script-src 'self'" in csp and "unsafe" not in csp, f"Content-Security-Policy is {csp!r}")
     expect(headers.get("X-Content-Type-Options") == "nosniff", "X-Content-Type-Options is not nosniff")
     expect(b"/js/app.js" in body, "the page does not load /js/app.js")
-    for path, kind in (("/js/app.js", "text/javascript"), ("/css/console.css", "text/css"), ("/favicon.svg", "image/svg+xml")):
-        status, headers, _ = h.http("GET", path)
-        expect(status == 200 and headers.get("Content-Type", "").startswith(kind), f"GET {path}: {status} {headers.get('Content-Type')}")
+    kinds = {".js": "text/javascript", ".css": "text/css", ".svg": "image/svg+xml", ".html": "text/html"}
+    # Every file of web/ is served, byte for byte (a file missing from WebConsoleAssets.swift fails here).
+    for file in sorted((ROOT / "web").rglob("*")):
+        if not file.is_file() or file.suffix == ".swift":
+            continue
+        path = "/" if file.name == "index.html" else "/" + file.relative_to(ROOT / "web").as_posix()
+        status, headers, body = h.http("GET", path)
+        expect(status == 200 and body == file.read_bytes(), f"GET {path}: {status}, {len(body)} bytes, web/ has {file.stat().st_size}")
+        expect(headers.get("Content-Type", "").startswith(kinds[file.suffix]), f"GET {path}: Content-Type {headers.get('Content-Type')}")
+        expect(headers.get("Content-Security-Policy") == csp and headers.get("X-Content-Type-Options") == "nosniff", f"GET {path}: security headers {headers}")
         expect(headers.get("Cache-Control") == "no-cache" and headers.get("ETag"), f"GET {path}: caching headers {headers}")
         status, _, body = h.http("GET", path, headers={"If-None-Match": headers["ETag"]})
         expect(status == 304 and not body, f"GET {path} with its ETag answered {status}, expected 304")
