@@ -104,7 +104,8 @@ async function stream(request, answer, view, signal) {
 function answerView(answer) {
   const label = el("span", { class: "model-label" }, answer.model);
   const body = el("div", { class: "body" });
-  const root = el("div", { class: "message answer streaming", "data-state": "streaming" }, label, body);
+  // aria-busy: screen readers wait for the finished answer instead of reading every token.
+  const root = el("div", { class: "message answer streaming", "data-state": "streaming", "aria-busy": "true" }, label, body);
   let pending = null;
   const render = () => { pending = null; body.innerHTML = renderMarkdown(answer.text); };
   return {
@@ -116,6 +117,7 @@ function answerView(answer) {
       root.classList.remove("streaming");
       if (state === "failed") root.classList.add("failed");
       root.dataset.state = state;
+      root.removeAttribute("aria-busy");
     },
     note(text) { root.append(el("p", { class: root.dataset.state === "failed" ? "error-text" : "hint" }, text)); },
   };
