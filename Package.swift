@@ -46,7 +46,7 @@ let package = Package(
         .target(name: "Scheduling", dependencies: ["Inference", "Llama"], swiftSettings: fast),
         // The OpenAI-compatible HTTP API (Hummingbird): routes, wire types, errors, metrics; files,
         // fine-tuning and admin controllers over the registry and the job runner.
-        .target(name: "Server", dependencies: ["Scheduling", "Inference", "ModelFormats", "Adapters", "Llama", "Registry", "JobRunner", "TrainingData", "Tokenizers", "Sampling", .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HummingbirdAuth", package: "hummingbird-auth"), .product(name: "MultipartKit", package: "multipart-kit"), .product(name: "Logging", package: "swift-log")], swiftSettings: fast),
+        .target(name: "Server", dependencies: ["Scheduling", "Inference", "ModelFormats", "Adapters", "Llama", "Registry", "JobRunner", "TrainingData", "Tokenizers", "Sampling", "WebConsole", .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HummingbirdAuth", package: "hummingbird-auth"), .product(name: "MultipartKit", package: "multipart-kit"), .product(name: "Logging", package: "swift-log")], swiftSettings: fast),
         // The knowledge loop's record (files, adapters and versions, jobs, events, activations) and
         // blob storage, as protocols with a local-folder store; no database in here.
         .target(name: "Registry", dependencies: ["ModelFormats"], swiftSettings: fast),
@@ -54,6 +54,8 @@ let package = Package(
         .target(name: "SQLiteRegistry", dependencies: ["Registry", .product(name: "GRDB", package: "GRDB.swift")], swiftSettings: fast),
         // Fine-tuning jobs run one at a time from the registry's queue, at idle CPU priority.
         .target(name: "JobRunner", dependencies: ["Registry", "FineTuning", "Inference", "Training", "TrainingData", "Adapters", "Llama", "TensorKernels", "ModelFormats", .product(name: "Logging", package: "swift-log")], swiftSettings: fast),
+        // The browser console's HTML, CSS and JavaScript, compiled into the binary as byte arrays.
+        .target(name: "WebConsole", path: "web", resources: [.embedInCode("index.html"), .embedInCode("favicon.svg"), .embedInCode("css"), .embedInCode("js")]),
         // Fine-tuning data: text windows and chat conversations as token ids with loss masks.
         .target(name: "TrainingData", dependencies: ["Tokenizers", "ModelFormats", "Sampling", "Training"], swiftSettings: fast),
         // A fine-tuning run from files to an adapter folder: data, parent, checkpoints, report, events.
