@@ -13,8 +13,11 @@ public enum JobPlan {
     public static let checkpointEvery = 10
 
     public static func configuration(settings: JobSettings, data: String, validation: String?, parent: String?,
-                                     parentShape: LoRAConfiguration?) throws(JobPlanError) -> FineTuneConfiguration {
+                                     parentShape: LoRAConfiguration?, model: LlamaConfig) throws(JobPlanError) -> FineTuneConfiguration {
         var training = FineTuneConfiguration(data: []).training
+        // 7B-class models keep only each layer's input and recompute the rest in the backward:
+        // every layer's activations would outgrow the weights (the 7B shape trained in 4.05 GB so).
+        training.activationCheckpointing = model.hiddenSize >= 2048
         if let parentShape {
             training.lora = parentShape
             if let rank = settings.rank, rank != parentShape.rank { throw .invalid("rank must be the parent's (\(parentShape.rank)) when continuing", param: "lora.rank") }
@@ -81,7 +84,7 @@ extension JobPlan {
     /// (its files load on this model, its shape allows the settings).
     public static func check(settings: JobSettings, parentPath: String?, config: LlamaConfig) throws {
         let shape = try parentPath.map { try FineTune.parentShape(path: $0, config: config) }
-        _ = try configuration(settings: settings, data: "", validation: nil, parent: parentPath, parentShape: shape)
+        _ = try configuration(settings: settings, data: "", validation: nil, parent: parentPath, parentShape: shape, model: config)
     }
 
     /// The trainer's defaults for what a job leaves out.

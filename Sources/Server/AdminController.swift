@@ -27,14 +27,14 @@ struct AdminController: Sendable {
                 throw APIError(decoding: error)
             }
             let via = "POST /admin/adapters/\(name)/activate"
-            try registryCall(param: "version") { () throws(RegistryError) in
+            _ = try registryCall(param: "version") { () throws(RegistryError) in
                 try loop.registry.activate(VersionReference(adapter: name, version: body.version), via: via)
             }
             return try json(try registryCall { () throws(RegistryError) in try loop.adapterObject(name) })
         }
         group.post("adapters/:name/rollback") { _, context in
             let loop = try serving.knowledge(), name = try context.parameters.require("name")
-            try registryCall { () throws(RegistryError) in try loop.registry.rollback(adapter: name, via: "POST /admin/adapters/\(name)/rollback") }
+            _ = try registryCall { () throws(RegistryError) in try loop.registry.rollback(adapter: name, via: "POST /admin/adapters/\(name)/rollback") }
             return try json(try registryCall { () throws(RegistryError) in try loop.adapterObject(name) })
         }
         group.delete("adapters/:name/versions/:version") { _, context in

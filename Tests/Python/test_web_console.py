@@ -38,7 +38,7 @@ sys.path.insert(0, str(HERE))
 from lorekeeper_server import LorekeeperServer, ServerError, default_binary, default_model, exit_cleanly_on_sigterm  # noqa: E402
 from browser import Browser  # noqa: E402
 
-from selenium.common.exceptions import TimeoutException  # noqa: E402
+from selenium.common.exceptions import StaleElementReferenceException, TimeoutException  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
 from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
@@ -108,7 +108,9 @@ class Harness:
 
     def wait(self, condition, timeout, what):
         try:
-            return WebDriverWait(self.driver, timeout, poll_frequency=0.1).until(lambda d: condition())
+            # The page re-renders lists as data arrives: an element found a moment ago may be gone.
+            return WebDriverWait(self.driver, timeout, poll_frequency=0.1,
+                                 ignored_exceptions=[StaleElementReferenceException]).until(lambda d: condition())
         except TimeoutException:
             raise CheckFailed(f"timed out after {timeout:.0f} s waiting for {what}") from None
 
@@ -345,30 +347,32 @@ def upload(h, index):
     h.tab("knowledge")
     path = h.facts_file(index)
     h.find("#file-input").send_keys(str(path))
-    row_css = "#files-table tbody tr"
-    h.wait(lambda: any(path.name in r.text for r in h.find_all(row_css)), 60, f"{path.name} in the files table")
-    row = next(r for r in h.find_all(row_css) if path.name in r.text)
-    progress = [li for li in h.find_all("#uploads li") if path.name in li.text][-1].find_element(By.TAG_NAME, "progress")
-    expect(float(progress.get_attribute("value")) == 1.0, f"the upload progress of {path.name} ended at {progress.get_attribute('value')}")
-    cells = [c.text for c in row.find_elements(By.TAG_NAME, "td")]
+    def read_row():
+        """The file's row as it is now (the table may be re-rendered between two reads)."""
+        row = next((r for r in h.find_all("#files-table tbody tr") if path.name in r.text), None)
+        return row and ([c.text for c in row.find_elements(By.TAG_NAME, "td")], row.get_attribute("data-file-id"))
+    cells, file_id = h.wait(read_row, 60, f"{path.name} in the files table")
+    progress = h.wait(lambda: [li.find_element(By.TAG_NAME, "progress").get_attribute("value")
+                               for li in h.find_all("#uploads li") if path.name in li.text][-1:], 10, f"the upload of {path.name}")[0]
+    expect(float(progress) == 1.0, f"the upload progress of {path.name} ended at {progress}")
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     expect(cells[2].startswith(digest[:12]), f"the hash column {cells[2]!r} is not the file's SHA-256 {digest}")
     expect(cells[3] == str(len(FACTS[index][4])), f"the examples column says {cells[3]!r}, the file has {len(FACTS[index][4])}")
     expect(cells[1].endswith("B") and cells[4] != "–", f"size {cells[1]!r} or date {cells[4]!r} missing")
-    h.uploaded[path.name] = row.get_attribute("data-file-id")
-    return h.uploaded[path.name]
+    h.uploaded[path.name] = file_id
+    return file_id
 
 
 def fine_tune(h, file_id, into_existing):
     h.tab("knowledge")
+    h.wait(lambda: file_id in [o.get_attribute("value") for o in h.find_all("#training-file option")], 30, "the file in the form")
     Select(h.find("#training-file")).select_by_value(file_id)
-    target = Select(h.find("#adapter-target"))
     if into_existing:
         h.wait(lambda: ADAPTER in [o.get_attribute("value") for o in h.find_all("#adapter-target option")], 30, "the adapter in the form")
-        target.select_by_value(ADAPTER)
+        Select(h.find("#adapter-target")).select_by_value(ADAPTER)
         expect(h.find("#parent-version").is_displayed(), "no parent version picker for an existing adapter")
     else:
-        target.select_by_value("")
+        Select(h.find("#adapter-target")).select_by_value("")
         h.set_value("#adapter-name", ADAPTER)
     h.find("#start-job").click()
     h.wait(lambda: h.find("#panel-jobs").is_displayed() and h.find("#job-status").text, 30, "the new job in the Jobs panel")
