@@ -133,7 +133,8 @@ public final class JobRunner: Sendable {
     // MARK: Running
 
     private func run(_ job: Job) {
-        let resumed = job.startedAt.map { _ in job.step > 0 || FileManager.default.fileExists(atPath: (try? blobs.jobFolder(id: job.id)) ?? "") } ?? false
+        // A job's folder exists once it saved a checkpoint: then it was running when its worker stopped.
+        let resumed = (try? blobs.jobFolder(id: job.id)).map(FileManager.default.fileExists) ?? false
         event(job.id, resumed ? "Resuming from the last checkpoint (step \(job.step))" : "Training started")
         do {
             let (fineTune, parentReference) = try prepare(job)

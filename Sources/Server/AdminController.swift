@@ -22,10 +22,8 @@ struct AdminController: Sendable {
         group.post("adapters/:name/activate") { request, context in
             let loop = try serving.knowledge(), name = try context.parameters.require("name")
             struct Body: Decodable { var version: Int }
-            let body: Body
-            do { body = try JSONDecoder().decode(Body.self, from: try await request.body.collect(upTo: maxBodyBytes)) } catch let error as DecodingError {
-                throw APIError(decoding: error)
-            }
+            var request = request
+            let body = try await decodeJSONBody(Body.self, from: &request, maxBytes: maxBodyBytes)
             let via = "POST /admin/adapters/\(name)/activate"
             _ = try registryCall(param: "version") { () throws(RegistryError) in
                 try loop.registry.activate(VersionReference(adapter: name, version: body.version), via: via)

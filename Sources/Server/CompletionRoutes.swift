@@ -203,18 +203,7 @@ struct CompletionRoutes: Sendable {
     // MARK: shared
 
     func decode<T: Decodable>(_ type: T.Type, from request: inout Request) async throws -> T {
-        if let length = request.headers[.contentLength].flatMap(Int.init), length > maxBodyBytes { throw APIError.tooLarge(limit: maxBodyBytes) }
-        let buffer: ByteBuffer
-        do {
-            buffer = try await request.collectBody(upTo: maxBodyBytes)
-        } catch let e as HTTPError where e.status == .contentTooLarge {
-            throw APIError.tooLarge(limit: maxBodyBytes)
-        }
-        do {
-            return try JSONDecoder().decode(T.self, from: Data(buffer: buffer))
-        } catch let e as DecodingError {
-            throw APIError(decoding: e)
-        }
+        try await decodeJSONBody(type, from: &request, maxBytes: maxBodyBytes)
     }
 
     /// What a request's `model` names: the base model, an adapter's active version (`NAME`) or

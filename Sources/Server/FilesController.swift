@@ -52,8 +52,12 @@ struct FilesController: Sendable {
         parser.onHeader = { name, value in form.header(name, value) }
         parser.onBody = { buffer in form.body(&buffer) }
         parser.onPartComplete = { form.partComplete() }
+        // Parts other than `file` are not kept, but a body far past the file limit is refused all the same.
+        var received = 0
         do {
             for try await chunk in request.body {
+                received += chunk.readableBytes
+                guard received <= loop.maxUploadBytes + (1 << 20) else { throw APIError.tooLarge(limit: loop.maxUploadBytes) }
                 do { try parser.execute(chunk) } catch {
                     throw APIError.invalid("The multipart/form-data body is malformed.", code: "invalid_multipart")
                 }
@@ -141,7 +145,7 @@ final class UploadForm: @unchecked Sendable {
                 self.error = APIError.internalError("\(error)")
             }
         case "purpose":
-            purpose += buffer.readableBytesView.prefix(64)
+            purpose += buffer.readableBytesView.prefix(max(0, 64 - purpose.count))
         default:
             break
         }

@@ -76,14 +76,8 @@ struct FineTuningController: Sendable {
 
     @Sendable func create(_ request: Request, _ context: ServerContext) async throws -> Response {
         let loop = try serving.knowledge()
-        let body: CreateJobRequest
-        do {
-            body = try JSONDecoder().decode(CreateJobRequest.self, from: try await request.body.collect(upTo: maxBodyBytes))
-        } catch let error as DecodingError {
-            throw APIError(decoding: error)
-        } catch {
-            throw APIError.tooLarge(limit: maxBodyBytes)
-        }
+        var request = request
+        let body = try await decodeJSONBody(CreateJobRequest.self, from: &request, maxBytes: maxBodyBytes)
         let job = try await offloaded { try Self.plan(body, loop) }
         try registryCall { () throws(RegistryError) in try loop.registry.insertJob(job) }
         _ = try? loop.registry.addEvent(JobEvent(jobID: job.id, createdAt: job.createdAt,
