@@ -45,11 +45,13 @@ let package = Package(
         .target(name: "Server", dependencies: ["Scheduling", "Inference", "ModelFormats", "Adapters", "Llama", .product(name: "Hummingbird", package: "hummingbird")], swiftSettings: fast),
         // Fine-tuning data: text windows and chat conversations as token ids with loss masks.
         .target(name: "TrainingData", dependencies: ["Tokenizers", "ModelFormats", "Sampling", "Training"], swiftSettings: fast),
+        // Documents turned into knowledge examples: fact views, synthesised questions, overviews, general replay.
+        .target(name: "KnowledgePreparation", dependencies: ["Tokenizers"], swiftSettings: fast),
         // A fine-tuning run from files to an adapter folder: data, parent, checkpoints, report, events.
-        .target(name: "FineTuning", dependencies: ["Training", "TrainingData", "Adapters", "Inference", "Llama"], swiftSettings: fast),
+        .target(name: "FineTuning", dependencies: ["Training", "TrainingData", "KnowledgePreparation", "Adapters", "Inference", "Llama"], swiftSettings: fast),
         .executableTarget(
             name: "LorekeeperCLI",
-            dependencies: ["Inference", "Adapters", "Server", "FineTuning", "Training", "TrainingData", "TensorKernels", .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "Logging", package: "swift-log")],
+            dependencies: ["Inference", "Adapters", "Server", "FineTuning", "KnowledgePreparation", "Training", "TrainingData", "TensorKernels", .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "Logging", package: "swift-log")],
             swiftSettings: fast),
 
         .target(name: "TestSupport", dependencies: ["Llama", "ModelFormats"], path: "Tests/TestSupport"),
@@ -63,7 +65,8 @@ let package = Package(
         .testTarget(name: "InferenceTests", dependencies: ["Inference", "TestSupport"], swiftSettings: fast),
         .testTarget(name: "SchedulingTests", dependencies: ["Scheduling", "Inference", "TestSupport"], swiftSettings: fast),
         .testTarget(name: "ServerTests", dependencies: ["TestSupport", "Adapters", "Llama", "ModelFormats"], swiftSettings: fast),
-        .testTarget(name: "FineTuningTests", dependencies: ["FineTuning", "Training", "TrainingData", "Inference", "Adapters", "Llama", "TestSupport"], swiftSettings: fast),
+        .testTarget(name: "FineTuningTests", dependencies: ["FineTuning", "KnowledgePreparation", "Training", "TrainingData", "Inference", "Adapters", "Llama", "TestSupport"], swiftSettings: fast),
+        .testTarget(name: "KnowledgePreparationTests", dependencies: ["KnowledgePreparation", "TrainingData", "FineTuning", "Inference", "TestSupport"], swiftSettings: fast),
         .testTarget(name: "TrainingDataTests", dependencies: ["TrainingData", "Training", "Inference", "TestSupport"], swiftSettings: fast),
     ]
 )
