@@ -36,12 +36,11 @@ public struct DocumentPreparation: Sendable {
         return out + (try generalExamples(count: GeneralReplay.count(share: settings.generalShare, prepared: out.count)))
     }
 
-    /// The first `count` general replay examples: the base model's own greedy answers when it
-    /// is large enough to write (answers cut off by the token limit left out), else the written ones.
+    /// The first `count` general replay examples, answered by the base model where it answers
+    /// right (answers cut off by the token limit do not count), else by the written answers.
     public func generalExamples(count: Int) throws -> [PreparedExample] {
-        guard canWrite else { return GeneralReplay.written(count: count) }
-        return try GeneralReplay.distilled(count: count, generator: "self:\(model.id)") { prompt in
-            guard let reply = try reply(to: [ChatMessage(role: "user", content: prompt)], maxTokens: 256), reply.finished else { return nil }
+        try GeneralReplay.examples(count: count, generator: "self:\(model.id)") { prompt in
+            guard let reply = try reply(to: [ChatMessage(role: "user", content: prompt)], maxTokens: 160), reply.finished else { return nil }
             let text = reply.text.trimmingCharacters(in: .whitespacesAndNewlines)
             return text.isEmpty ? nil : text
         }

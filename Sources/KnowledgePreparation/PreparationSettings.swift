@@ -2,7 +2,7 @@
 public struct PreparationSettings: Codable, Sendable, Equatable {
     /// Prepare `.txt`/`.md` documents (else they train as plain text windows, as before).
     public var enabled: Bool
-    /// General-instruction replay examples per prepared example (at most `GeneralReplay.prompts.count`).
+    /// General-instruction replay examples per prepared example (at most `GeneralReplay.pairs.count`).
     public var generalShare: Double
     /// Let the base model write Q&A pairs too, when it is large enough (`ModelQuestionWriter.canWrite`).
     public var modelWrittenQuestions: Bool
