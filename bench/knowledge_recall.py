@@ -99,26 +99,20 @@ def main():
     words = {d: len((FIXTURES / f"{d}.md").read_text().split()) for d in DOCS}
     results = {"train_args": args.train_arg, "documents": {}, "incremental": {}}
 
-    for d in sorted(set(docs) | set(chain[:1])):
-        print(f"training {d} ...", file=sys.stderr)
-        results["documents"][d] = train(args.binary, args.model, FIXTURES / f"{d}.md", adapters / d / "1", args.train_arg)
-        results["documents"][d]["words"] = words[d]
-    if chain:
-        (adapters / "chain").mkdir(parents=True, exist_ok=True)
-        shutil.copytree(adapters / chain[0] / "1", adapters / "chain" / "1")
-        for v, d in enumerate(chain[1:], start=2):
-            print(f"training chain v{v} ({d}) ...", file=sys.stderr)
-            results["incremental"][f"v{v}"] = train(args.binary, args.model, FIXTURES / f"{d}.md", adapters / "chain" / str(v),
-                                                    args.train_arg, parent=adapters / "chain" / str(v - 1))
-
     log = []
+    adapters.mkdir(parents=True, exist_ok=True)
+    # One server from the start: it picks up each adapter folder when it is written, so every
+    # row is measured (and printed) as soon as its adapter exists.
     with LorekeeperServer(args.binary, args.model, data_dir=str(work / "data")) as server:
         api, base = server.api_url, server.model_id
         base_general = ask(api, base, general, log)
         known = [q for q, ok in zip(general, base_general) if ok]
         results["general_base"] = sum(base_general)
-        for d in docs:
-            r = results["documents"][d]
+        print(f"base model: general {sum(base_general)}/{len(general)}", file=sys.stderr)
+        for d in sorted(set(docs) | set(chain[:1]), key=(chain + DOCS).index):
+            print(f"training {d} ...", file=sys.stderr)
+            r = results["documents"][d] = train(args.binary, args.model, FIXTURES / f"{d}.md", adapters / d / "1", args.train_arg)
+            r["words"] = words[d]
             r["base"] = sum(ask(api, base, questions[d], log))
             r["adapter"] = sum(ask(api, f"{d}@1", questions[d], log))
             r["questions"] = len(questions[d])
@@ -126,7 +120,15 @@ def main():
             r["probes"] = sum(correct(complete(api, f"{d}@1", p["prompt"]), p["expect"]) for p in doc_probes)
             r["probe_count"] = len(doc_probes)
             r["general_kept"] = sum(ask(api, f"{d}@1", known, log))
+            print(f"  {d}: {json.dumps(r)}", file=sys.stderr)
         if chain:
+            (adapters / "chain").mkdir(parents=True, exist_ok=True)
+            shutil.copytree(adapters / chain[0] / "1", adapters / "chain" / "1")
+            for v, d in enumerate(chain[1:], start=2):
+                print(f"training chain v{v} ({d}) ...", file=sys.stderr)
+                results["incremental"][f"v{v}"] = train(args.binary, args.model, FIXTURES / f"{d}.md", adapters / "chain" / str(v),
+                                                        args.train_arg, parent=adapters / "chain" / str(v - 1))
+                print(f"  v{v}: {json.dumps(results['incremental'][f'v{v}'])}", file=sys.stderr)
             v3 = f"chain@{len(chain)}"
             per = {d: sum(ask(api, v3, questions[d], log)) for d in chain}
             results["incremental"].update(per_document=per, total=sum(per.values()), questions=sum(len(questions[d]) for d in chain),

@@ -36,8 +36,8 @@ public struct DocumentPreparation: Sendable {
         return out + (try generalExamples(count: GeneralReplay.count(share: settings.generalShare, prepared: out.count)))
     }
 
-    /// The first `count` general replay examples, answered by the base model where it answers
-    /// right (answers cut off by the token limit do not count), else by the written answers.
+    /// Up to `count` general replay examples: the base model's own right answers (answers cut
+    /// off by the token limit do not count).
     public func generalExamples(count: Int) throws -> [PreparedExample] {
         try GeneralReplay.examples(count: count, generator: "self:\(model.id)") { prompt in
             guard let reply = try reply(to: [ChatMessage(role: "user", content: prompt)], maxTokens: 160), reply.finished else { return nil }
