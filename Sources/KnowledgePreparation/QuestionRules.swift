@@ -196,7 +196,7 @@ public enum QuestionRules {
     /// "It" → the previous subject or the topic, "Its" → "<topic>'s", "She"/"He" → the last person named.
     static func resolvePronoun(_ sentence: String, _ context: SentenceContext) -> String {
         let short = context.previousSubject.flatMap { $0.split(separator: " ").count <= 6 ? $0 : nil }
-        let it = short ?? context.topic.map { lowerArticle($0) == $0 ? $0 : $0 }
+        let it = short ?? context.topic
         var replacements = [(String, String)]()
         if let it { replacements.append(("It ", capitalise(it) + " ")) }
         if let topic = context.topic { replacements.append(("Its ", capitalise(topic) + "'s ")) }
