@@ -20,10 +20,17 @@ extension QuestionRules {
         }
         if lowercaseWord, naming.contains(first) {
             add("What \(be) \(x) called?", "called")
+            add("What is the name of \(x)?", "called-name")
             return
         }
         if lowercaseWord, locatives.contains(first) {
             add("Where \(be) \(x) \(first)?", "located")
+            return
+        }
+        if lowercaseWord, ["in", "at", "on"].contains(first), let place = predicate.dropFirst().first,
+           SentenceFacts.isCapitalised(place) || ["the", "a"].contains(place.lowercased()), !SentenceFacts.isTime(place) {
+            add("Where \(be) \(x)?", "where")
+            if let owner = officeOwner(subject) { add("Where is \(owner) based?", "where-based") }
             return
         }
         if lowercaseWord, first.hasSuffix("ed") || irregularParticiples.contains(first), !adjectivesWithFor.contains(first) || predicate.dropFirst().first?.lowercased() != "for" {
@@ -45,6 +52,9 @@ extension QuestionRules {
         }
         let who = SentenceFacts.hasRole(subject) || (SentenceFacts.isPersonName(subject) && SentenceFacts.hasRole(predicateHead(predicate)))
         add("\(who ? "Who" : "What") \(be) \(x)?", "is")
+        if let org = ledOrganisation(subject) ?? (SentenceFacts.isPersonName(subject) ? ledOrganisation(predicateHead(predicate)) : nil) {
+            add("Who runs \(org)?", "runs")
+        }
         if SentenceFacts.hasMoney(predicate) { add("How much \(be) \(x)?", "is-price") }
         let opener = subject.split(separator: " ").first.map(String.init) ?? ""
         if SentenceFacts.isCapitalised(subject), !["The", "A", "An", "All", "Every"].contains(opener), first == "the" || first == "one" {
@@ -76,6 +86,10 @@ extension QuestionRules {
         if let p = rest.first?.lowercased(), ["in", "at", "from", "near"].contains(p), rest.count > 1,
            SentenceFacts.isCapitalised(rest[1]) || ["the", "a"].contains(rest[1].lowercased()), !SentenceFacts.isTime(rest[1]) {
             add("Where \(be) \(x) \(participle)\(p == "from" ? " from" : "")?", "passive-where")
+            if p == "from", !participle.hasPrefix("be ") {
+                let thing = x.split(separator: " ").drop { ["all", "every", "each", "the", "most"].contains($0.lowercased()) }.joined(separator: " ")
+                add("Where \(be == "are" || be == "were" ? "do" : "does") \(thing) come from?", "passive-from")
+            }
             asked = true
         }
         if rest.first?.lowercased() == "for", rest.dropFirst().first.map(SentenceFacts.isNumber) == true {
@@ -171,6 +185,26 @@ extension QuestionRules {
         if let base = irregularPast[v.lowercased()] {
             add("What did \(lowerArticle(subject)) \(base)?", "past-object")
         }
+    }
+
+    /// "the managing director of Tidewell Ceramics" → "Tidewell Ceramics": an organisation a
+    /// leading role (director, chief executive, president, head, ...) runs.
+    static func ledOrganisation(_ phrase: String) -> String? {
+        let leading: Set<String> = ["director", "ceo", "executive", "president", "head", "chair", "chairman", "chairwoman",
+                                    "chairperson", "manager", "owner", "principal", "mayor", "rector", "dean", "leader", "boss"]
+        let words = phrase.split(separator: " ").map(String.init)
+        guard let of = words.firstIndex(where: { $0.lowercased() == "of" }), of + 1 < words.count,
+              words[..<of].contains(where: { leading.contains(SentenceFacts.bare($0).lowercased()) }) else { return nil }
+        let org = QuestionRules.phrase(Array(words[(of + 1)...]))
+        return org.isEmpty ? nil : lowerArticle(org)
+    }
+
+    /// "Tidewell Ceramics's headquarters" → "Tidewell Ceramics": whose offices a place sentence gives.
+    static func officeOwner(_ subject: String) -> String? {
+        for office in ["'s headquarters", "'s head office", "'s main office", "'s offices", "' headquarters"] where subject.hasSuffix(office) {
+            return String(subject.dropLast(office.count))
+        }
+        return nil
     }
 
     /// "runs" → "run", "carries" → "carry", "watches" → "watch", "has" → "have".

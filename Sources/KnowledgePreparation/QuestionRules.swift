@@ -120,7 +120,9 @@ public enum QuestionRules {
         if let clause { clauses(clause, all: clause, add) }
         // "The planetarium, called the Starloft, has ..." also says what the planetarium is called.
         if let comma = words[..<k].firstIndex(where: { $0.hasSuffix(",") }), comma + 1 < k, naming.contains(words[comma + 1].lowercased()) {
-            add("What \(plural ? "are" : "is") \(lowerArticle(phrase(Array(words[...comma])))) \(words[comma + 1].lowercased())?", "called")
+            let named = lowerArticle(phrase(Array(words[...comma])))
+            add("What \(plural ? "are" : "is") \(named) \(words[comma + 1].lowercased())?", "called")
+            add("What is the name of \(named)?", "called-name")
         }
         return subject
     }
