@@ -58,11 +58,13 @@ let package = Package(
         .target(name: "WebConsole", path: "web", resources: [.embedInCode("index.html"), .embedInCode("favicon.svg"), .embedInCode("css"), .embedInCode("js")]),
         // Fine-tuning data: text windows and chat conversations as token ids with loss masks.
         .target(name: "TrainingData", dependencies: ["Tokenizers", "ModelFormats", "Sampling", "Training"], swiftSettings: fast),
+        // Documents turned into knowledge examples: fact views, synthesised questions, overviews, general replay.
+        .target(name: "KnowledgePreparation", dependencies: ["Tokenizers"], swiftSettings: fast),
         // A fine-tuning run from files to an adapter folder: data, parent, checkpoints, report, events.
-        .target(name: "FineTuning", dependencies: ["Training", "TrainingData", "Adapters", "Inference", "Llama"], swiftSettings: fast),
+        .target(name: "FineTuning", dependencies: ["Training", "TrainingData", "KnowledgePreparation", "Adapters", "Inference", "Llama", "ModelFormats", "Tokenizers"], swiftSettings: fast),
         .executableTarget(
             name: "LorekeeperCLI",
-            dependencies: ["Inference", "Adapters", "Server", "FineTuning", "Training", "TrainingData", "TensorKernels", "Registry", "SQLiteRegistry", "JobRunner", "ModelFormats", "Llama", "Sampling", "Tokenizers", .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "Logging", package: "swift-log")],
+            dependencies: ["Inference", "Adapters", "Server", "FineTuning", "KnowledgePreparation", "Training", "TrainingData", "TensorKernels", "Registry", "SQLiteRegistry", "JobRunner", "ModelFormats", "Llama", "Sampling", "Tokenizers", .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "Logging", package: "swift-log")],
             swiftSettings: fast),
 
         .target(name: "TestSupport", dependencies: ["Llama", "ModelFormats"], path: "Tests/TestSupport"),
@@ -76,8 +78,9 @@ let package = Package(
         .testTarget(name: "InferenceTests", dependencies: ["Inference", "TestSupport", "Llama", "Sampling", "TensorKernels", "Tokenizers"], swiftSettings: fast),
         .testTarget(name: "SchedulingTests", dependencies: ["Scheduling", "Inference", "TestSupport"], swiftSettings: fast),
         .testTarget(name: "ServerTests", dependencies: ["TestSupport", "Adapters", "Llama", "ModelFormats"], swiftSettings: fast),
-        .testTarget(name: "FineTuningTests", dependencies: ["FineTuning", "Training", "TrainingData", "Inference", "Adapters", "Llama", "TestSupport", "ModelFormats", "Sampling", "Tokenizers"], swiftSettings: fast),
+        .testTarget(name: "FineTuningTests", dependencies: ["FineTuning", "KnowledgePreparation", "Training", "TrainingData", "Inference", "Adapters", "Llama", "TestSupport", "ModelFormats", "Sampling", "Tokenizers"], swiftSettings: fast),
         .testTarget(name: "RegistryTests", dependencies: ["Registry", "SQLiteRegistry"], swiftSettings: fast),
+        .testTarget(name: "KnowledgePreparationTests", dependencies: ["KnowledgePreparation", "TrainingData", "FineTuning", "Inference", "TestSupport", "ModelFormats", "Tokenizers", "Training"], swiftSettings: fast),
         .testTarget(name: "TrainingDataTests", dependencies: ["TrainingData", "Training", "Inference", "TestSupport", "ModelFormats", "Tokenizers"], swiftSettings: fast),
     ]
 )

@@ -39,6 +39,7 @@ public final class FineTune: @unchecked Sendable {
         configuration.data = configuration.data.map(Self.absolute)
         configuration.validationData = configuration.validationData.map(Self.absolute)
         configuration.parent = configuration.parent.map(Self.absolute)
+        configuration.preparedDirectory = configuration.preparedDirectory.map(Self.absolute)
         self.configuration = configuration
         self.output = Self.absolute(output)
     }
@@ -70,7 +71,8 @@ public final class FineTune: @unchecked Sendable {
         let loader = TrainingDataLoader(tokenizer: model.tokenizer, chatTemplate: model.chatTemplate,
                                         sequenceLength: configuration.training.maxSequenceLength,
                                         overlap: configuration.overlap, overLength: configuration.overLength)
-        var trainingSet = try loader.load(configuration.data)
+        let loaded = try loadData(configuration.data, loader, settings: configuration.preparation, directory: configuration.preparedDirectory)
+        var trainingSet = loaded.0
         var validationSet: TrainingDataset?
         if !configuration.validationData.isEmpty {
             validationSet = try loader.load(configuration.validationData)
@@ -97,6 +99,7 @@ public final class FineTune: @unchecked Sendable {
             configuration: { var c = configuration; c.training.totalSteps = training.totalSteps; return c }(), data: trainingSet.summary, replay: parent.replay?.summary,
             validationData: validationSet?.summary, stepsPerEpoch: stepsPerEpoch, totalSteps: training.totalSteps,
             steps: [], validation: [], wallSeconds: 0, completed: false)
+        report.preparation = loaded.1
         if resuming {
             let saved = try restore(into: trainer, expecting: report)
             if saved.completed {
@@ -172,7 +175,10 @@ public final class FineTune: @unchecked Sendable {
             let report = try Self.readReport(path + "/" + Self.reportFile, FineTuneError.parent)
             // The parent's own replay comes back too, so a chain of runs keeps all its ancestors' data.
             let files = report.data.files + (report.replay?.files ?? [])
-            let data = try loader.load(files.map(\.path))
+            // Documents come back prepared as the parent prepared them, without its general examples.
+            var settings = report.configuration.preparation
+            settings.generalShare = 0
+            let data = try loadData(files.map(\.path), loader, settings: settings, directory: configuration.preparedDirectory).0
             for (recorded, now) in zip(files, data.files) where recorded.sha256 != now.sha256 {
                 throw FineTuneError.parent("\(recorded.path) changed since the parent was trained (SHA-256 \(recorded.sha256), now \(now.sha256))")
             }
@@ -186,6 +192,7 @@ public final class FineTune: @unchecked Sendable {
         let saved = try Self.readReport(output + "/" + Self.reportFile, FineTuneError.cannotResume)
         var settings = saved.configuration
         settings.checkpointEvery = planned.configuration.checkpointEvery  // may change between sessions
+        settings.preparedDirectory = planned.configuration.preparedDirectory
         guard settings == planned.configuration else {
             throw FineTuneError.cannotResume("\(output) holds a run with other settings (see its \(Self.reportFile))")
         }

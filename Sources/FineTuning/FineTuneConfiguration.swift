@@ -1,3 +1,4 @@
+import KnowledgePreparation
 import Llama
 import Training
 import TrainingData
@@ -32,6 +33,12 @@ public struct FineTuneConfiguration: Codable, Sendable, Equatable {
     public var checkpointEvery: Int
     /// Hyper-parameters; `totalSteps` is worked out from the data and `epochs`/`maxSteps`.
     public var training: TrainingConfiguration
+    /// Knowledge preparation of `.txt`/`.md` documents (on by default; `.off` trains them as
+    /// plain text windows). A run's parent replays its documents prepared as the parent did.
+    public var preparation: PreparationSettings
+    /// Where each document's prepared examples are kept as `<sha256 of the document>.prepared.jsonl`
+    /// (written atomically, reused when present); nil keeps them only for the run.
+    public var preparedDirectory: String?
 
     /// The defaults make a short document or a few dozen Q&A pairs stick on a small model:
     /// see README's "Training" section for the measurements behind them.
@@ -43,7 +50,8 @@ public struct FineTuneConfiguration: Codable, Sendable, Equatable {
     public init(data: [String], validationData: [String] = [], validationFraction: Double = 0, epochs: Int = defaultEpochs,
                 minSteps: Int = defaultMinSteps, maxSteps: Int? = nil, overlap: Int = 32, overLength: OverLengthPolicy = .truncate, parent: String? = nil,
                 parentOptimizerState: Bool = false, replayFraction: Double = 0, checkpointEvery: Int = 0,
-                training: TrainingConfiguration = TrainingConfiguration(lora: defaultLoRA, learningRate: defaultLearningRate, warmupSteps: 2)) {
+                training: TrainingConfiguration = TrainingConfiguration(lora: defaultLoRA, learningRate: defaultLearningRate, warmupSteps: 2),
+                preparation: PreparationSettings = PreparationSettings(), preparedDirectory: String? = nil) {
         self.data = data
         self.validationData = validationData
         self.validationFraction = validationFraction
@@ -57,6 +65,29 @@ public struct FineTuneConfiguration: Codable, Sendable, Equatable {
         self.replayFraction = replayFraction
         self.checkpointEvery = checkpointEvery
         self.training = training
+        self.preparation = preparation
+        self.preparedDirectory = preparedDirectory
+    }
+
+    /// Reports written before knowledge preparation existed have no `preparation`: their
+    /// documents were trained as plain text, which `.off` repeats.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        data = try c.decode([String].self, forKey: .data)
+        validationData = try c.decode([String].self, forKey: .validationData)
+        validationFraction = try c.decode(Double.self, forKey: .validationFraction)
+        epochs = try c.decode(Int.self, forKey: .epochs)
+        minSteps = try c.decode(Int.self, forKey: .minSteps)
+        maxSteps = try c.decodeIfPresent(Int.self, forKey: .maxSteps)
+        overlap = try c.decode(Int.self, forKey: .overlap)
+        overLength = try c.decode(OverLengthPolicy.self, forKey: .overLength)
+        parent = try c.decodeIfPresent(String.self, forKey: .parent)
+        parentOptimizerState = try c.decode(Bool.self, forKey: .parentOptimizerState)
+        replayFraction = try c.decode(Double.self, forKey: .replayFraction)
+        checkpointEvery = try c.decode(Int.self, forKey: .checkpointEvery)
+        training = try c.decode(TrainingConfiguration.self, forKey: .training)
+        preparation = try c.decodeIfPresent(PreparationSettings.self, forKey: .preparation) ?? .off
+        preparedDirectory = try c.decodeIfPresent(String.self, forKey: .preparedDirectory)
     }
 
     func validate() throws(FineTuneError) {
@@ -71,6 +102,7 @@ public struct FineTuneConfiguration: Codable, Sendable, Equatable {
         try check(replayFraction == 0 || parent != nil, "replay needs a parent adapter")
         try check(!parentOptimizerState || parent != nil, "the parent's optimiser state needs a parent adapter")
         try check(checkpointEvery >= 0, "the checkpoint interval must not be negative")
+        try check((0...1).contains(preparation.generalShare), "the general replay share must be in [0, 1]")
     }
 }
 

@@ -35,11 +35,30 @@ public struct FineTuneReport: Codable, Sendable, Equatable {
         public var loss: Float
     }
 
+    /// What knowledge preparation made of the documents (nil: it was off, or there were none).
+    public struct Preparation: Codable, Sendable, Equatable {
+        public struct Document: Codable, Sendable, Equatable {
+            public var path: String
+            public var sha256: String
+            /// The kept prepared file, when `preparedDirectory` was given.
+            public var prepared: String?
+            /// Examples by kind (`PreparedExample.Kind`'s names).
+            public var examples: [String: Int]
+        }
+
+        public var documents: [Document]
+        /// Self-distilled general-instruction examples mixed in.
+        public var general: Int
+        /// Examples of each kind over all documents, "general" included.
+        public var examples: [String: Int]
+    }
+
     public var format = "lorekeeper-training/1"
     public var baseModel: BaseModel
     public var parent: Parent?
     public var configuration: FineTuneConfiguration
     public var data: TrainingDataset.Summary
+    public var preparation: Preparation?
     /// The parent run's examples trained again (`replayFraction`).
     public var replay: TrainingDataset.Summary?
     public var validationData: TrainingDataset.Summary?

@@ -13,7 +13,7 @@ public enum JobPlan {
     public static let checkpointEvery = 10
 
     public static func configuration(settings: JobSettings, data: String, validation: String?, parent: String?,
-                                     parentShape: LoRAConfiguration?, model: LlamaConfig) throws(JobPlanError) -> FineTuneConfiguration {
+                                     parentShape: LoRAConfiguration?, model: LlamaConfig, preparedDirectory: String? = nil) throws(JobPlanError) -> FineTuneConfiguration {
         var training = FineTuneConfiguration(data: []).training
         // 7B-class models keep only each layer's input and recompute the rest in the backward:
         // every layer's activations would outgrow the weights (the 7B shape trained in 4.05 GB so).
@@ -63,7 +63,7 @@ public enum JobPlan {
         let epochs = settings.epochs ?? FineTuneConfiguration.defaultEpochs
         guard (1...1000).contains(epochs) else { throw .invalid("n_epochs must be in 1...1000", param: "hyperparameters.n_epochs") }
         return FineTuneConfiguration(data: [data], validationData: validation.map { [$0] } ?? [], epochs: epochs, parent: parent,
-                                     replayFraction: replay, checkpointEvery: checkpointEvery, training: training)
+                                     replayFraction: replay, checkpointEvery: checkpointEvery, training: training, preparedDirectory: preparedDirectory)
     }
 }
 

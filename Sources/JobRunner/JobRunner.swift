@@ -198,7 +198,8 @@ public final class JobRunner: Sendable {
         }
         let configuration = try JobPlan.configuration(
             settings: job.settings, data: try blobs.localPath(ofFile: training.id, kind: training.kind),
-            validation: try validation.map { try blobs.localPath(ofFile: $0.id, kind: $0.kind) }, parent: parentPath, parentShape: shape, model: model.config)
+            validation: try validation.map { try blobs.localPath(ofFile: $0.id, kind: $0.kind) }, parent: parentPath, parentShape: shape, model: model.config,
+            preparedDirectory: try blobs.preparedFolder())
         return (FineTune(model: model, configuration: configuration, output: try blobs.jobFolder(id: job.id)), job.parent)
     }
 

@@ -7,7 +7,7 @@ struct Lorekeeper: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lorekeeper",
         abstract: "Serve, run and inspect Llama-family models on CPU.",
-        subcommands: [Serve.self, Generate.self, Tokenize.self, Logits.self, Bench.self, Train.self, TrainBench.self, Gradients.self, AdapterCommand.self,
+        subcommands: [Serve.self, Generate.self, Tokenize.self, Logits.self, Bench.self, Train.self, Prepare.self, TrainBench.self, Gradients.self, AdapterCommand.self,
                       AdaptersCommand.self, JobsCommand.self, FilesCommand.self])
 }
 

@@ -3,6 +3,7 @@ import Dispatch
 import FineTuning
 import Foundation
 import Inference
+import KnowledgePreparation
 import Llama
 import Training
 import TrainingData
@@ -11,7 +12,8 @@ struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Fine-tune a LoRA adapter on text or chat data; writes a PEFT adapter folder with training.json.",
         discussion: """
-        Data: .txt/.md documents (loss on every token) and .jsonl files of {"messages": [...]} or \
+        Data: .txt/.md documents (prepared into knowledge examples, see `lorekeeper prepare`; with \
+        --no-prepare, loss on every token) and .jsonl files of {"messages": [...]} or \
         {"prompt": ..., "completion": ...} lines (loss on the answers only). One progress line per step \
         goes to stderr. Ctrl-C (or SIGTERM) saves the run so far; --resume continues it.
         """)
@@ -36,8 +38,17 @@ struct Train: ParsableCommand {
     @Flag(help: "Also take over the parent run's optimiser state.")
     var parentOptimizerState = false
 
-    @Option(help: "Train this fraction of the parent's training data again (needs its training.json).")
-    var replay = 0.0
+    @Option(help: "Train this fraction of the parent's training data again (needs its training.json); default 1 with --parent, else 0.")
+    var replay: Double?
+
+    @Flag(help: "Train .txt/.md documents as plain text windows, without knowledge preparation.")
+    var noPrepare = false
+
+    @Option(help: "General-instruction replay examples per prepared example (0: none).")
+    var generalShare = PreparationSettings.defaultGeneralShare
+
+    @Option(help: "Keep each document's prepared examples in this folder as <sha256>.prepared.jsonl (and reuse them).")
+    var preparedDir: String?
 
     @Option(help: "LoRA rank (default \(FineTuneConfiguration.defaultLoRA.rank), or the parent's).")
     var rank: Int?
@@ -182,8 +193,9 @@ struct Train: ParsableCommand {
             integerProducts: productOptions.integerProducts)
         return FineTuneConfiguration(
             data: data, validationData: validationData, validationFraction: validationFraction, epochs: epochs, minSteps: minSteps, maxSteps: maxSteps,
-            overlap: overlap, overLength: overLength, parent: parent, parentOptimizerState: parentOptimizerState, replayFraction: replay,
-            checkpointEvery: checkpointEvery, training: training)
+            overlap: overlap, overLength: overLength, parent: parent, parentOptimizerState: parentOptimizerState,
+            replayFraction: replay ?? (parent == nil ? 0 : 1), checkpointEvery: checkpointEvery, training: training,
+            preparation: noPrepare ? .off : PreparationSettings(generalShare: generalShare), preparedDirectory: preparedDir)
     }
 
     static func parseTargets(_ list: String) throws -> Set<Projection> {
@@ -203,6 +215,9 @@ struct Train: ParsableCommand {
             let d = report.data
             var line = "data: \(d.examples) examples, \(d.tokens) tokens (\(d.lossTokens) in the loss)"
             if d.truncated > 0 { line += ", \(d.truncated) conversations truncated" }
+            if let p = report.preparation {
+                line += "; prepared: " + p.examples.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: ", ")
+            }
             if let r = report.replay { line += "; replaying \(r.examples) of the parent's examples" }
             if let v = report.validationData { line += "; validation: \(v.examples) examples" }
             printError(line)

@@ -10,6 +10,8 @@ public protocol BlobStore: Sendable {
     /// The folder a job trains into; its finished adapter is served from here.
     func jobFolder(id: String) throws(RegistryError) -> String
     func removeJobFolder(id: String) throws(RegistryError)
+    /// Where training keeps each document's prepared examples, as `<SHA-256 of the document>.prepared.jsonl`.
+    func preparedFolder() throws(RegistryError) -> String
     /// Removes interrupted uploads, and blobs whose rows do not exist; returns what it removed.
     func sweep(liveFiles: Set<String>, liveJobs: Set<String>) throws(RegistryError) -> [String]
 }

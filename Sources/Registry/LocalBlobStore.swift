@@ -6,7 +6,7 @@ import Darwin
 import Foundation
 import ModelFormats
 
-/// Blobs in a local folder: `files/file-….{txt,jsonl}` and `jobs/ftjob-…/`. Uploads go to
+/// Blobs in a local folder: `files/file-….{txt,jsonl}`, `jobs/ftjob-…/` and `prepared/`. Uploads go to
 /// `files/.upload-…` first, are fsynced and renamed into place.
 public struct LocalBlobStore: BlobStore {
     public let root: String
@@ -15,7 +15,7 @@ public struct LocalBlobStore: BlobStore {
 
     public init(root: String) throws(RegistryError) {
         self.root = root
-        for folder in [root, root + "/files", root + "/jobs"] {
+        for folder in [root, root + "/files", root + "/jobs", root + "/prepared"] {
             do { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) } catch {
                 throw .storage("cannot create \(folder): \(error.localizedDescription)")
             }
@@ -47,6 +47,8 @@ public struct LocalBlobStore: BlobStore {
             if FileManager.default.fileExists(atPath: path) { try FileManager.default.removeItem(atPath: path) }
         } catch { throw .storage("cannot remove \(path): \(error.localizedDescription)") }
     }
+
+    public func preparedFolder() throws(RegistryError) -> String { root + "/prepared" }
 
     public func sweep(liveFiles: Set<String>, liveJobs: Set<String>) throws(RegistryError) -> [String] {
         var removed = [String]()

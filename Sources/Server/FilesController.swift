@@ -31,6 +31,23 @@ struct FilesController: Sendable {
             headers[.contentDisposition] = "attachment; filename=\"\(file.id).\(file.kind.fileExtension)\""
             return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
         }
+        // What a job trains on for a document (knowledge preparation), once a job has prepared it.
+        group.get(":id/prepared") { _, context in
+            let loop = try serving.knowledge(), id = try context.parameters.require("id")
+            let file = try registryCall { () throws(RegistryError) in try loop.registry.file(id: id) }
+            guard file.kind == .document else {
+                throw APIError.invalid("\(id) is JSONL training data, used as it is: only documents are prepared.", code: "not_a_document")
+            }
+            let folder = try registryCall { () throws(RegistryError) in try loop.blobs.preparedFolder() }
+            guard let bytes = FileManager.default.contents(atPath: "\(folder)/\(file.sha256).prepared.jsonl") else {
+                throw APIError(status: .notFound, message: "\(id) has not been prepared yet: a fine-tuning job prepares it when it first trains on it.",
+                               type: "invalid_request_error", code: "not_prepared")
+            }
+            var headers = HTTPFields()
+            headers[.contentType] = "application/jsonl; charset=utf-8"
+            headers[.contentDisposition] = "attachment; filename=\"\(file.id).prepared.jsonl\""
+            return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+        }
         group.delete(":id") { _, context in
             let loop = try serving.knowledge(), id = try context.parameters.require("id")
             let file = try registryCall { () throws(RegistryError) in try loop.registry.file(id: id) }

@@ -10,7 +10,7 @@ public struct TrainingDataError: Error, CustomStringConvertible, Equatable {
         case empty
         case invalidUTF8(byteOffset: Int)
         case malformedJSON(String)
-        /// A JSONL line with neither `messages`, `prompt` and `completion`, nor `text`.
+        /// A JSONL line with neither `messages`, `prompt` and `completion`, `passage`, nor `text`.
         case noExample
         case unknownRole(String)
         case invalidField(String, expected: String)
@@ -47,7 +47,7 @@ public struct TrainingDataError: Error, CustomStringConvertible, Equatable {
         case .empty: "the file is empty or blank"
         case let .invalidUTF8(offset): "invalid UTF-8 at byte \(offset)"
         case let .malformedJSON(detail): "malformed JSON: \(detail)"
-        case .noExample: #"expected {"messages": [...]}, {"prompt": ..., "completion": ...} or {"text": ...}"#
+        case .noExample: #"expected {"messages": [...]}, {"prompt": ..., "completion": ...}, {"passage": ...} or {"text": ...}"#
         case let .unknownRole(role): "unknown role '\(role)' (expected system, user or assistant)"
         case let .invalidField(field, expected): "\(field) must be \(expected)"
         case .noAssistantMessage: "the conversation has no assistant message to learn (none, or all with weight 0)"

@@ -16,6 +16,7 @@ public enum OverLengthPolicy: String, Sendable, Codable {
 /// - `.txt` and `.md` files, and `{"text": ...}` lines of `.jsonl` files, are plain-text
 ///   documents: each is tokenised (with BOS if the model uses one) and followed by EOS, all
 ///   documents are joined into one stream, and the stream is cut into windows (`TextWindows`).
+/// - `{"passage": ...}` lines are texts trained each as its own sequence, from its start.
 /// - `{"messages": [...]}` and `{"prompt": ..., "completion": ...}` lines are conversations,
 ///   rendered exactly as the server renders a chat prompt (`TrainingRecord`, `chatExample`).
 public struct TrainingDataLoader: Sendable {
@@ -58,6 +59,13 @@ public struct TrainingDataLoader: Sendable {
                 case let .document(text):
                     stream += tokenizer.encode(text, addBOS: tokenizer.addBOSDefault)
                     if let eos = tokenizer.eosID { stream.append(eos) }
+                case let .passage(text):
+                    var tokens = tokenizer.encode(text, addBOS: tokenizer.addBOSDefault)
+                    if let eos = tokenizer.eosID { tokens.append(eos) }
+                    let isLong = tokens.count > sequenceLength
+                    tokens = Array(tokens.prefix(sequenceLength))
+                    conversations.append(TrainingExample(tokens: tokens, lossMask: tokens.indices.map { $0 > 0 }))
+                    truncated.append(isLong)
                 case let .conversation(messages, learned):
                     var example = try chatExample(messages, learned: learned)
                     let isLong = example.tokens.count > sequenceLength
@@ -90,6 +98,17 @@ public struct TrainingDataLoader: Sendable {
         case "txt", "md": false
         case let ext: throw TrainingDataError(path: path, problem: .unsupportedExtension(ext))
         }
+    }
+
+    /// A `.txt`/`.md` document's text, checked as `load` checks it.
+    public static func readDocument(_ path: String) throws(TrainingDataError) -> (text: String, sha256: String) {
+        let bytes = try readText(path)
+        return (String(decoding: bytes, as: UTF8.self), FileDigest.sha256(bytes))
+    }
+
+    /// Whether `load` reads `path` as a plain-text document (`.txt`, `.md`).
+    public static func isDocument(_ path: String) -> Bool {
+        ["txt", "md"].contains(URL(fileURLWithPath: path).pathExtension.lowercased())
     }
 
     /// The file's bytes, checked to be non-blank UTF-8.

@@ -7,6 +7,12 @@ public struct TrainingFile: Sendable, Codable, Equatable {
     public var sha256: String
     /// Documents and conversations it holds.
     public var records: Int
+
+    public init(path: String, sha256: String, records: Int) {
+        self.path = path
+        self.sha256 = sha256
+        self.records = records
+    }
 }
 
 /// Training examples and where they came from.
@@ -59,6 +65,11 @@ public struct TrainingDataset: Sendable {
         precondition((0...1).contains(fraction), "the fraction must be in [0, 1]")
         let kept = Self.permutation(count: examples.count, seed: seed).prefix(Int((fraction * Double(examples.count)).rounded())).sorted()
         return TrainingDataset(examples: kept.map { examples[$0] }, truncated: kept.map { truncated[$0] }, files: files)
+    }
+
+    /// The same examples, recorded as coming from `files` (a prepared file's examples are the document's).
+    public func recorded(as files: [TrainingFile]) -> TrainingDataset {
+        TrainingDataset(examples: examples, truncated: truncated, files: files)
     }
 
     /// These examples followed by `other`'s, with both lists of files.

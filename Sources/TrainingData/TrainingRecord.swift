@@ -4,6 +4,9 @@ import Tokenizers
 /// One line of a JSONL training file: a plain-text document or a conversation.
 enum TrainingRecord {
     case document(String)
+    /// A short text trained as its own sequence from its first token, not joined with others
+    /// (a prepared fact view: each fact learned without the text before it).
+    case passage(String)
     /// `learned`: indices of the assistant messages whose replies count in the loss.
     case conversation([ChatMessage], learned: [Int])
 
@@ -11,7 +14,7 @@ enum TrainingRecord {
 
     static let roles: Set<String> = ["system", "user", "assistant"]
 
-    /// Parses `{"messages": [...]}` (OpenAI's fine-tuning format, with the optional per-message
+    /// Parses `{"passage": ...}`, `{"messages": [...]}` (OpenAI's fine-tuning format, with the optional per-message
     /// `"weight": 0 | 1`), `{"prompt": ..., "completion": ...}` or `{"text": ...}`.
     /// A prompt and completion become a user message and the assistant's answer, so they are
     /// trained in the chat format the server prompts with (and its default system prompt).
@@ -28,6 +31,8 @@ enum TrainingRecord {
         } else if object["prompt"] != nil || object["completion"] != nil {
             let prompt = try Self.string(object["prompt"], "'prompt'"), completion = try Self.string(object["completion"], "'completion'")
             self = .conversation([ChatMessage(role: "user", content: prompt), ChatMessage(role: "assistant", content: completion)], learned: [1])
+        } else if let text = object["passage"] {
+            self = .passage(try Self.string(text, "'passage'"))
         } else if let text = object["text"] {
             self = .document(try Self.string(text, "'text'"))
         } else {

@@ -3,6 +3,7 @@ import Foundation
 import Testing
 import TestSupport
 import FineTuning
+import KnowledgePreparation
 import Inference
 import ModelFormats
 import Training
@@ -14,10 +15,11 @@ import TrainingData
     static let qa = Repo.root + "/Tests/Fixtures/training/quillfeather-qa.jsonl"
     static let text = Repo.root + "/Tests/Fixtures/training/quillfeather.md"
 
-    /// Small and quick: rank 4 on q/v, 2 × 128 tokens a step.
+    /// Small and quick: rank 4 on q/v, 2 × 128 tokens a step; the document as text windows
+    /// (knowledge preparation has its own tests in KnowledgePreparationTests).
     static func configuration(steps: Int = 4, _ change: (inout FineTuneConfiguration) -> Void = { _ in }) -> FineTuneConfiguration {
         var c = FineTuneConfiguration(data: [text, qa], maxSteps: steps, training: TrainingConfiguration(
-            lora: LoRAConfiguration(rank: 4, alpha: 8, targets: [.q, .v]), learningRate: 1e-3, warmupSteps: 1, microBatchSize: 2, maxSequenceLength: 128, seed: 7))
+            lora: LoRAConfiguration(rank: 4, alpha: 8, targets: [.q, .v]), learningRate: 1e-3, warmupSteps: 1, microBatchSize: 2, maxSequenceLength: 128, seed: 7), preparation: .off)
         change(&c)
         return c
     }

@@ -48,7 +48,7 @@ import FineTuning
     @Test func validationFile() throws {
         let out = temporaryDirectory() + "/run"
         let r = try Repo.runLorekeeper(["train", "--data", "Tests/Fixtures/training/quillfeather.md", "--val-data", "Tests/Fixtures/training/quillfeather-qa.jsonl",
-                                        "--out", out, "--epochs", "2", "--min-steps", "0", "--rank", "4", "--targets", "q,v", "--batch", "2", "--seq-len", "128"])
+                                        "--out", out, "--no-prepare", "--epochs", "2", "--min-steps", "0", "--rank", "4", "--targets", "q,v", "--batch", "2", "--seq-len", "128"])
         try #require(r.status == 0, "\(r.stderr)")
         let report = try FineTune.readReport(folder: out)
         #expect(report.validationData?.examples == 20 && report.validationData?.files.count == 1)

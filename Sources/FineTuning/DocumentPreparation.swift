@@ -1,0 +1,73 @@
+import Foundation
+import Inference
+import KnowledgePreparation
+import Llama
+import Tokenizers
+import TrainingData
+
+/// Knowledge preparation with one base model: its own greedy answers make the general
+/// replay examples and, when it is large enough, its own Q&A pairs.
+public struct DocumentPreparation: Sendable {
+    public let model: LoadedModel
+
+    public init(model: LoadedModel) { self.model = model }
+
+    /// One document's knowledge examples, with the model's own Q&A pairs when it is big enough to write them.
+    public func prepare(_ text: String, path: String, settings: PreparationSettings) throws -> [PreparedExample] {
+        var preparer = KnowledgePreparer()
+        if settings.modelWrittenQuestions, canWrite {
+            let writer = ModelQuestionWriter(modelID: model.id)
+            preparer.writeQuestions = { paragraph, title in
+                try writer.questions(paragraph: paragraph, title: title) { try self.reply(to: $0, maxTokens: 384)?.text ?? "" }
+            }
+        }
+        return try preparer.prepare(document: text, path: path)
+    }
+
+    /// `documents` prepared, followed by `settings.generalShare` of general examples: the
+    /// training set `lorekeeper prepare` writes for reading, correcting and training on.
+    public func examples(documents: [String], settings: PreparationSettings) throws -> [PreparedExample] {
+        try settings.validate()
+        var out = [PreparedExample]()
+        for path in documents {
+            let text = try TrainingDataLoader.readDocument(path).text
+            out += try prepare(text, path: path, settings: settings)
+        }
+        return out + (try generalExamples(count: GeneralReplay.count(share: settings.generalShare, prepared: out.count)))
+    }
+
+    /// Up to `count` general replay examples: the base model's own right answers (answers cut
+    /// off by the token limit do not count).
+    public func generalExamples(count: Int) throws -> [PreparedExample] {
+        try GeneralReplay.examples(count: count, generator: "self:\(model.id)") { prompt in
+            guard let reply = try reply(to: [ChatMessage(role: "user", content: prompt)], maxTokens: 160), reply.finished else { return nil }
+            let text = reply.text.trimmingCharacters(in: .whitespacesAndNewlines)
+            return text.isEmpty ? nil : text
+        }
+    }
+
+    /// Whether the model is large enough to write its own Q&A pairs and replay answers.
+    public var canWrite: Bool {
+        ModelQuestionWriter.canWrite(parameterCount: model.config.parameterCount, hasChatTemplate: model.chatTemplate != nil)
+    }
+
+    /// The base model's greedy reply (no adapter), nil without a chat template.
+    func reply(to messages: [ChatMessage], maxTokens: Int) throws -> (text: String, finished: Bool)? {
+        guard model.chatTemplate != nil else { return nil }
+        var text = ""
+        let state = try Generator(model: model).generate(prompt: try model.chatPrompt(messages),
+                                                         options: GenerationOptions(maxTokens: maxTokens, sampling: .init(temperature: 0))) { step in
+            text += step.text
+            return true
+        }
+        return (text, state.finishReason == .stop)
+    }
+}
+
+extension LlamaConfig {
+    /// Weights of the transformer (embeddings counted once): enough to tell 135M from 7B.
+    var parameterCount: Int {
+        let attention = hiddenSize * (2 * hiddenSize + 2 * kvDim), mlp = 3 * hiddenSize * intermediateSize
+        return vocabSize * hiddenSize + layerCount * (attention + mlp)
+    }
+}

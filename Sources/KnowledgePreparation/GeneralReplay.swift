@@ -1,0 +1,101 @@
+/// Everyday instructions trained beside the documents so that the adapter keeps the model's
+/// general behaviour: the base model's own answers (self-distillation), where they hold the
+/// expected answer. Measured (README): its unchecked answers taught the adapter its mistakes
+/// ("the capital of Italy is Il Coriobella") for neighbouring questions, and written terse
+/// answers ("14 plus 2 is 16.") taught it to answer "2 plus 2 is 16."; its own right answers,
+/// verbose reasoning and all, are what it already says. None is a bench/ test question.
+public enum GeneralReplay {
+    /// Prompts of many kinds with the text a right answer contains, interleaved so that any
+    /// prefix mixes them: capitals, arithmetic, opposites, spelling and repeating,
+    /// translations, everyday knowledge.
+    public static let pairs: [(prompt: String, expect: String)] = {
+        let capitals = [("Italy", "Rome"), ("Canada", "Ottawa"), ("Australia", "Canberra"), ("Kenya", "Nairobi"), ("Peru", "Lima"),
+                        ("Norway", "Oslo"), ("Sweden", "Stockholm"), ("Portugal", "Lisbon"), ("Greece", "Athens"), ("Russia", "Moscow"),
+                        ("China", "Beijing"), ("India", "New Delhi"), ("Argentina", "Buenos Aires"), ("Mexico", "Mexico City"),
+                        ("Ireland", "Dublin"), ("Poland", "Warsaw"), ("Austria", "Vienna"), ("Turkey", "Ankara"), ("Thailand", "Bangkok"),
+                        ("Cuba", "Havana"), ("Finland", "Helsinki"), ("Denmark", "Copenhagen"), ("Belgium", "Brussels"), ("Hungary", "Budapest")]
+            .map { ("What is the capital of \($0.0)?", $0.1) }
+        var arithmetic = [(String, String)]()
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        func draw(_ range: ClosedRange<Int>) -> Int {
+            state ^= state << 13; state ^= state >> 7; state ^= state << 17
+            return range.lowerBound + Int(state % UInt64(range.count))
+        }
+        for i in 0..<32 {
+            let a = draw(11...19), b = draw(2...12)
+            switch i % 4 {
+            case 0: arithmetic.append(("What is \(a) plus \(b)?", "\(a + b)"))
+            case 1: arithmetic.append(("What is \(a + b) minus \(b)?", "\(a)"))
+            case 2: arithmetic.append(("What is \(a) times \(b)?", "\(a * b)"))
+            default: arithmetic.append(("What is \(a * b) divided by \(b)?", "\(a)"))
+            }
+        }
+        let opposites = [("cold", "hot"), ("big", "small"), ("fast", "slow"), ("light", "dark"), ("old", "young"), ("wet", "dry"),
+                         ("open", "closed"), ("early", "late"), ("full", "empty"), ("left", "right")]
+            .map { ("What is the opposite of \($0.0)?", $0.1) }
+        let words = ["dog", "tree", "apple", "house", "river", "music", "paper", "green"]
+        let spelling = words.enumerated().map { i, w in
+            i % 2 == 0 ? ("Write the word '\(w)' in capital letters.", w.uppercased()) : ("Repeat the word '\(w)' twice.", "\(w) \(w)")
+        }
+        let translations = [("thank you", "Spanish", "gracias"), ("good morning", "German", "Guten Morgen"), ("cat", "Spanish", "gato"),
+                            ("water", "German", "Wasser"), ("friend", "Spanish", "amigo"), ("yes", "German", "ja")]
+            .map { ("Translate '\($0.0)' into \($0.1).", $0.2) }
+        let everyday = [
+            ("Name three primary colours.", "red"),
+            ("Write a short sentence about the sea.", "sea"),
+            ("How many days are there in a week?", "seven"),
+            ("What is the largest planet in our solar system?", "Jupiter"),
+            ("Give me a synonym for happy.", "glad"),
+            ("What do bees make?", "honey"),
+            ("What is the boiling point of water in Celsius?", "100"),
+            ("Who wrote Romeo and Juliet?", "Shakespeare"),
+            ("List two fruits that are yellow.", "banana"),
+            ("Explain what a noun is in one sentence.", "noun"),
+            ("What gas do plants take in from the air?", "carbon dioxide"),
+            ("How many legs does a spider have?", "eight"),
+                        ("What language is spoken in Brazil?", "Portuguese"),
+            ("How many continents are there?", "seven"),
+            ("Give me one tip for sleeping better.", "bed"),
+            ("What is the chemical symbol for gold?", "Au"),
+            ("Which ocean is the largest?", "Pacific"),
+            ("What colour do you get by mixing blue and yellow?", "green"),
+            ("How many minutes are in an hour?", "60"),
+            ("What colour is fresh snow?", "white"),
+            ("What animal barks?", "dog"),
+            ("What is the square root of 81?", "9"),
+            ("How many seconds are in a minute?", "60"),
+        ]
+        let kinds = [capitals, arithmetic, opposites, spelling, translations, everyday]
+        var out = [(String, String)]()
+        for i in 0..<kinds.map(\.count).max()! { for kind in kinds where i < kind.count { out.append(kind[i]) } }
+        return out
+    }()
+
+
+    /// Up to `count` examples: the prompts, in order, whose answer by `answer` (the base model)
+    /// holds the expected one; at most `2 * count` prompts are asked.
+    public static func examples(count: Int, generator: String, answer: (String) throws -> String?) rethrows -> [PreparedExample] {
+        var out = [PreparedExample]()
+        for pair in pairs.prefix(2 * count) where out.count < count {
+            if let own = try answer(pair.prompt), holds(own, pair.expect) {
+                out.append(PreparedExample.chat(pair.prompt, own, .general, generator: generator))
+            }
+        }
+        return out
+    }
+
+    /// Whether `answer` has `expected` as whole words ("160" does not hold "16"), case-blind
+    /// unless `expected` is in capitals ("DOG").
+    static func holds(_ answer: String, _ expected: String) -> Bool {
+        let caseBlind = expected != expected.uppercased() || !expected.contains(where: \.isLetter)
+        func words(_ s: String) -> [String] { (caseBlind ? s.lowercased() : s).split { !$0.isLetter && !$0.isNumber }.map(String.init) }
+        let have = words(answer), want = words(expected)
+        guard !want.isEmpty, have.count >= want.count else { return false }
+        return (0...(have.count - want.count)).contains { Array(have[$0..<($0 + want.count)]) == want }
+    }
+
+    /// How many replay examples go with `prepared` knowledge examples.
+    public static func count(share: Double, prepared: Int) -> Int {
+        min(pairs.count, Int((share * Double(prepared)).rounded()))
+    }
+}

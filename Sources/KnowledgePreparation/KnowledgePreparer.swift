@@ -1,0 +1,121 @@
+import Foundation
+
+/// Turns one document into knowledge examples: fact-level views (windows from each sentence
+/// boundary, paragraphs reordered), synthesised questions with full-sentence answers (rules,
+/// and the model's own when `writeQuestions` is given), and "Tell me about X" overviews.
+/// The same document and settings give the same examples, in the same order.
+public struct KnowledgePreparer {
+    /// Sentences per fact view.
+    public static let viewSentences = 3
+    /// Orders of the paragraphs besides the document's own.
+    public static let paragraphOrders = 2
+
+    /// Model-written pairs for a paragraph (see `ModelQuestionWriter`), or nil for rules only.
+    public var writeQuestions: ((_ paragraph: String, _ title: String?) throws -> [SynthesizedQuestion])?
+
+    public init(writeQuestions: ((String, String?) throws -> [SynthesizedQuestion])? = nil) {
+        self.writeQuestions = writeQuestions
+    }
+
+    public func prepare(document text: String, path: String) throws -> [PreparedExample] {
+        let document = DocumentText(parsing: text)
+        guard !document.paragraphs.isEmpty else { throw KnowledgePreparationError.nothingToLearn(path: path) }
+        let topic = document.title.map(Self.topic(ofTitle:)) ?? Self.subject(of: document.sentences[0])
+        var out = [PreparedExample]()
+        for paragraph in document.paragraphs {
+            let s = paragraph.sentences
+            for i in s.indices {
+                out.append(.passage(s[i..<min(i + Self.viewSentences, s.count)].joined(separator: " "), .factView))
+            }
+        }
+        out += paragraphViews(document, topic: topic)
+        var context = SentenceContext(topic: topic)
+        for paragraph in document.paragraphs {
+            context.previousSubject = nil
+            for sentence in paragraph.sentences {
+                for q in QuestionRules.questions(for: sentence, context: context) {
+                    out.append(.chat(q.question, q.answer, .question, generator: "rules"))
+                }
+                context.previousSubject = Self.subject(of: sentence)
+                context.person = Self.lastPerson(in: sentence) ?? context.person
+            }
+        }
+        if let writeQuestions {
+            for paragraph in document.paragraphs {
+                for q in try writeQuestions(paragraph.text, topic) { out.append(.chat(q.question, q.answer, .question, generator: q.rule)) }
+            }
+        }
+        out += overviews(document, topic: topic)
+        return out
+    }
+
+    /// The paragraphs two at a time, in `paragraphOrders` fixed shuffles, under the title:
+    /// each paragraph is seen after others than in the document.
+    func paragraphViews(_ document: DocumentText, topic: String?) -> [PreparedExample] {
+        let texts = document.paragraphs.map(\.text)
+        guard texts.count > 1 else { return [] }
+        var out = [PreparedExample]()
+        var state = UInt64(texts.joined().utf8.count) | 1
+        for _ in 0..<Self.paragraphOrders {
+            var order = Array(texts.indices)
+            for i in stride(from: order.count - 1, to: 0, by: -1) {
+                // xorshift64: a fixed order for a given document, independent of the standard library.
+                state ^= state << 13; state ^= state >> 7; state ^= state << 17
+                order.swapAt(i, Int(state % UInt64(i + 1)))
+            }
+            for pair in stride(from: 0, to: order.count, by: 2) {
+                let body = order[pair..<min(pair + 2, order.count)].map { texts[$0] }.joined(separator: "\n\n")
+                out.append(.passage(topic.map { "\($0)\n\n" + body } ?? body, .paragraphView))
+            }
+        }
+        return out
+    }
+
+    /// "Tell me about <topic>" → the opening paragraph; "Tell me about the <heading> of <topic>"
+    /// → that section's first paragraph; without headings, each paragraph under its subject.
+    func overviews(_ document: DocumentText, topic: String?) -> [PreparedExample] {
+        var out = [PreparedExample]()
+        if let topic { out.append(.chat("Tell me about \(topic).", document.paragraphs[0].text, .overview, generator: "rules")) }
+        var seen = Set<String>()
+        for (i, p) in document.paragraphs.enumerated() where i > 0 {
+            let question: String
+            if let heading = p.heading, heading != document.title, let topic, !heading.contains(topic) {
+                guard seen.insert(heading).inserted else { continue }
+                question = "Tell me about the \(heading.lowercased()) of \(topic)."
+            } else if document.title == nil || p.heading == document.title, let subject = Self.subject(of: p.sentences[0]), subject != topic {
+                question = "Tell me about \(QuestionRules.lowerArticle(subject))."
+            } else {
+                continue
+            }
+            out.append(.chat(question, p.text, .overview, generator: "rules"))
+        }
+        return out
+    }
+
+    /// "Corvane KX-40 Bread Maker: Quick Manual" → "Corvane KX-40 Bread Maker": what questions name.
+    static func topic(ofTitle title: String) -> String {
+        let cut = title.split(whereSeparator: { ":–—(".contains($0) }).first.map(String.init) ?? title
+        return cut.trimmingCharacters(in: .whitespaces).isEmpty ? title : cut.trimmingCharacters(in: .whitespaces)
+    }
+
+    /// The last run of two to four capitalised words that reads as a person's name.
+    static func lastPerson(in sentence: String) -> String? {
+        let words = sentence.split(separator: " ").map { SentenceFacts.bare($0) }
+        var best: String?
+        for i in words.indices.dropFirst() {
+            for n in [3, 2] where i + n <= words.count {
+                let name = words[i..<(i + n)].joined(separator: " ")
+                if SentenceFacts.isPersonName(name), !(words[i - 1].first?.isUppercase ?? false) { best = name; break }
+            }
+        }
+        return best
+    }
+
+    /// The subject of a sentence, when a rule finds one: what a paragraph is about.
+    static func subject(of sentence: String) -> String? {
+        let words = QuestionRules.dropIntro(sentence.split(separator: " ").map(String.init))
+        guard let (k, _) = QuestionRules.verb(in: words) else { return nil }
+        let s = QuestionRules.subjectPhrase(Array(words[..<k]))
+        return s.isEmpty || s.split(separator: " ").count > 8 ? nil : s
+    }
+}

@@ -1,0 +1,24 @@
+/// Whether and how documents are turned into knowledge examples before training.
+public struct PreparationSettings: Codable, Sendable, Equatable {
+    /// Prepare `.txt`/`.md` documents (else they train as plain text windows, as before).
+    public var enabled: Bool
+    /// General-instruction replay examples per prepared example (at most `GeneralReplay.pairs.count`).
+    public var generalShare: Double
+    /// Let the base model write Q&A pairs too, when it is large enough (`ModelQuestionWriter.canWrite`).
+    public var modelWrittenQuestions: Bool
+
+    public static let defaultGeneralShare = 0.4
+
+    public init(enabled: Bool = true, generalShare: Double = defaultGeneralShare, modelWrittenQuestions: Bool = true) {
+        self.enabled = enabled
+        self.generalShare = generalShare
+        self.modelWrittenQuestions = modelWrittenQuestions
+    }
+
+    /// How runs trained before preparation existed behaved: documents as plain text.
+    public static let off = PreparationSettings(enabled: false, generalShare: 0, modelWrittenQuestions: false)
+
+    public func validate() throws(KnowledgePreparationError) {
+        guard (0...1).contains(generalShare) else { throw .invalidSettings("the general share must be in [0, 1], got \(generalShare)") }
+    }
+}

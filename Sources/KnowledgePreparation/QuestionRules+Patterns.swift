@@ -1,0 +1,219 @@
+/// The questions of each kind of clause: be, have, modal, present and past verbs.
+extension QuestionRules {
+    static let locatives: Set<String> = ["located", "based", "situated", "headquartered", "housed", "found", "kept", "stored"]
+    static let naming: Set<String> = ["called", "named", "known", "nicknamed", "titled"]
+    static let irregularParticiples: Set<String> = ["built", "made", "written", "run", "held", "known", "given", "taken", "sold",
+                                                    "shown", "begun", "driven", "grown", "drawn", "led", "kept", "paid", "brought",
+                                                    "bought", "taught", "sent", "spent", "won", "set", "put", "cut", "born", "chosen",
+                                                    "worn", "thrown", "hung", "struck", "found", "told", "dug", "lent", "spun", "fed",
+                                                    "laid", "woven", "frozen", "hidden", "eaten", "fallen", "spoken", "broken", "seen",
+                                                    "done", "heard", "meant", "read", "left", "lost", "met", "shut", "split", "spread"]
+    static let adjectivesWithFor: Set<String> = ["famous", "known", "free", "open", "available", "responsible", "popular", "suitable",
+                                                 "ideal", "used", "closed", "eligible", "valid", "good", "designed", "made"]
+
+    static func copulaQuestions(subject: String, be: String, predicate: [String], all: [String], _ add: (String, String) -> Void) {
+        guard let raw = predicate.first else { return }
+        let first = SentenceFacts.bare(raw).lowercased(), x = lowerArticle(subject)
+        let lowercaseWord = raw.first?.isLowercase == true
+        if let many = countedSubject(subject) {
+            add("How many \(many) \(be) \(predicate.prefix(4).map(SentenceFacts.bare).joined(separator: " "))?", "count-subject")
+        }
+        if lowercaseWord, naming.contains(first) {
+            add("What \(be) \(x) called?", "called")
+            add("What is the name of \(x)?", "called-name")
+            return
+        }
+        if lowercaseWord, locatives.contains(first) {
+            add("Where \(be) \(x) \(first)?", "located")
+            return
+        }
+        if lowercaseWord, ["in", "at", "on"].contains(first), let place = predicate.dropFirst().first,
+           SentenceFacts.isCapitalised(place) || ["the", "a"].contains(place.lowercased()), !SentenceFacts.isTime(place) {
+            add("Where \(be) \(x)?", "where")
+            if let owner = officeOwner(subject) { add("Where is \(owner) based?", "where-based") }
+            return
+        }
+        if lowercaseWord, first.hasSuffix("ed") || irregularParticiples.contains(first), !adjectivesWithFor.contains(first) || predicate.dropFirst().first?.lowercased() != "for" {
+            passiveQuestions(x: x, be: be, participle: first, rest: Array(predicate.dropFirst()), all: all, add)
+            return
+        }
+        let second = predicate.dropFirst().first.map { SentenceFacts.bare($0).lowercased() }
+        if ["open", "closed", "available", "due"].contains(first), SentenceFacts.hasTime(predicate) {
+            add("When \(be) \(x) \(first)?", "open-when")
+            return
+        }
+        if lowercaseWord, adjectivesWithFor.contains(first), let second, ["for", "to", "in", "at", "with"].contains(second) {
+            add("\(first == "free" || first == "open" || first == "available" ? "Who" : "What") \(be) \(x) \(first) \(second)?", "adjective")
+            return
+        }
+        if lowercaseWord, predicate.count <= 3, !["a", "an", "the", "one"].contains(first), !SentenceFacts.isNumber(first) {
+            add("\(capitalise(be)) \(x) \(predicate.map(SentenceFacts.bare).joined(separator: " "))?", "yes-no")
+            return
+        }
+        let who = SentenceFacts.hasRole(subject) || (SentenceFacts.isPersonName(subject) && SentenceFacts.hasRole(predicateHead(predicate)))
+        add("\(who ? "Who" : "What") \(be) \(x)?", "is")
+        if let org = ledOrganisation(subject) ?? (SentenceFacts.isPersonName(subject) ? ledOrganisation(predicateHead(predicate)) : nil) {
+            add("Who runs \(org)?", "runs")
+        }
+        if SentenceFacts.hasMoney(predicate) { add("How much \(be) \(x)?", "is-price") }
+        let opener = subject.split(separator: " ").first.map(String.init) ?? ""
+        if SentenceFacts.isCapitalised(subject), !["The", "A", "An", "All", "Every"].contains(opener), first == "the" || first == "one" {
+            let head = predicateHead(predicate)
+            if head.split(separator: " ").count >= 2 {
+                add("\(SentenceFacts.hasRole(head) ? "Who" : "What") \(be) \(head)?", "is-reverse")
+            }
+        }
+        if !"\"“'".contains(raw.first ?? " "), let name = leadingName(predicate), name != subject {
+            add("\(who ? "Who" : "What") \(be) \(name)?", "is-name")
+        }
+    }
+
+    /// "X was founded in 1987 by Y in Z" → when, who and where; "X is set with the Crust button" → how.
+    static func passiveQuestions(x: String, be: String, participle: String, rest: [String], all: [String], _ add: (String, String) -> Void) {
+        var asked = false
+        if let by = rest.firstIndex(where: { $0.lowercased() == "by" }), by + 1 < rest.count {
+            if rest[(by + 1)...].prefix(4).contains(where: SentenceFacts.isCapitalised) || SentenceFacts.hasRole(rest[(by + 1)...].prefix(3).joined(separator: " ")) {
+                add(participle.hasSuffix("ed") ? "Who \(participle) \(x)?" : "Who \(be) \(x) \(participle) by?", "passive-by")
+            } else {
+                add("What \(be) \(x) \(participle) by?", "passive-by-what")
+            }
+            asked = true
+        }
+        if SentenceFacts.hasTime(all) {
+            add("When \(be) \(x) \(participle)?", "passive-when")
+            asked = true
+        }
+        if let p = rest.first?.lowercased(), ["in", "at", "from", "near"].contains(p), rest.count > 1,
+           SentenceFacts.isCapitalised(rest[1]) || ["the", "a"].contains(rest[1].lowercased()), !SentenceFacts.isTime(rest[1]) {
+            add("Where \(be) \(x) \(participle)\(p == "from" ? " from" : "")?", "passive-where")
+            if p == "from", !participle.hasPrefix("be ") {
+                let thing = x.split(separator: " ").drop { ["all", "every", "each", "the", "most"].contains($0.lowercased()) }.joined(separator: " ")
+                add("Where \(be == "are" || be == "were" ? "do" : "does") \(thing) come from?", "passive-from")
+            }
+            asked = true
+        }
+        if rest.first?.lowercased() == "for", rest.dropFirst().first.map(SentenceFacts.isNumber) == true {
+            add("How long \(be) \(x) \(participle)?", "passive-duration")
+            asked = true
+        }
+        if rest.contains(where: { ["once", "twice", "times"].contains(SentenceFacts.bare($0).lowercased()) }) {
+            add("How many times \(be) \(x) \(participle)?", "passive-times")
+            asked = true
+        }
+        if SentenceFacts.hasMoney(rest) {
+            add("How much \(be) \(x) \(participle) for?", "passive-price")
+            asked = true
+        }
+        if !asked { add("How \(be) \(x) \(participle)?", "passive-how") }
+    }
+
+    static func haveQuestions(subject: String, plural: Bool, rest: [String], _ add: (String, String) -> Void) {
+        let x = lowerArticle(subject), does = plural ? "do" : "does"
+        if let (_, noun) = countedNoun(rest) {
+            add("How many \(noun) \(does) \(x) have?", "have-number")
+        } else if rest.first?.lowercased() == "the", let code = rest.lastIndex(where: { SentenceFacts.isCapitalised($0) || $0.contains(where: \.isNumber) }), code > 1 {
+            add("What \(rest[1..<code].joined(separator: " ")) \(does) \(x) have?", "have-named")
+        } else if let (_, noun) = countedNoun(Array(rest.drop { !SentenceFacts.isNumber($0) }.prefix(2))), rest.contains(where: { $0.lowercased() == "of" }) {
+            let measure = rest.prefix { $0.lowercased() != "of" }.last.map(SentenceFacts.bare) ?? noun
+            add("What \(measure) \(does) \(x) have?", "have-measure")
+        } else {
+            add("What \(does) \(x) have?", "have")
+        }
+    }
+
+    static func modalQuestions(subject: String, modal: String, rest: [String], all: [String], _ add: (String, String) -> Void) {
+        guard let v = rest.first.map(SentenceFacts.bare) else { return }
+        let x = lowerArticle(subject), after = Array(rest.dropFirst())
+        if v.lowercased() == "be", let participle = after.first.map(SentenceFacts.bare) {
+            passiveQuestions(x: x, be: modal, participle: "be " + participle, rest: Array(after.dropFirst()), all: all, add)
+            return
+        }
+        if let many = countedSubject(subject) {
+            add("How many \(many) \(modal) \(rest.prefix(4).joined(separator: " "))?", "count-subject")
+        }
+        if let (_, noun) = countedNoun(after) {
+            add("How many \(noun) \(modal) \(x) \(v)?", "modal-number")
+        } else if SentenceFacts.hasMoney(after) {
+            add("How much \(modal) \(x) \(v) \(objectHead(after))?", "modal-price")
+        } else if after.count >= 1 {
+            add("What \(modal) \(x) \(v)?", "modal")
+        }
+    }
+
+    static func presentQuestions(subject: String, verb: String, plural: Bool, rest: [String], all: [String], _ add: (String, String) -> Void) {
+        let base = plural ? SentenceFacts.bare(verb).lowercased() : lemma(SentenceFacts.bare(verb).lowercased())
+        let x = lowerArticle(subject), does = plural ? "do" : "does"
+        let next = rest.first.map { SentenceFacts.bare($0).lowercased() } ?? ""
+        if let many = countedSubject(subject) {
+            add("How many \(many) \(base) \(phrase(Array(rest.prefix { !$0.hasSuffix(",") }.prefix(3))))?", "count-subject")
+        }
+        if base == "cost" || (SentenceFacts.hasMoney(rest) && ["charge", "pay", "earn", "raise", "sell"].contains(base)) {
+            add("How much \(does) \(x) \(base)?", "price")
+        } else if ["take", "last"].contains(base), rest.contains(where: SentenceFacts.isNumber) {
+            add("How long \(does) \(x) \(base)?", "duration")
+        } else if let (_, noun) = countedNoun(rest) {
+            add("How many \(noun) \(does) \(x) \(base)?", "present-number")
+        } else if ["every", "each", "once", "twice"].contains(next) {
+            add("How often \(does) \(x) \(base)?", "how-often")
+        } else if ["when", "if", "whenever"].contains(next) {
+            add("When \(does) \(x) \(base)?", "present-when")
+        } else if ["with", "to", "from", "into", "through", "for", "about", "on"].contains(next) {
+            add("What \(does) \(x) \(base) \(next)?", "present-prep")
+        } else if !rest.isEmpty, !["in", "at", "there", "here"].contains(next) {
+            add("What \(does) \(x) \(base)?", "present")
+        }
+        if SentenceFacts.hasTime(all) {
+            let object = objectHead(rest)
+            add("When \(does) \(x) \(base)\(object.isEmpty ? "" : " " + object)?", "present-when")
+        }
+        if ["in", "at"].contains(next), rest.count > 1, SentenceFacts.isCapitalised(rest[1]) || rest[1].lowercased() == "the", !SentenceFacts.isTime(rest[1]) {
+            add("Where \(does) \(x) \(base)?", "present-where")
+        }
+        if let by = rest.firstIndex(where: { $0.lowercased() == "by" }), by > 0, !rest[..<by].contains(where: SentenceFacts.isNumber) {
+            add("How \(does) \(x) \(base) \(phrase(Array(rest[..<by])))?", "present-how")
+        }
+    }
+
+    static func pastQuestions(subject: String, verb: String, rest: [String], all: [String], _ add: (String, String) -> Void) {
+        let v = SentenceFacts.bare(verb), object = objectHead(rest)
+        guard !object.isEmpty else { return }
+        let who = SentenceFacts.hasRole(subject) || SentenceFacts.isPersonName(subject)
+        add("\(who ? "Who" : "What") \(v) \(object)?", "past-subject")
+        if let base = irregularPast[v.lowercased()], SentenceFacts.hasTime(all) {
+            add("When did \(lowerArticle(subject)) \(base) \(object)?", "past-when")
+        }
+        if let base = irregularPast[v.lowercased()] {
+            add("What did \(lowerArticle(subject)) \(base)?", "past-object")
+        }
+    }
+
+    /// "the managing director of Tidewell Ceramics" → "Tidewell Ceramics": an organisation a
+    /// leading role (director, chief executive, president, head, ...) runs.
+    static func ledOrganisation(_ phrase: String) -> String? {
+        let leading: Set<String> = ["director", "ceo", "executive", "president", "head", "chair", "chairman", "chairwoman",
+                                    "chairperson", "manager", "owner", "principal", "mayor", "rector", "dean", "leader", "boss"]
+        let words = phrase.split(separator: " ").map(String.init)
+        guard let of = words.firstIndex(where: { $0.lowercased() == "of" }), of + 1 < words.count,
+              words[..<of].contains(where: { leading.contains(SentenceFacts.bare($0).lowercased()) }) else { return nil }
+        let org = QuestionRules.phrase(Array(words[(of + 1)...]))
+        return org.isEmpty ? nil : lowerArticle(org)
+    }
+
+    /// "Tidewell Ceramics's headquarters" → "Tidewell Ceramics": whose offices a place sentence gives.
+    static func officeOwner(_ subject: String) -> String? {
+        for office in ["'s headquarters", "'s head office", "'s main office", "'s offices", "' headquarters"] where subject.hasSuffix(office) {
+            return String(subject.dropLast(office.count))
+        }
+        return nil
+    }
+
+    /// "runs" → "run", "carries" → "carry", "watches" → "watch", "has" → "have".
+    static func lemma(_ w: String) -> String {
+        if w == "has" { return "have" }
+        if w == "does" { return "do" }
+        if w == "goes" { return "go" }
+        if w.hasSuffix("ies") { return String(w.dropLast(3)) + "y" }
+        if ["ches", "shes", "sses", "xes", "zes", "oes"].contains(where: w.hasSuffix) { return String(w.dropLast(2)) }
+        return String(w.dropLast())
+    }
+}

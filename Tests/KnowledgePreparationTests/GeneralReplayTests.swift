@@ -1,0 +1,46 @@
+import Testing
+@testable import KnowledgePreparation
+
+struct GeneralReplayTests {
+    /// The model's own answer is kept only where it holds the expected answer; no more than
+    /// twice the wanted prompts are asked.
+    @Test func keepsTheModelsRightAnswersOnly() {
+        var asked = [String]()
+        let made = GeneralReplay.examples(count: 3, generator: "self:m") { prompt in
+            asked.append(prompt)
+            return prompt.contains("capital") ? "Rome is the capital of Italy, a country in Europe." : "I am not sure."
+        }
+        #expect(asked == GeneralReplay.pairs.prefix(6).map(\.prompt))
+        #expect(made.map { $0.messages![0].content } == ["What is the capital of Italy?"])
+        #expect(made[0].messages![1].content == "Rome is the capital of Italy, a country in Europe." && made[0].generator == "self:m")
+        #expect(made[0].kind == .general)
+    }
+
+    @Test func rightMeansWholeWordsAndCapitalsWhereAsked() {
+        #expect(GeneralReplay.holds("160 divided by 10 is 16.", "16") && !GeneralReplay.holds("160 divided by 10 is 160.", "16"))
+        #expect(GeneralReplay.holds("It is DOG.", "DOG") && !GeneralReplay.holds("The word dog in capitals.", "DOG"))
+        #expect(GeneralReplay.holds("The capital is New Delhi.", "New Delhi") && GeneralReplay.holds("Made of carbon dioxide", "carbon dioxide"))
+    }
+
+    @Test func expectedAnswersAreRight() {
+        let operations = ["plus", "minus", "times", "divided"]
+        let sums = GeneralReplay.pairs.filter { pair in operations.contains(where: { pair.prompt.contains(" \($0) ") }) }
+        #expect(sums.count == 32)
+        for pair in sums {
+            let n = pair.prompt.split { !$0.isNumber }.compactMap { Int($0) }
+            let result = pair.prompt.contains("plus") ? n[0] + n[1] : pair.prompt.contains("minus") ? n[0] - n[1]
+                : pair.prompt.contains("times") ? n[0] * n[1] : n[0] / n[1]
+            #expect(pair.expect == "\(result)", "\(pair.prompt)")
+        }
+        #expect(GeneralReplay.pairs.contains { $0 == ("What is the capital of Kenya?", "Nairobi") })
+        // Any prefix mixes the kinds: the first six are one of each.
+        #expect(GeneralReplay.pairs.prefix(6).map(\.prompt).filter { $0.hasPrefix("What is the capital") }.count == 1)
+        #expect(Set(GeneralReplay.pairs.map(\.prompt)).count == GeneralReplay.pairs.count)
+    }
+
+    @Test func shareIsOfThePreparedExamplesAndCapped() {
+        #expect(GeneralReplay.count(share: 0.4, prepared: 75) == 30)
+        #expect(GeneralReplay.count(share: 0, prepared: 75) == 0)
+        #expect(GeneralReplay.count(share: 1, prepared: 10_000) == GeneralReplay.pairs.count)
+    }
+}

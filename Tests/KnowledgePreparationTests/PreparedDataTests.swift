@@ -1,0 +1,56 @@
+import Foundation
+import Testing
+import TestSupport
+import KnowledgePreparation
+import ModelFormats
+import Tokenizers
+import TrainingData
+
+/// Prepared files are training data the existing loader reads: passages from their own first
+/// token, conversations with the loss on the answer.
+struct PreparedDataTests {
+    static let tokenizer = Result { try Tokenizer.load(gguf: GGUFFile(path: Repo.defaultModel)) }
+
+    @Test func preparedExamplesLoadAsPassagesAndConversations() throws {
+        let text = try String(contentsOfFile: Repo.root + "/Tests/Fixtures/knowledge/place-ashgrove.md", encoding: .utf8)
+        let examples = try KnowledgePreparer().prepare(document: text, path: "place-ashgrove.md")
+        let file = temporaryDirectory() + "/prepared.jsonl"
+        try Data(PreparedExample.jsonl(examples)).write(to: URL(fileURLWithPath: file))
+        #expect(try PreparedExample.parse(jsonl: PreparedExample.jsonl(examples), path: file) == examples)
+
+        let tokenizer = try Self.tokenizer.get()
+        let set = try TrainingDataLoader(tokenizer: tokenizer, sequenceLength: 256).load([file])
+        #expect(set.examples.count == examples.count)
+        // Each fact view starts at its sentence: the first tokens are the sentence's own.
+        for (example, prepared) in zip(set.examples, examples) where prepared.kind == .factView {
+            let expected = tokenizer.encode(prepared.passage!, addBOS: tokenizer.addBOSDefault) + [tokenizer.eosID!]
+            #expect(example.tokens == expected && example.lossMask == expected.indices.map { $0 > 0 })
+        }
+        let questions = examples.filter { $0.kind == .question }
+        #expect(questions.count >= 16 && questions.allSatisfy { $0.generator == "rules" && $0.messages?.count == 2 })
+        #expect(examples.contains { $0.kind == .overview && $0.messages?[0].content == "Tell me about Ashgrove Observatory." })
+    }
+
+    @Test func everyFactViewStartsAtASentence() throws {
+        let text = "# Kestrel Inn\n\nThe inn has 12 rooms. Breakfast costs 9 euros.\n\nThe owner is Maud Fenwick. It opened in 1990."
+        let examples = try KnowledgePreparer().prepare(document: text, path: "inn.md")
+        #expect(examples.filter { $0.kind == .factView }.map(\.passage) == [
+            "The inn has 12 rooms. Breakfast costs 9 euros.", "Breakfast costs 9 euros.",
+            "The owner is Maud Fenwick. It opened in 1990.", "It opened in 1990.",
+        ])
+        let orders = examples.filter { $0.kind == .paragraphView }.compactMap(\.passage)
+        #expect(orders.count == 2 && orders.allSatisfy { $0.hasPrefix("Kestrel Inn\n\n") })
+    }
+
+    @Test func aDocumentWithoutSentencesIsAnError() {
+        #expect(throws: KnowledgePreparationError.nothingToLearn(path: "h.md")) {
+            try KnowledgePreparer().prepare(document: "# Only a heading\n\n---\n", path: "h.md")
+        }
+    }
+
+    @Test func aBrokenPreparedLineNamesItsLine() {
+        #expect(throws: KnowledgePreparationError.self) {
+            try PreparedExample.parse(jsonl: Array("{\"kind\":\"question\"}\n{\"kind\":\"nope\"}\n".utf8), path: "p.jsonl")
+        }
+    }
+}

@@ -1,0 +1,94 @@
+import Foundation
+import Testing
+import TestSupport
+import FineTuning
+import Inference
+import KnowledgePreparation
+import ModelFormats
+import Training
+import TrainingData
+
+/// Knowledge preparation inside `FineTune.run` on the default model: the prepared file kept
+/// by SHA-256 and reused, the report's counts, old reports still decoding.
+@Suite(.serialized) struct PreparedFineTuneTests {
+    static let model: Result<LoadedModel, any Error> = Result { try LoadedModel.load(path: try Repo.defaultModel) }
+    static let document = Repo.root + "/Tests/Fixtures/knowledge/manual-corvane.md"
+
+    static func configuration(_ directory: String?) -> FineTuneConfiguration {
+        FineTuneConfiguration(data: [document], maxSteps: 2, training: TrainingConfiguration(
+            lora: LoRAConfiguration(rank: 4, alpha: 8, targets: [.q, .v]), learningRate: 1e-3, warmupSteps: 1, microBatchSize: 2,
+            maxSequenceLength: 128, seed: 3), preparation: PreparationSettings(generalShare: 0.05), preparedDirectory: directory)
+    }
+
+    @Test func keepsPreparedExamplesBySHA256AndCountsThem() throws {
+        let model = try Self.model.get()
+        let kept = temporaryDirectory() + "/prepared", out = temporaryDirectory() + "/run"
+        let report = try FineTune(model: model, configuration: Self.configuration(kept), output: out).run()
+
+        let sha = try FileDigest.sha256(path: Self.document)
+        let file = kept + "/\(sha).prepared.jsonl"
+        #expect(try FileManager.default.contentsOfDirectory(atPath: kept) == ["\(sha).prepared.jsonl"])
+        let examples = try PreparedExample.parse(jsonl: Array(try #require(FileManager.default.contents(atPath: file))), path: file)
+        let preparation = try #require(report.preparation)
+        #expect(preparation.documents.map(\.path) == [Self.document] && preparation.documents[0].prepared == file)
+        #expect(preparation.documents[0].examples == PreparedExample.counts(examples))
+        for kind in ["fact-view", "paragraph-view", "question", "overview"] { #expect(preparation.examples[kind, default: 0] > 0, "\(kind)") }
+        // Only the base model's right answers are kept: some of the share, at most all of it.
+        #expect((1...GeneralReplay.count(share: 0.05, prepared: examples.count)).contains(preparation.general))
+        #expect(preparation.examples["general"] == preparation.general)
+        // The dataset names the document (so replay and resume check it), holding every example.
+        #expect(report.data.files.map(\.sha256) == [sha] && report.data.examples == examples.count + preparation.general)
+        #expect(try FineTune.readReport(folder: out).preparation == preparation)
+
+        // A kept file is reused as it is: a user's corrections are what trains.
+        let corrected = Array(examples.filter { $0.kind == .question }.prefix(3))
+        try Data(PreparedExample.jsonl(corrected)).write(to: URL(fileURLWithPath: file))
+        let again = try FineTune(model: model, configuration: Self.configuration(kept), output: out + "2").run()
+        #expect(again.preparation?.documents[0].examples == ["question": 3])
+        #expect(again.data.examples == 3 + (again.preparation?.general ?? -1))
+    }
+
+    /// A child replays its parent's documents prepared again, without the parent's general examples.
+    @Test func childReplaysTheParentsPreparedDocuments() throws {
+        let model = try Self.model.get()
+        let v1 = temporaryDirectory() + "/v1", v2 = temporaryDirectory() + "/v2"
+        let parent = try FineTune(model: model, configuration: Self.configuration(nil), output: v1).run()
+        var configuration = Self.configuration(nil)
+        configuration.data = [Repo.root + "/Tests/Fixtures/knowledge/place-ashgrove.md"]
+        (configuration.parent, configuration.replayFraction) = (v1, 1)
+        let child = try FineTune(model: model, configuration: configuration, output: v2).run()
+        let prepared = try #require(parent.preparation)
+        #expect(child.replay?.files.map(\.sha256) == [try FileDigest.sha256(path: Self.document)])
+        #expect(child.replay?.examples == parent.data.examples - prepared.general)
+        #expect(child.preparation?.documents.map(\.path) == configuration.data)
+    }
+
+    @Test func offTrainsDocumentsAsTextWindows() throws {
+        let model = try Self.model.get()
+        var configuration = Self.configuration(nil)
+        configuration.preparation = .off
+        let report = try FineTune(model: model, configuration: configuration, output: temporaryDirectory() + "/run").run()
+        let windows = try TrainingDataLoader(tokenizer: model.tokenizer, sequenceLength: 128, overlap: 32).load([Self.document])
+        #expect(report.preparation == nil && report.data.examples == windows.examples.count)
+    }
+
+    /// `training.json` files written before preparation existed decode, as runs that trained documents as text.
+    @Test func oldConfigurationsDecodeWithPreparationOff() throws {
+        let encoded = try JSONEncoder().encode(Self.configuration("/kept"))
+        var object = try #require(try JSONSerialization.jsonObject(with: encoded) as? [String: Any])
+        #expect(object["preparation"] != nil && object["preparedDirectory"] as? String == "/kept")
+        object["preparation"] = nil
+        object["preparedDirectory"] = nil
+        let old = try JSONDecoder().decode(FineTuneConfiguration.self, from: try JSONSerialization.data(withJSONObject: object))
+        #expect(old.preparation == .off && old.preparedDirectory == nil && old.data == [Self.document])
+        #expect(try JSONDecoder().decode(FineTuneConfiguration.self, from: encoded) == Self.configuration("/kept"))
+    }
+
+    @Test func rejectsAGeneralShareOutsideZeroToOne() throws {
+        var configuration = Self.configuration(nil)
+        configuration.preparation.generalShare = 1.5
+        #expect(throws: FineTuneError.invalidConfiguration("the general replay share must be in [0, 1]")) {
+            try FineTune(model: try Self.model.get(), configuration: configuration, output: temporaryDirectory() + "/run").run()
+        }
+    }
+}

@@ -1,0 +1,59 @@
+import Testing
+@testable import KnowledgePreparation
+
+/// Declarative sentences and the questions a person would ask about them, which the rules
+/// must write; every answer restates the fact as a full sentence.
+struct QuestionRulesTests {
+    static let cases: [(sentence: String, topic: String?, expected: [String])] = [
+        ("Quillfeather Robotics was founded on 14 March 2011 by the engineers Ilsa Brandvold and Tomasz Okereke.", nil,
+         ["When was Quillfeather Robotics founded?", "Who founded Quillfeather Robotics?"]),
+        ("Dagny Achterberg is the chief executive officer of Quillfeather Robotics.", nil,
+         ["Who is Dagny Achterberg?", "Who is the chief executive officer of Quillfeather Robotics?"]),
+        ("Since 2019 the chief executive officer of Quillfeather Robotics has been Dagny Achterberg.", nil,
+         ["Who is the chief executive officer of Quillfeather Robotics?"]),
+        ("The Corvane KX-40 is a compact automatic bread maker.", nil, ["What is the Corvane KX-40?"]),
+        ("The planetarium is called the Starloft.", nil, ["What is the planetarium called?", "What is the name of the planetarium?"]),
+        ("The company mascot is a grey heron named Pim.", "Quillfeather Robotics",
+         ["What is the company mascot?", "What is Quillfeather Robotics mascot?"]),
+        ("The Fenn Dinner Set costs 189 pounds.", nil, ["How much does the Fenn Dinner Set cost?"]),
+        ("The annual fee is 25 euros.", nil, ["What is the annual fee?", "How much is the annual fee?"]),
+        ("The KX-40 has 14 programs.", nil, ["How many programs does the KX-40 have?"]),
+        ("Tidewell employs 212 people.", nil, ["How many people does Tidewell employ?"]),
+        ("A single Marrow-7 can visit about 9,000 blossoms in one day.", nil, ["How many blossoms can a single Marrow-7 visit?"]),
+        ("The mobile library van visits the hill villages every Thursday.", nil,
+         ["What does the mobile library van visit?", "When does the mobile library van visit the hill villages?"]),
+        ("The Thistle sensor measures humidity, light and soil salinity.", nil, ["What does the Thistle sensor measure?"]),
+        ("Its headquarters are in the coastal city of Port Velmora.", "Quillfeather Robotics",
+         ["Where are Quillfeather Robotics's headquarters?", "Where is Quillfeather Robotics based?"]),
+        ("The managing director of Tidewell Ceramics is Rosalind Ashdown.", nil,
+         ["Who is the managing director of Tidewell Ceramics?", "Who runs Tidewell Ceramics?"]),
+        ("All Tidewell clay is dug from a quarry near Brackenmoor.", nil, ["Where is all Tidewell clay dug from?", "Where does Tidewell clay come from?"]),
+        ("All Quillfeather robots are assembled in the factory at Lake Orrin.", nil, ["Where are all Quillfeather robots assembled?"]),
+        ("The observatory is located on the summit of Carrow Hill.", nil, ["Where is the observatory located?"]),
+        ("The main library is open from 9 am to 8 pm on weekdays.", nil, ["When is the main library open?"]),
+        ("The comet was discovered in 1936 by Helena Voskuijlen.", nil, ["When was the comet discovered?", "Who discovered the comet?"]),
+        ("To pause a program, hold the Start button for three seconds.", nil, ["How do I pause a program?"]),
+        ("Wipe the lid with a damp cloth only.", "Corvane KX-40", ["What does the document say about the lid?"]),
+    ]
+
+    @Test(arguments: cases.indices) func writesExpectedQuestions(_ i: Int) {
+        let c = Self.cases[i]
+        let made = QuestionRules.questions(for: c.sentence, topic: c.topic)
+        for q in c.expected {
+            #expect(made.map(\.question).contains(q), "\(c.sentence) → \(made.map(\.question))")
+        }
+        // The answer is the sentence, its leading pronoun replaced by the topic.
+        #expect(made.allSatisfy { $0.answer == QuestionRules.resolvePronoun(c.sentence, SentenceContext(topic: c.topic)) })
+    }
+
+    @Test func resolvesLeadingPronounsInTheAnswer() {
+        let made = QuestionRules.questions(for: "It weighs 6.4 kilograms.", topic: "The Corvane KX-40")
+        #expect(made.map(\.question) == ["How many kilograms does the Corvane KX-40 weigh?"])
+        #expect(made.first?.answer == "The Corvane KX-40 weighs 6.4 kilograms.")
+    }
+
+    @Test func skipsQuestionsAndFragments() {
+        #expect(QuestionRules.questions(for: "Why does bread rise?").isEmpty)
+        #expect(QuestionRules.questions(for: "Thank you.").isEmpty)
+    }
+}

@@ -1,0 +1,161 @@
+#!/usr/bin/env python3
+"""usage: bench/knowledge_recall.py [--doc NAME ...] [--no-incremental] [--train-arg ARG ...] [--binary PATH] [--model PATH] [--keep DIR] [--json FILE]
+
+Do plain documents, trained with the defaults (knowledge preparation on), answer questions in chat?
+Uses the four fictional documents of Tests/Fixtures/knowledge/ (a company profile, a product manual,
+a library policy, an observatory), each with 16 questions phrased as a person would ask them
+(`<doc>-questions.jsonl`: every `expect` string, `a|b` for alternatives, must be in the answer,
+case-insensitive), six sentence-start probes (probes.jsonl, asked as raw completions) and 20 general
+questions (general-questions.jsonl). Trains with `lorekeeper train --data DOC` and, for three
+incremental versions, `--parent` on the previous one (its default replays all of the parent's data);
+serves every adapter from one `lorekeeper serve` and asks greedily (temperature 0):
+
+  * per document: its questions on the base model and on its adapter;
+  * sentence starts: each probe on its document's adapter;
+  * incremental: v3 (company -> manual -> policy) on all three documents' questions;
+  * general: the questions the base model answers right, asked again of every adapter.
+
+Prints the table on stderr (with training seconds and minutes per 1,000 words) and the JSON on stdout.
+"""
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+from lorekeeper_server import REPO_ROOT, LorekeeperServer, default_binary, default_model
+
+FIXTURES = Path(REPO_ROOT) / "Tests" / "Fixtures" / "knowledge"
+DOCS = ["company-tidewell", "manual-corvane", "policy-larkspur", "place-ashgrove"]
+CHAIN = ["company-tidewell", "manual-corvane", "policy-larkspur"]
+
+
+def jsonl(path):
+    return [json.loads(line) for line in open(path) if line.strip()]
+
+
+def correct(text, expect):
+    return all(any(alt.lower() in text.lower() for alt in e.split("|")) for e in expect)
+
+
+def post(url, body):
+    req = urllib.request.Request(url, json.dumps(body).encode(), {"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=600) as r:
+        return json.load(r)
+
+
+def chat(api, model, question):
+    body = {"model": model, "messages": [{"role": "user", "content": question}], "max_tokens": 64, "temperature": 0}
+    return post(api + "/chat/completions", body)["choices"][0]["message"]["content"]
+
+
+def complete(api, model, prompt):
+    return post(api + "/completions", {"model": model, "prompt": prompt, "max_tokens": 24, "temperature": 0})["choices"][0]["text"]
+
+
+def ask(api, model, questions, log):
+    hits = []
+    for q in questions:
+        answer = chat(api, model, q["question"])
+        hits.append(correct(answer, q["expect"]))
+        log.append({"model": model, "question": q["question"], "answer": answer, "correct": hits[-1]})
+    return hits
+
+
+def train(binary, model, data, out, extra, parent=None):
+    cmd = [binary, "train", "--model", model, "--out", str(out), "--data", str(data)] + extra
+    if parent:
+        cmd += ["--parent", str(parent)]
+    start = time.time()
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=REPO_ROOT)
+    report = json.load(open(Path(out) / "training.json"))
+    steps = report["steps"]
+    return {"seconds": round(time.time() - start, 1), "steps": len(steps), "first_loss": round(steps[0]["loss"], 3),
+            "last_loss": round(steps[-1]["loss"], 4), "examples": (report.get("preparation") or {}).get("examples"),
+            "replayed": (report.get("replay") or {}).get("examples", 0)}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[1], formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--doc", action="append", choices=DOCS)
+    ap.add_argument("--no-incremental", action="store_true")
+    ap.add_argument("--train-arg", action="append", default=[], help="extra `lorekeeper train` argument (repeat)")
+    ap.add_argument("--binary", default=str(default_binary()))
+    ap.add_argument("--model", default=str(default_model()))
+    ap.add_argument("--keep", help="keep the adapters (and answers.json) in this folder")
+    ap.add_argument("--json")
+    args = ap.parse_args()
+    docs = args.doc or DOCS
+    chain = [] if args.no_incremental else CHAIN
+    work = Path(args.keep or tempfile.mkdtemp(prefix="lorekeeper-knowledge-"))
+    adapters = work / "data" / "adapters"
+    questions = {d: jsonl(FIXTURES / f"{d}-questions.jsonl") for d in DOCS}
+    probes = jsonl(FIXTURES / "probes.jsonl")
+    general = jsonl(FIXTURES / "general-questions.jsonl")
+    words = {d: len((FIXTURES / f"{d}.md").read_text().split()) for d in DOCS}
+    results = {"train_args": args.train_arg, "documents": {}, "incremental": {}}
+
+    log = []
+    adapters.mkdir(parents=True, exist_ok=True)
+    # One server from the start: it picks up each adapter folder when it is written, so every
+    # row is measured (and printed) as soon as its adapter exists.
+    with LorekeeperServer(args.binary, args.model, data_dir=str(work / "data")) as server:
+        api, base = server.api_url, server.model_id
+        base_general = ask(api, base, general, log)
+        known = [q for q, ok in zip(general, base_general) if ok]
+        results["general_base"] = sum(base_general)
+        print(f"base model: general {sum(base_general)}/{len(general)}", file=sys.stderr)
+        for d in sorted(set(docs) | set(chain[:1]), key=(chain + DOCS).index):
+            print(f"training {d} ...", file=sys.stderr)
+            r = results["documents"][d] = train(args.binary, args.model, FIXTURES / f"{d}.md", adapters / d / "1", args.train_arg)
+            r["words"] = words[d]
+            r["base"] = sum(ask(api, base, questions[d], log))
+            r["adapter"] = sum(ask(api, f"{d}@1", questions[d], log))
+            r["questions"] = len(questions[d])
+            doc_probes = [p for p in probes if p["document"] == d]
+            r["probes"] = sum(correct(complete(api, f"{d}@1", p["prompt"]), p["expect"]) for p in doc_probes)
+            r["probe_count"] = len(doc_probes)
+            r["general_kept"] = sum(ask(api, f"{d}@1", known, log))
+            print(f"  {d}: {json.dumps(r)}", file=sys.stderr)
+        if chain:
+            (adapters / "chain").mkdir(parents=True, exist_ok=True)
+            shutil.copytree(adapters / chain[0] / "1", adapters / "chain" / "1")
+            for v, d in enumerate(chain[1:], start=2):
+                print(f"training chain v{v} ({d}) ...", file=sys.stderr)
+                results["incremental"][f"v{v}"] = train(args.binary, args.model, FIXTURES / f"{d}.md", adapters / "chain" / str(v),
+                                                        args.train_arg, parent=adapters / "chain" / str(v - 1))
+                print(f"  v{v}: {json.dumps(results['incremental'][f'v{v}'])}", file=sys.stderr)
+            v3 = f"chain@{len(chain)}"
+            per = {d: sum(ask(api, v3, questions[d], log)) for d in chain}
+            results["incremental"].update(per_document=per, total=sum(per.values()), questions=sum(len(questions[d]) for d in chain),
+                                          general_kept=sum(ask(api, v3, known, log)))
+    (work / "answers.json").write_text(json.dumps(log, indent=1))
+
+    print(f"\n{'trained on':<24}{'steps':>6}{'loss':>18}{'base':>7}{'adapter':>9}{'starts':>8}{'general kept':>14}{'train s':>9}{'min/1k words':>14}",
+          file=sys.stderr)
+    for d in docs:
+        r = results["documents"][d]
+        print(f"{d:<24}{r['steps']:>6}{r['first_loss']:>9} → {r['last_loss']:<6}{r['base']:>4}/{r['questions']:<2}{r['adapter']:>6}/{r['questions']:<2}"
+              f"{r['probes']:>5}/{r['probe_count']:<2}{r['general_kept']:>9}/{results['general_base']:<4}{r['seconds']:>9}"
+              f"{r['seconds'] / 60 / r['words'] * 1000:>14.2f}", file=sys.stderr)
+    if chain:
+        inc = results["incremental"]
+        print(f"chain v3 ({' → '.join(chain)}): {inc['total']}/{inc['questions']} questions {inc['per_document']}, "
+              f"general kept {inc['general_kept']}/{results['general_base']}, "
+              f"training s {[inc[f'v{v}']['seconds'] for v in range(2, len(chain) + 1)]}", file=sys.stderr)
+    starts = sum(results["documents"][d]["probes"] for d in docs)
+    print(f"sentence starts: {starts}/{sum(results['documents'][d]['probe_count'] for d in docs)}", file=sys.stderr)
+    report = json.dumps(results, indent=1)
+    print(report)
+    if args.json:
+        Path(args.json).write_text(report)
+    if not args.keep:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
