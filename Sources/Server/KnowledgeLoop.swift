@@ -41,7 +41,13 @@ struct RegistryAdapterCatalog: AdapterCatalog {
     }
 
     func listing(named name: String) throws -> AdapterListing? {
-        guard Names.isValidAdapterName(name), let adapter = try registry.adapters().first(where: { $0.name == name }) else { return nil }
+        guard Names.isValidAdapterName(name) else { return nil }
+        // Read on every request that names an adapter: one row by its key, not the whole table.
+        let adapter: Adapter
+        do { adapter = try registry.adapter(named: name) } catch {
+            if case .notFound = error { return nil }
+            throw error
+        }
         let versions = try registry.versions(of: name)
         guard !versions.isEmpty else { return nil }
         return AdapterListing(name: name, versions: Dictionary(uniqueKeysWithValues: versions.map { ($0.number, $0.path) }),
