@@ -10,9 +10,11 @@ extension FineTune {
     /// `paths` as training examples: with preparation on, each document becomes its prepared
     /// examples (recorded in the dataset as the document itself, so replay and resume check
     /// the document's SHA-256) and `settings.generalShare` of self-distilled general examples
-    /// is mixed in; other files load as they are.
+    /// is mixed in, counted on these examples and the `replayed` ones trained beside them (a
+    /// third version replays two documents: counted on the new one alone, the general share
+    /// fell to a third and v3 kept 8 of 14 general answers); other files load as they are.
     func loadData(_ paths: [String], _ loader: TrainingDataLoader, settings: PreparationSettings,
-                  directory: String?) throws -> (TrainingDataset, FineTuneReport.Preparation?) {
+                  directory: String?, replayed: Int = 0) throws -> (TrainingDataset, FineTuneReport.Preparation?) {
         guard settings.enabled, paths.contains(where: TrainingDataLoader.isDocument) else { return (try loader.load(paths), nil) }
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("lorekeeper-prepared-\(UUID().uuidString)").path
         try Self.createDirectory(scratch)
@@ -40,7 +42,7 @@ extension FineTune {
             set = set?.appending(part) ?? part
         }
         let prepared = documents.reduce(0) { $0 + $1.examples.values.reduce(0, +) }
-        let general = try DocumentPreparation(model: model).generalExamples(count: GeneralReplay.count(share: settings.generalShare, prepared: prepared))
+        let general = try DocumentPreparation(model: model).generalExamples(count: GeneralReplay.count(share: settings.generalShare, prepared: prepared + replayed))
         if !general.isEmpty {
             let file = "\(scratch)/general.jsonl"
             try Self.writeAtomically(PreparedExample.jsonl(general), to: file)

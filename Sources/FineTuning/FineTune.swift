@@ -71,7 +71,9 @@ public final class FineTune: @unchecked Sendable {
         let loader = TrainingDataLoader(tokenizer: model.tokenizer, chatTemplate: model.chatTemplate,
                                         sequenceLength: configuration.training.maxSequenceLength,
                                         overlap: configuration.overlap, overLength: configuration.overLength)
-        let loaded = try loadData(configuration.data, loader, settings: configuration.preparation, directory: configuration.preparedDirectory)
+        let parent = try loadParent(loader)
+        let loaded = try loadData(configuration.data, loader, settings: configuration.preparation, directory: configuration.preparedDirectory,
+                                  replayed: parent.replay?.examples.count ?? 0)
         var trainingSet = loaded.0
         var validationSet: TrainingDataset?
         if !configuration.validationData.isEmpty {
@@ -80,7 +82,6 @@ public final class FineTune: @unchecked Sendable {
             let parts = trainingSet.split(validationFraction: configuration.validationFraction, seed: configuration.training.seed)
             (trainingSet, validationSet) = (parts.training, parts.validation)
         }
-        let parent = try loadParent(loader)
         let examples = parent.replay.map { trainingSet.appending($0) } ?? trainingSet
 
         var training = configuration.training

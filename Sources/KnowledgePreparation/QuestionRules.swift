@@ -46,10 +46,11 @@ public enum QuestionRules {
         let answer = resolvePronoun(sentence.trimmingCharacters(in: .whitespaces), context)
         guard !answer.hasSuffix("?"), answer.split(separator: " ").count >= 3 else { return [] }
         var out = [SynthesizedQuestion]()
-        let add: (String, String) -> Void = { q, rule in
+        let addAnswered: (String, String, String) -> Void = { q, rule, a in
             let q = tidy(q)
-            if !out.contains(where: { $0.question == q }) { out.append(SynthesizedQuestion(question: q, answer: answer, rule: rule)) }
+            if !out.contains(where: { $0.question == q }) { out.append(SynthesizedQuestion(question: q, answer: a, rule: rule)) }
         }
+        let add: (String, String) -> Void = { q, rule in addAnswered(q, rule, answer) }
         var body = answer
         while let last = body.last, ".!;:".contains(last) { body.removeLast() }
         let all = body.split(separator: " ").map(String.init)
@@ -63,6 +64,7 @@ public enum QuestionRules {
             return out
         }
         let subject = clauses(words, all: all, add)
+        paraphrases(words, answer: answer, add, addAnswered)
         for role in roleAppositives(all) { add("Who is \(role)?", "role-name") }
         if out.isEmpty, let about = subject ?? fallbackSubject(words, topic: context.topic) {
             add("What does the document say about \(lowerArticle(about))?", "fallback")

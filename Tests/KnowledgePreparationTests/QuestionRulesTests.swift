@@ -34,6 +34,18 @@ struct QuestionRulesTests {
         ("The comet was discovered in 1936 by Helena Voskuijlen.", nil, ["When was the comet discovered?", "Who discovered the comet?"]),
         ("To pause a program, hold the Start button for three seconds.", nil, ["How do I pause a program?"]),
         ("Wipe the lid with a damp cloth only.", "Corvane KX-40", ["What does the document say about the lid?"]),
+        // Second phrasings: the words people ask with, not the document's.
+        ("The Corvane KX-40 weighs 6.4 kilograms and draws 650 watts from the mains.", nil,
+         ["How heavy is the Corvane KX-40?", "What does the Corvane KX-40 weigh?", "How much power does the Corvane KX-40 use?"]),
+        ("The KX-40 comes with a warranty of three years.", nil, ["What is the warranty of the KX-40?", "How long is the warranty of the KX-40?"]),
+        ("Visitors from outside the valley pay an annual fee of 25 euros.", nil,
+         ["What is the annual fee for visitors from outside the valley?", "How much is the annual fee for visitors from outside the valley?"]),
+        ("Members may borrow up to 15 items at a time.", nil, ["How many items may members borrow?", "How many items can I borrow?"]),
+        ("The Fenn Dinner Set has twelve pieces and costs 189 pounds.", nil,
+         ["How many pieces does the Fenn Dinner Set have?", "What is the price of the Fenn Dinner Set?"]),
+        ("Tidewell employs 212 people and sells its pottery in 31 countries.", nil, ["How many people work at Tidewell?"]),
+        ("The main library is open from 9 am to 8 pm on weekdays and from 10 am to 4 pm on Saturdays.", nil,
+         ["What are the opening hours of the main library?", "When does the main library open on Saturdays?"]),
     ]
 
     @Test(arguments: cases.indices) func writesExpectedQuestions(_ i: Int) {
@@ -46,9 +58,21 @@ struct QuestionRulesTests {
         #expect(made.allSatisfy { $0.answer == QuestionRules.resolvePronoun(c.sentence, SentenceContext(topic: c.topic)) })
     }
 
+    /// A question the sentence answers "no" to is answered "No." and then the sentence.
+    @Test(arguments: [
+        ("The baking pan has a ceramic non-stick coating and must not be washed in a dishwasher.", "Can the baking pan be washed in a dishwasher?"),
+        ("Children cannot enter the pottery workshop.", "Can children enter the pottery workshop?"),
+        ("The main library is closed on Sundays and public holidays.", "Is the main library open on Sundays?"),
+    ])
+    func answersNegativeFactsWithNo(_ sentence: String, _ question: String) {
+        let made = QuestionRules.questions(for: sentence)
+        let asked = made.first { $0.question == question }
+        #expect(asked?.answer == "No. " + sentence, "\(sentence) → \(made)")
+    }
+
     @Test func resolvesLeadingPronounsInTheAnswer() {
         let made = QuestionRules.questions(for: "It weighs 6.4 kilograms.", topic: "The Corvane KX-40")
-        #expect(made.map(\.question) == ["How many kilograms does the Corvane KX-40 weigh?"])
+        #expect(made.map(\.question).starts(with: ["How many kilograms does the Corvane KX-40 weigh?", "How heavy is the Corvane KX-40?"]))
         #expect(made.first?.answer == "The Corvane KX-40 weighs 6.4 kilograms.")
     }
 

@@ -1,0 +1,149 @@
+/// Second phrasings of a fact, the way people ask rather than the way documents state: a small
+/// model learns a fact under the words it was asked with, so "It weighs 6.4 kilograms" must
+/// also be asked as "How heavy is it?", "visitors pay an annual fee of 25 euros" as "What is
+/// the annual fee for visitors?", "members may borrow" as "can I borrow", "must not be washed"
+/// as "Can it be washed?" (answered "No").
+extension QuestionRules {
+    enum Measure { case money, duration, weight, power, length, count }
+
+    static let measureUnits: [Measure: Set<String>] = [
+        .duration: ["second", "seconds", "minute", "minutes", "hour", "hours", "day", "days", "week", "weeks", "month", "months",
+                    "year", "years", "decade", "decades"],
+        .weight: ["gram", "grams", "g", "kilogram", "kilograms", "kg", "tonne", "tonnes", "ton", "tons", "lb", "lbs", "ounces"],
+        .power: ["watt", "watts", "w", "kilowatt", "kilowatts", "kw", "megawatts", "mw", "horsepower"],
+        .length: ["millimetres", "millimeters", "mm", "centimetres", "centimeters", "cm", "metres", "meters", "m", "kilometres",
+                  "kilometers", "km", "inches", "feet", "foot", "miles", "yards"],
+    ]
+    /// What a number with this unit answers: "How heavy ...?", "How long ...?".
+    static func measure(after words: ArraySlice<String>) -> Measure? {
+        // "the policy of 2019", "one of the founders": a date or a part, not a measure.
+        guard let first = words.first, SentenceFacts.isNumber(first), !SentenceFacts.isYear(first),
+              words.dropFirst().first?.lowercased() != "of" else { return nil }
+        if SentenceFacts.hasMoney([first]) { return .money }
+        let unit = words.dropFirst().first { !SentenceFacts.isNumber($0) }.map { SentenceFacts.bare($0).lowercased() } ?? ""
+        if SentenceFacts.currencies.contains(unit) { return .money }
+        return measureUnits.first { $0.value.contains(unit) }?.key ?? .count
+    }
+
+    /// People a rule asks about in the third person, whom a reader asks about as "I".
+    static let readers: Set<String> = ["members", "visitors", "customers", "users", "guests", "residents", "students", "passengers",
+                                       "readers", "patrons", "owners", "adults", "buyers", "clients", "tenants", "employees",
+                                       "staff", "participants", "applicants", "subscribers", "you"]
+    /// Nouns too vague to ask for on their own: "a maximum of 6 euros".
+    static let vagueNouns: Set<String> = ["maximum", "minimum", "total", "average", "number", "lot", "couple", "pair", "range",
+                                          "set", "group", "series", "sum", "amount", "piece", "part", "share", "rest", "one"]
+
+    static func paraphrases(_ words: [String], answer: String, _ add: (String, String) -> Void, _ addAnswered: (String, String, String) -> Void) {
+        guard let (k, kind) = verb(in: words) else { return }
+        let subject = subjectPhrase(Array(words[..<k]))
+        guard !subject.isEmpty, !pronouns.contains(subject.lowercased()) else { return }
+        let x = lowerArticle(subject), plural = isPlural(subject), does = plural ? "do" : "does", be = plural ? "are" : "is"
+        let rest = Array(words[(k + 1)...])
+        let person = readers.contains(SentenceFacts.bare(subject.split(separator: " ").first.map(String.init) ?? "").lowercased())
+        valueOfQuestions(rest, owner: x, person: person, add)
+        // The main verb's and any verb joined to it: "weighs 6.4 kilograms and draws 650 watts".
+        let verbs = (kind == .present ? [k] : []) + rest.indices.dropLast().filter { i in
+            rest[i].lowercased() == "and" && (isPresentVerb(rest[i + 1]) || (plural && baseVerbs.contains(rest[i + 1].lowercased())))
+        }.map { k + 2 + $0 }
+        for v in verbs {
+            let word = SentenceFacts.bare(words[v]).lowercased()
+            verbQuestions(lemma: plural ? word : lemma(word), x: x, does: does, be: be, rest: Array(words[(v + 1)...]), add)
+        }
+        if kind == .modal, person, let v = rest.first, v.lowercased() != "be", v.lowercased() != "not" {
+            let after = Array(rest.dropFirst())
+            if let (_, noun) = countedNoun(after) {
+                add("How many \(noun) can I \(SentenceFacts.bare(v))?", "reader-number")
+            } else {
+                add("What can I \(SentenceFacts.bare(v))?", "reader")
+            }
+        }
+        negations(words, subject: x, be: be, answer: answer, addAnswered)
+        hours(words, x: x, be: be, add)
+    }
+
+    /// "a warranty of three years" → "What is the warranty of X?", "How long is the warranty of X?";
+    /// "an annual fee of 25 euros" (of visitors) → "What is the annual fee for visitors ...?".
+    static func valueOfQuestions(_ rest: [String], owner: String, person: Bool, _ add: (String, String) -> Void) {
+        for of in rest.indices.dropFirst().dropLast() where rest[of].lowercased() == "of" {
+            guard let measure = measure(after: rest[(of + 1)...]), !rest[of - 1].hasSuffix(","),
+                  let start = rest[..<of].lastIndex(where: { ["a", "an", "the", "its", "their"].contains($0.lowercased()) }),
+                  (1...3).contains(of - start - 1) else { continue }
+            let nounWords = rest[(start + 1)..<of].map(SentenceFacts.bare)
+            guard let head = nounWords.last?.lowercased(), !vagueNouns.contains(head), nounWords.allSatisfy({ $0.allSatisfy { $0.isLetter || $0 == "-" } })
+            else { continue }
+            let noun = "the " + nounWords.joined(separator: " ").lowercased()
+            let owned = "\(noun) \(person ? "for" : "of") \(owner)"
+            add("What is \(owned)?", "value-of")
+            switch measure {
+            case .money: add("How much is \(owned)?", "value-of-price")
+            case .duration: add("How long is \(owned)?", "value-of-duration")
+            case .weight: add("How heavy is \(owned)?", "value-of-weight")
+            case .power: add("How powerful is \(owned)?", "value-of-power")
+            case .count, .length: break
+            }
+        }
+    }
+
+    /// Other words for what a verb with a measure states: weighs → heavy, draws watts → power, costs → price.
+    static func verbQuestions(lemma: String, x: String, does: String, be: String, rest: [String], _ add: (String, String) -> Void) {
+        guard let n = rest.prefix(6).firstIndex(where: SentenceFacts.isNumber), let measure = measure(after: rest[n...]) else { return }
+        switch (lemma, measure) {
+        case ("weigh", _), (_, .weight) where ["weigh", "have", "be"].contains(lemma):
+            add("How heavy \(be) \(x)?", "heavy")
+            add("What \(does) \(x) weigh?", "weigh")
+        case (_, .power) where ["draw", "use", "consume", "need", "require", "have", "take"].contains(lemma):
+            add("How much power \(does) \(x) use?", "power")
+            add("What is the power consumption of \(x)?", "power-consumption")
+        case ("cost", .money):
+            add("What is the price of \(x)?", "price-of")
+            add("How much \(be) \(x)?", "how-much")
+        case ("employ", .count):
+            add("How many people work at \(x)?", "work-at")
+            add("How many employees \(does) \(x) have?", "employees")
+        case ("measure", .length):
+            add("How big \(be) \(x)?", "size")
+        case (_, .duration) where ["take", "last", "run"].contains(lemma):
+            add("How long \(be) \(x)?", "how-long")
+        default:
+            break
+        }
+    }
+
+    /// "X must not be washed in a dishwasher" → "Can X be washed in a dishwasher?" — "No. …";
+    /// "X is closed on Sundays" → "Is X open on Sundays?" — "No. …".
+    static func negations(_ words: [String], subject: String, be: String, answer: String, _ add: (String, String, String) -> Void) {
+        let lower = words.map { SentenceFacts.bare($0).lowercased() }
+        let no = "No. " + answer
+        for i in lower.indices.dropLast() {
+            let negative = (modals.contains(lower[i]) && lower[i + 1] == "not") || lower[i] == "cannot"
+            guard negative else { continue }
+            let verbAt = lower[i] == "cannot" ? i + 1 : i + 2
+            guard verbAt < words.count else { continue }
+            var action = [String]()
+            for w in words[verbAt...].prefix(8) {
+                if ["and", "or", "unless", "because", "but"].contains(SentenceFacts.bare(w).lowercased()) { break }
+                action.append(w)
+                if w.hasSuffix(",") || w.hasSuffix(";") { break }
+            }
+            let phrase = QuestionRules.phrase(action)
+            guard !phrase.isEmpty else { continue }
+            add("Can \(subject) \(phrase)?", "negative-can", no)
+            return
+        }
+        if let closed = lower.firstIndex(of: "closed"), closed > 0, copulas.contains(lower[closed - 1]), closed + 2 < lower.count, lower[closed + 1] == "on",
+           SentenceFacts.days.contains(lower[closed + 2]) {
+            add("\(capitalise(be)) \(subject) open on \(SentenceFacts.bare(words[closed + 2]))?", "closed-day", no)
+        }
+    }
+
+    /// Opening hours per day: "X is open from 9 am to 8 pm on weekdays and from 10 am to 4 pm on Saturdays"
+    /// → "What are the opening hours of X?", "When does X open on Saturdays?".
+    static func hours(_ words: [String], x: String, be: String, _ add: (String, String) -> Void) {
+        let lower = words.map { SentenceFacts.bare($0).lowercased() }
+        guard lower.contains("open"), lower.contains(where: { $0 == "am" || $0 == "pm" || $0.hasSuffix("am") && $0.first?.isNumber == true }) else { return }
+        add("What are the opening hours of \(x)?", "opening-hours")
+        for i in lower.indices.dropLast() where lower[i] == "on" && SentenceFacts.days.contains(lower[i + 1]) && lower[i + 1] != "am" && lower[i + 1] != "pm" {
+            add("When \(be == "are" ? "do" : "does") \(x) open on \(SentenceFacts.bare(words[i + 1]))?", "open-day")
+        }
+    }
+}
