@@ -65,7 +65,7 @@ public enum LorekeeperServer {
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
         }
 
-        WebConsoleController().addRoutes(to: router.router)
+        WebConsoleController().addRoutes(to: router)
 
         let api = router.group("v1")
         if let key = config.apiKey { api.add(middleware: APIKeyMiddleware(key: key)) }
