@@ -53,6 +53,12 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Threads for the forward pass (default: all cores).")
     var threads: Int?
 
+    @Option(help: "Seconds a request's header fields may take to arrive, from their first byte (408, then the connection closes).")
+    var headerTimeout = 10.0
+
+    @Option(help: "Seconds an idle keep-alive connection stays open with no request under way.")
+    var idleTimeout = 60.0
+
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be in 0...65535") }
         guard parallel >= 1 else { throw ValidationError("--parallel must be at least 1") }
@@ -63,6 +69,7 @@ struct Serve: AsyncParsableCommand {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
         if let trainingThreads, trainingThreads < 1 { throw ValidationError("--training-threads must be at least 1") }
         guard maxUploadMb >= 1 else { throw ValidationError("--max-upload-mb must be at least 1") }
+        guard headerTimeout > 0, idleTimeout > 0 else { throw ValidationError("--header-timeout and --idle-timeout must be positive") }
     }
 
     func run() async throws {
@@ -88,6 +95,8 @@ struct Serve: AsyncParsableCommand {
         config.maxBodyBytes = maxBodyMb << 20
         config.chatTemplate = chatTemplate
         config.threads = threads
+        config.headerTimeout = headerTimeout
+        config.idleTimeout = idleTimeout
         let host = self.host, log = logger
         try await LorekeeperServer.run(config, registry: try data.registry(), blobs: try data.blobs(), logger: logger) { port in
             let logger = log

@@ -1,19 +1,6 @@
 import Foundation
 import Registry
 
-/// Encodes nil as an explicit `null`, as OpenAI's objects show absent values.
-@propertyWrapper
-struct Nullable<Value: Encodable & Sendable>: Encodable, Sendable {
-    var wrappedValue: Value?
-
-    init(wrappedValue: Value?) { self.wrappedValue = wrappedValue }
-
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        if let wrappedValue { try container.encode(wrappedValue) } else { try container.encodeNil() }
-    }
-}
-
 /// A list as OpenAI pages it.
 struct ListObject<Item: Encodable & Sendable>: Encodable, Sendable {
     var object = "list"

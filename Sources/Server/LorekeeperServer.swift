@@ -4,6 +4,7 @@ import Inference
 import JobRunner
 import Registry
 import Logging
+import NIOCore
 import ModelFormats
 import Scheduling
 import ServiceLifecycle
@@ -31,6 +32,10 @@ public struct ServerConfiguration: Sendable {
     public var adapterCacheBytes = 1 << 30
     public var chatTemplate: String?
     public var threads: Int?
+    /// Seconds a request's header fields may take to arrive, from their first byte.
+    public var headerTimeout = 10.0
+    /// Seconds a connection may stay open with no request under way.
+    public var idleTimeout = 60.0
 
     public init(modelPath: String) { self.modelPath = modelPath }
 }
@@ -42,9 +47,10 @@ public enum LorekeeperServer {
     public static func run(_ config: ServerConfiguration, registry: any Registry, blobs: any BlobStore, logger: Logger,
                            onListening: @escaping @Sendable (Int) -> Void = { _ in }) async throws {
         let serving = Serving()
-        let counter = RequestCounter()
-        let router = Router(context: ServerContext.self)
-        router.add(middleware: RequestLogMiddleware(logger: logger, counter: counter))
+        let metrics = ServerMetrics()
+        let routes = RouteIndex()
+        let router = IndexingRouter(router: Router(context: ServerContext.self), index: routes)
+        router.add(middleware: RequestLogMiddleware(logger: logger, metrics: metrics, routes: routes))
 
         router.get("/health") { _, _ -> Response in
             let (status, body): (HTTPResponse.Status, String) = switch serving.state {
@@ -55,7 +61,7 @@ public enum LorekeeperServer {
             return Response(status: status, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(string: body)))
         }
         router.get("/metrics") { _, _ -> Response in
-            let text = MetricsText.render(scheduler: serving.routes?.scheduler, requests: counter.snapshot)
+            let text = metrics.render(scheduler: serving.service?.scheduler)
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"], body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
         }
 
@@ -63,20 +69,20 @@ public enum LorekeeperServer {
 
         let api = router.group("v1")
         if let key = config.apiKey { api.add(middleware: APIKeyMiddleware(key: key)) }
-        api.get("models") { _, _ -> Response in
-            let routes = try serving.ready()
-            return try routes.json(routes.modelList())
-        }
-        api.post("chat/completions") { request, context in try await serving.ready().chat(request, context) }
-        api.post("completions") { request, context in try await serving.ready().complete(request, context) }
+        ModelsController(serving: serving).addRoutes(to: api)
+        ChatController(serving: serving).addRoutes(to: api)
+        CompletionsController(serving: serving).addRoutes(to: api)
 
         let admin = AdminAuthenticator(key: config.adminKey)
         FilesController(serving: serving).addRoutes(to: router.group("v1/files").add(middleware: admin))
         FineTuningController(serving: serving, maxBodyBytes: config.maxBodyBytes).addRoutes(to: router.group("v1/fine_tuning").add(middleware: admin))
         AdminController(serving: serving, maxBodyBytes: config.maxBodyBytes).addRoutes(to: router.group("admin").add(middleware: admin))
 
+        let headerTimeout = TimeAmount.nanoseconds(Int64(config.headerTimeout * 1e9))
         let app = Application(
-            router: router,
+            router: router.router,
+            server: .http1(configuration: .init(additionalChannelHandlers: [ConnectionHandler(headerTimeout: headerTimeout)],
+                                                idleTimeout: .nanoseconds(Int64(config.idleTimeout * 1e9)))),
             configuration: .init(address: .hostname(config.host, port: config.port), serverName: "lorekeeper"),
             services: [ModelService(config: config, registry: registry, blobs: blobs, serving: serving, logger: logger)],
             onServerRunning: { channel in onListening(channel.localAddress?.port ?? config.port) },
@@ -93,7 +99,7 @@ public enum LorekeeperServer {
 final class Serving: Sendable {
     enum State: Sendable {
         case loading
-        case ready(CompletionRoutes)
+        case ready(CompletionService)
         case failed(String)
     }
 
@@ -114,16 +120,16 @@ final class Serving: Sendable {
         set { current.withLock { $0 = newValue } }
     }
 
-    var routes: CompletionRoutes? {
+    var service: CompletionService? {
         if case let .ready(r) = state { return r }
         return nil
     }
 
-    func ready() throws -> CompletionRoutes {
+    func ready() throws -> CompletionService {
         switch state {
         case .loading: throw APIError.unavailable("the model is still loading")
         case let .failed(message): throw APIError.unavailable("the model failed to load: \(message)")
-        case let .ready(routes): return routes
+        case let .ready(service): return service
         }
     }
 }
@@ -148,7 +154,7 @@ struct ModelService: Service {
             // Names the model and serving configuration, stable across restarts.
             let fingerprint = "lk-" + FileDigest.sha256(Array("\(model.id)|\(model.config)|\(context)".utf8)).prefix(10)
             serving.start(try startKnowledgeLoop(model))
-            serving.state = .ready(CompletionRoutes(model: model, scheduler: scheduler, maxBodyBytes: config.maxBodyBytes,
+            serving.state = .ready(CompletionService(model: model, scheduler: scheduler, maxBodyBytes: config.maxBodyBytes,
                                                     fingerprint: String(fingerprint), created: Int(Date().timeIntervalSince1970),
                                                     catalog: RegistryAdapterCatalog(registry: registry),
                                                     adapters: AdapterCache(config: model.config, budgetBytes: config.adapterCacheBytes)))

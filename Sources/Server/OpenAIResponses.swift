@@ -1,7 +1,7 @@
 import Foundation
 
 // Response objects of OpenAI's chat and completions APIs. Optional fields that OpenAI
-// sends as explicit nulls are encoded as nulls.
+// sends as explicit nulls are `@Nullable`.
 
 struct Usage: Encodable, Sendable {
     struct PromptDetails: Encodable, Sendable { let cached_tokens: Int }
@@ -15,6 +15,11 @@ struct Usage: Encodable, Sendable {
         completion_tokens = completion
         total_tokens = prompt + completion
         prompt_tokens_details = PromptDetails(cached_tokens: cached)
+    }
+
+    static func + (a: Usage, b: Usage) -> Usage {
+        Usage(prompt: a.prompt_tokens + b.prompt_tokens, completion: a.completion_tokens + b.completion_tokens,
+              cached: a.prompt_tokens_details.cached_tokens + b.prompt_tokens_details.cached_tokens)
     }
 }
 
@@ -43,17 +48,9 @@ struct ChatMessageOut: Encodable, Sendable {
 struct ChatChoice: Encodable, Sendable {
     let index: Int
     let message: ChatMessageOut
-    let logprobs: ChatLogProbs?
+    @Nullable var logprobs: ChatLogProbs?
     let finish_reason: String
 
-    enum CodingKeys: String, CodingKey { case index, message, logprobs, finish_reason }
-    func encode(to encoder: Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(index, forKey: .index)
-        try c.encode(message, forKey: .message)
-        try c.encode(logprobs, forKey: .logprobs)
-        try c.encode(finish_reason, forKey: .finish_reason)
-    }
 }
 
 struct ChatCompletion: Encodable, Sendable {
@@ -74,17 +71,9 @@ struct ChatDelta: Encodable, Sendable {
 struct ChatChunkChoice: Encodable, Sendable {
     let index: Int
     let delta: ChatDelta
-    let logprobs: ChatLogProbs?
-    let finish_reason: String?
+    @Nullable var logprobs: ChatLogProbs?
+    @Nullable var finish_reason: String?
 
-    enum CodingKeys: String, CodingKey { case index, delta, logprobs, finish_reason }
-    func encode(to encoder: Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(index, forKey: .index)
-        try c.encode(delta, forKey: .delta)
-        try c.encode(logprobs, forKey: .logprobs)
-        try c.encode(finish_reason, forKey: .finish_reason)
-    }
 }
 
 struct ChatCompletionChunk: Encodable, Sendable {
@@ -94,19 +83,8 @@ struct ChatCompletionChunk: Encodable, Sendable {
     let model: String
     let system_fingerprint: String
     let choices: [ChatChunkChoice]
-    let usage: Usage?
+    @Nullable var usage: Usage?
 
-    enum CodingKeys: String, CodingKey { case id, object, created, model, system_fingerprint, choices, usage }
-    func encode(to encoder: Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(id, forKey: .id)
-        try c.encode(object, forKey: .object)
-        try c.encode(created, forKey: .created)
-        try c.encode(model, forKey: .model)
-        try c.encode(system_fingerprint, forKey: .system_fingerprint)
-        try c.encode(choices, forKey: .choices)
-        try c.encode(usage, forKey: .usage)
-    }
 }
 
 /// The legacy completions API's log-probabilities: parallel arrays per token.
@@ -120,17 +98,9 @@ struct TextLogProbs: Encodable, Sendable {
 struct TextChoice: Encodable, Sendable {
     let text: String
     let index: Int
-    let logprobs: TextLogProbs?
-    let finish_reason: String?
+    @Nullable var logprobs: TextLogProbs?
+    @Nullable var finish_reason: String?
 
-    enum CodingKeys: String, CodingKey { case text, index, logprobs, finish_reason }
-    func encode(to encoder: Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(text, forKey: .text)
-        try c.encode(index, forKey: .index)
-        try c.encode(logprobs, forKey: .logprobs)
-        try c.encode(finish_reason, forKey: .finish_reason)
-    }
 }
 
 struct TextCompletion: Encodable, Sendable {
@@ -140,19 +110,8 @@ struct TextCompletion: Encodable, Sendable {
     let model: String
     let system_fingerprint: String
     let choices: [TextChoice]
-    let usage: Usage?
+    @Nullable var usage: Usage?
 
-    enum CodingKeys: String, CodingKey { case id, object, created, model, system_fingerprint, choices, usage }
-    func encode(to encoder: Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(id, forKey: .id)
-        try c.encode(object, forKey: .object)
-        try c.encode(created, forKey: .created)
-        try c.encode(model, forKey: .model)
-        try c.encode(system_fingerprint, forKey: .system_fingerprint)
-        try c.encode(choices, forKey: .choices)
-        try c.encode(usage, forKey: .usage)
-    }
 }
 
 struct ModelObject: Encodable, Sendable {

@@ -20,7 +20,7 @@ struct WebConsoleController: Sendable {
         self.assets = assets.map { Prepared(asset: $0, etag: Self.etag($0.bytes)) }
     }
 
-    func addRoutes<Context: RequestContext>(to router: Router<Context>) {
+    func addRoutes<Context: RequestContext>(to router: some RouterMethods<Context>) {
         for prepared in assets {
             router.get(RouterPath(prepared.asset.path)) { request, _ in Self.response(prepared, request) }
         }

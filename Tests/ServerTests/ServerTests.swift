@@ -131,7 +131,7 @@ func with(_ base: [String: Any], _ extra: [String: Any]) -> [String: Any] { base
         #expect(try HTTP.request(port: port, "GET", "/health").json["status"] as? String == "ok")
         _ = try post("/v1/chat/completions", with(france, ["max_tokens": 2]))
         let metrics = try HTTP.request(port: port, "GET", "/metrics").text
-        for name in ["lorekeeper_http_requests_total{path=\"/v1/chat/completions\",status=\"200\"}", "lorekeeper_generated_tokens_total",
+        for name in ["lorekeeper_http_requests_total{route=\"/v1/chat/completions\",method=\"POST\",status=\"200\"}", "lorekeeper_generated_tokens_total",
                      "lorekeeper_prompt_tokens_total", "lorekeeper_queue_depth", "lorekeeper_active_sequences",
                      "lorekeeper_decode_tokens_per_second", "lorekeeper_prefill_tokens_per_second", "lorekeeper_kv_cache_bytes"] {
             #expect(metrics.contains(name), "\(name) missing")
