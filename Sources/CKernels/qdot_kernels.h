@@ -12,6 +12,9 @@ QI float QDOT_NAME(hsum)(__m256 t) {
     return _mm_cvtss_f32(h);
 }
 
+// An f16 field with F16C (half_float's plain C, with its branches, cost a third of a block's time).
+QI float QDOT_NAME(half)(const uint8_t *p) { uint16_t h; memcpy(&h, p, 2); return _cvtsh_ss(h); }
+
 // The 32 levels of a block as int16: values 0-15 in w[0], 16-31 in w[1], from 32 bytes.
 QI void QDOT_NAME(widen_unsigned)(__m256i bytes, __m256i w[2]) {
     w[0] = _mm256_cvtepu8_epi16(_mm256_castsi256_si128(bytes));
@@ -44,6 +47,36 @@ QI void QDOT_NAME(block)(const int N, const __m256i w[2], const int16_t *x, size
 // Bytes ahead of the current block to prefetch: the hardware prefetcher alone left bandwidth unused.
 enum { QDOT_NAME(PREFETCH) = 1024 };
 
+// The two f16 values at the head of a Q4_0/Q4_1/Q8_0 block, in one 32-bit load (the block has more
+// bytes after them): a 16-bit load becomes a vpinsrw that merges into a live register.
+QI __m128 QDOT_NAME(head)(const uint8_t *p) {
+    uint32_t v; memcpy(&v, p, 4);
+    return _mm_cvtph_ps(_mm_cvtsi32_si128((int)v));
+}
+
+// Block b of a Q4_0, Q4_1 or Q8_0 row, at p, into acc and mins.
+QI void QDOT_NAME(block32)(const uint32_t type, const int N, const uint8_t *p, size_t b, const int16_t *xq, size_t cols,
+                           const float *xscale, const float *xsum, size_t blocks, __m256 *acc, float *mins) {
+    const __m256i low4 = _mm256_set1_epi8(0x0f);
+    _mm_prefetch((const char *)p + QDOT_NAME(PREFETCH), _MM_HINT_T0);
+    const __m128 dm = QDOT_NAME(head)(p);
+    __m256i v[2];
+    if (type == T_Q8_0) {
+        QDOT_NAME(widen_signed)(_mm256_loadu_si256((const __m256i *)(p + 2)), v);
+    } else {
+        // Byte j holds value j (low nibble) and value j + 16 (high nibble).
+        const __m128i raw = _mm_loadu_si128((const __m128i *)(p + (type == T_Q4_1 ? 4 : 2)));
+        const __m256i u = _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(raw, 4), raw), low4);
+        if (type == T_Q4_0) QDOT_NAME(widen_signed)(_mm256_sub_epi8(u, _mm256_set1_epi8(8)), v); // q − 8
+        else QDOT_NAME(widen_unsigned)(u, v);
+    }
+    QDOT_NAME(block)(N, v, xq + 32 * b, cols, xscale + b, blocks, _mm256_broadcastss_ps(dm), 0, _mm256_setzero_ps(), acc);
+    if (type == T_Q4_1) {
+        const float m = _mm_cvtss_f32(_mm_movehdup_ps(dm)); // value = d·level + m
+        for (int t = 0; t < N; t++) mins[t] += m * xsum[t * blocks + b];
+    }
+}
+
 // y[t·yStride + r] (+)= row r · input t for r < rows, t < N. Two sets of accumulators (even and
 // odd blocks, or low and high halves) so that consecutive blocks' FMAs do not wait on each other.
 QI void QDOT_NAME(rows_n)(const uint32_t type, const int N, const uint8_t *w, size_t rowBytes, size_t rows, size_t cols,
@@ -58,31 +91,19 @@ QI void QDOT_NAME(rows_n)(const uint32_t type, const int N, const uint8_t *w, si
         for (int t = 0; t < N; t++) acc[0][t] = acc[1][t] = _mm256_setzero_ps();
         if (type == T_Q4_0 || type == T_Q4_1 || type == T_Q8_0) {
             const size_t bytes = type == T_Q8_0 ? 34 : type == T_Q4_1 ? 20 : 18;
-            for (size_t b = 0; b < blocks; b++, p += bytes) {
-                const int h = (int)(b & 1);
-                _mm_prefetch((const char *)p + QDOT_NAME(PREFETCH), _MM_HINT_T0);
-                const __m256 d = _mm256_set1_ps(half_float(p));
-                __m256i v[2];
-                if (type == T_Q8_0) {
-                    QDOT_NAME(widen_signed)(_mm256_loadu_si256((const __m256i *)(p + 2)), v);
-                } else {
-                    // Byte j holds value j (low nibble) and value j + 16 (high nibble).
-                    const __m128i raw = _mm_loadu_si128((const __m128i *)(p + (type == T_Q4_1 ? 4 : 2)));
-                    const __m256i u = _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(raw, 4), raw), low4);
-                    if (type == T_Q4_0) QDOT_NAME(widen_signed)(_mm256_sub_epi8(u, _mm256_set1_epi8(8)), v); // q − 8
-                    else QDOT_NAME(widen_unsigned)(u, v);
-                }
-                QDOT_NAME(block)(N, v, xq + 32 * b, cols, xscale + b, blocks, d, 0, none, acc[h]);
-                if (type == T_Q4_1) {
-                    const float m = half_float(p + 2); // value = d·level + m
-                    for (int t = 0; t < N; t++) mins[h][t] += m * xsum[t * blocks + b];
-                }
+            size_t b = 0;
+            // Two blocks per iteration into the two sets: an index that varies at run time would
+            // keep the accumulators in memory, each FMA waiting on the last one's store.
+            for (; b + 2 <= blocks; b += 2, p += 2 * bytes) {
+                QDOT_NAME(block32)(type, N, p, b, xq, cols, xscale, xsum, blocks, acc[0], mins[0]);
+                QDOT_NAME(block32)(type, N, p + bytes, b + 1, xq, cols, xscale, xsum, blocks, acc[1], mins[1]);
             }
+            if (b < blocks) QDOT_NAME(block32)(type, N, p, b, xq, cols, xscale, xsum, blocks, acc[0], mins[0]);
         } else if (type == T_Q4_K || type == T_Q5_K) {
             const int five = type == T_Q5_K;
             for (size_t sb = 0; sb < blocks / 8; sb++, p += five ? 176 : 144) {
                 for (int c = 0; c < 176; c += 64) _mm_prefetch((const char *)p + QDOT_NAME(PREFETCH) + c, _MM_HINT_T0);
-                const float d = half_float(p), dmin = half_float(p + 2);
+                const float d = QDOT_NAME(half)(p), dmin = QDOT_NAME(half)(p + 2);
                 const uint8_t *qs = p + (five ? 48 : 16);
                 const __m256i qh = five ? _mm256_loadu_si256((const __m256i *)(p + 16)) : _mm256_setzero_si256();
                 for (int g = 0; g < 4; g++) {
@@ -104,7 +125,7 @@ QI void QDOT_NAME(rows_n)(const uint32_t type, const int N, const uint8_t *w, si
         } else { // Q6_K: level sc·(q − 32), q six bits from ql's nibbles and qh's pairs, sc per 16 values
             for (size_t sb = 0; sb < blocks / 8; sb++, p += 210) {
                 for (int c = 0; c < 210; c += 64) _mm_prefetch((const char *)p + QDOT_NAME(PREFETCH) + c, _MM_HINT_T0);
-                const float d = half_float(p + 208);
+                const float d = QDOT_NAME(half)(p + 208);
                 for (int half = 0; half < 2; half++) {
                     const uint8_t *ql = p + 64 * half;
                     const int8_t *sc = (const int8_t *)(p + 192 + 8 * half);
