@@ -57,6 +57,16 @@ public final class LoadedModel: Sendable {
         return LoadedModel(path: path, model: model, tokenizer: tokenizer, chatTemplate: template)
     }
 
+    /// The tokenizer of `path` alone (a `.gguf` file, weights or none as in llama.cpp's
+    /// `ggml-vocab-*.gguf`, or a Hugging Face folder), without reading any weights.
+    public static func tokenizer(path: String) throws -> Tokenizer {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw ModelFormatError.cannotOpen(path: path, reason: "no such file or directory")
+        }
+        return isDirectory.boolValue ? try Tokenizer.load(huggingFaceFolder: path) : try Tokenizer.load(gguf: try GGUFFile(path: path))
+    }
+
     /// Token ids of a chat conversation rendered with the model's template, ready for the
     /// assistant's reply. Special tokens come only from the template, never from message text.
     public func chatPrompt(_ messages: [ChatMessage]) throws -> [Int] {
