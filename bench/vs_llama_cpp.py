@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""usage: bench/vs_llama_cpp.py MODEL.gguf [--prompt 512] [--gen 128] [--rounds 3] [--threads 2] [--parallel 1]
+"""usage: bench/vs_llama_cpp.py MODEL.gguf [--prompt 512] [--gen 128] [--rounds 3] [--threads 2] [--peer DIR]
 
 Speed of `lorekeeper bench` against llama.cpp's `llama-bench` on the same model, alternating the two
 in each round at the same priority (the machine is shared: only same-run ratios mean anything).
@@ -30,9 +30,10 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--parallel", type=int, default=1, help="sequences decoding together (lorekeeper only)")
     ap.add_argument("--lorekeeper-args", default="", help="extra arguments for lorekeeper bench, e.g. --float-products")
+    ap.add_argument("--peer", help="folder holding llama-bench (default: the one llama-cpp-peer.sh builds)")
     args = ap.parse_args()
-    peer = subprocess.run([os.path.join(ROOT, "../shared/tools/llama-cpp-peer.sh")], check=True,
-                          capture_output=True, text=True).stdout.strip()
+    peer = args.peer or subprocess.run([os.path.join(ROOT, "../shared/tools/llama-cpp-peer.sh")], check=True,
+                                       capture_output=True, text=True).stdout.strip()
     ours_cmd = [os.path.join(ROOT, ".build/release/lorekeeper"), "bench", "--model", args.model,
                 "--prompt-tokens", str(args.prompt), "--gen-tokens", str(args.gen), "--repetitions", "1",
                 "--threads", str(args.threads), "--parallel", str(args.parallel)] + args.lorekeeper_args.split()
@@ -59,7 +60,7 @@ def main():
         "prefill_ratio": round(med["prefill"] / peer_med["prefill"], 2),
         "lorekeeper_decode": med["decode"], "llama_cpp_decode": round(peer_med["decode"], 1),
         "decode_ratio": round(med["decode"] / peer_med["decode"], 2),
-        "lorekeeper_decode_gb_per_second": med["gb"], "load_average_after": load_average(),
+        "lorekeeper_decode_gb_per_second": round(med["gb"], 1), "load_average_after": load_average(),
     }))
 
 
