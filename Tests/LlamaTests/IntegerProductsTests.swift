@@ -16,7 +16,7 @@ import TensorKernels
                           pool: threads.map { ComputePool(threads: $0) } ?? .shared, integerProducts: true)
     }
 
-    static let sets = InstructionSet.allCases.filter { $0.rawValue <= InstructionSet.detected.rawValue }
+    static let sets = InstructionSet.allCases.filter { $0.rawValue <= InstructionSet.current.rawValue }
 
     /// The prompt prefilled whole (37 tokens of b_chat: the 16-bit matrix products, or float ones
     /// without AVX-512) and token by token (the row products).

@@ -7,7 +7,8 @@ import ModelFormats
 /// Every SIMD path against the plain C beside it, at each instruction set this CPU runs (so an
 /// AVX-512 machine tests its AVX2 kernels too): the scalar code is the reference.
 @Suite struct InstructionSetTests {
-    static let simdSets = InstructionSet.allCases.filter { $0 != .scalar && $0.rawValue <= InstructionSet.detected.rawValue }
+    /// The SIMD sets this process may use (LOREKEEPER_CPU caps them too).
+    static let simdSets = InstructionSet.allCases.filter { $0 != .scalar && $0.rawValue <= InstructionSet.current.rawValue }
     static let types: [GGMLType] = [.f32, .f16, .bf16, .q8_0, .q4_0, .q4_1, .q4_K, .q5_K, .q6_K]
 
     @Test func namesRoundTripAndUnknownNamesAreRejected() {
