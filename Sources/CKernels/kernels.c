@@ -7,87 +7,86 @@
 #define LK_AVX2 1
 #endif
 
-static inline float fp16(const uint8_t *p) {
+// The SIMD paths (LK_AVX2) run when lk_cpu_level() allows, chosen once per call; the plain C next to
+// each is the reference they are tested against and what runs on other CPUs.
+
+
+static inline float fp16(const uint8_t *p, int simd) {
     uint16_t h; memcpy(&h, p, 2);
 #ifdef LK_AVX2
-    return _cvtsh_ss(h);
-#else
-    uint32_t sign = (uint32_t)(h & 0x8000) << 16, exp = (h >> 10) & 0x1f, man = h & 0x3ff, bits;
-    if (exp == 0) {
-        if (man == 0) bits = sign;
-        else { // subnormal: normalise
-            exp = 127 - 15 + 1;
-            while (!(man & 0x400)) { man <<= 1; exp--; }
-            bits = sign | (exp << 23) | ((man & 0x3ff) << 13);
-        }
-    } else if (exp == 31) bits = sign | 0x7f800000 | (man << 13);
-    else bits = sign | ((exp + 127 - 15) << 23) | (man << 13);
-    float f; memcpy(&f, &bits, 4); return f;
+    if (simd) return _cvtsh_ss(h);
 #endif
+    return half_to_float(h);
 }
 
 // ---- dequantisation, one routine per type ----
 
-static void deq_q8_0(const uint8_t *p, float *y) { // d, 32 x int8
-    const float d = fp16(p);
+static void deq_q8_0(const uint8_t *p, float *y, int simd) { // d, 32 x int8
+    const float d = fp16(p, simd);
 #ifdef LK_AVX2
-    const __m256 vd = _mm256_set1_ps(d);
-    for (int i = 0; i < 32; i += 8) {
-        __m256i q = _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(p + 2 + i)));
-        _mm256_storeu_ps(y + i, _mm256_mul_ps(vd, _mm256_cvtepi32_ps(q)));
+    if (simd) {
+        const __m256 vd = _mm256_set1_ps(d);
+        for (int i = 0; i < 32; i += 8) {
+            __m256i q = _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(p + 2 + i)));
+            _mm256_storeu_ps(y + i, _mm256_mul_ps(vd, _mm256_cvtepi32_ps(q)));
+        }
+        return;
     }
-#else
-    for (int i = 0; i < 32; i++) y[i] = d * (int8_t)p[2 + i];
 #endif
+    for (int i = 0; i < 32; i++) y[i] = d * (int8_t)p[2 + i];
 }
 
 // Q4_0 / Q4_1: value j is the low nibble of byte j, value j+16 the high nibble.
-static void deq_q4(const uint8_t *qs, float d, float m, float *y) {
+static void deq_q4(const uint8_t *qs, float d, float m, float *y, int simd) {
 #ifdef LK_AVX2
-    const __m256 vd = _mm256_set1_ps(d), vm = _mm256_set1_ps(m);
-    const __m128i bytes = _mm_loadu_si128((const __m128i *)qs);
-    const __m128i mask = _mm_set1_epi8(0x0f);
-    const __m128i lo = _mm_and_si128(bytes, mask), hi = _mm_and_si128(_mm_srli_epi16(bytes, 4), mask);
-    _mm256_storeu_ps(y + 0, _mm256_fmadd_ps(vd, _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(lo)), vm));
-    _mm256_storeu_ps(y + 8, _mm256_fmadd_ps(vd, _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_srli_si128(lo, 8))), vm));
-    _mm256_storeu_ps(y + 16, _mm256_fmadd_ps(vd, _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(hi)), vm));
-    _mm256_storeu_ps(y + 24, _mm256_fmadd_ps(vd, _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_srli_si128(hi, 8))), vm));
-#else
-    for (int j = 0; j < 16; j++) { y[j] = d * (qs[j] & 0xf) + m; y[j + 16] = d * (qs[j] >> 4) + m; }
+    if (simd) {
+        const __m256 vd = _mm256_set1_ps(d), vm = _mm256_set1_ps(m);
+        const __m128i bytes = _mm_loadu_si128((const __m128i *)qs);
+        const __m128i mask = _mm_set1_epi8(0x0f);
+        const __m128i lo = _mm_and_si128(bytes, mask), hi = _mm_and_si128(_mm_srli_epi16(bytes, 4), mask);
+        _mm256_storeu_ps(y + 0, _mm256_fmadd_ps(vd, _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(lo)), vm));
+        _mm256_storeu_ps(y + 8, _mm256_fmadd_ps(vd, _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_srli_si128(lo, 8))), vm));
+        _mm256_storeu_ps(y + 16, _mm256_fmadd_ps(vd, _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(hi)), vm));
+        _mm256_storeu_ps(y + 24, _mm256_fmadd_ps(vd, _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_srli_si128(hi, 8))), vm));
+        return;
+    }
 #endif
+    for (int j = 0; j < 16; j++) { y[j] = fmaf(d, qs[j] & 0xf, m); y[j + 16] = fmaf(d, qs[j] >> 4, m); }
 }
 
-static void deq_q4_0(const uint8_t *p, float *y) { float d = fp16(p); deq_q4(p + 2, d, -8 * d, y); } // d·(q−8)
-static void deq_q4_1(const uint8_t *p, float *y) { deq_q4(p + 4, fp16(p), fp16(p + 2), y); }      // d·q + m
+static void deq_q4_0(const uint8_t *p, float *y, int simd) { float d = fp16(p, simd); deq_q4(p + 2, d, -8 * d, y, simd); } // d·(q−8)
+static void deq_q4_1(const uint8_t *p, float *y, int simd) { deq_q4(p + 4, fp16(p, simd), fp16(p + 2, simd), y, simd); } // d·q + m
 
 // 32 values d·q − m from 32 bytes of 5-bit-or-less unsigned values.
-static inline void affine32(const uint8_t *q, float d, float m, float *y) {
+static inline void affine32(const uint8_t *q, float d, float m, float *y, int simd) {
 #ifdef LK_AVX2
-    const __m256 vd = _mm256_set1_ps(d), vm = _mm256_set1_ps(m);
-    for (int i = 0; i < 32; i += 8) {
-        __m256 f = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(q + i))));
-        _mm256_storeu_ps(y + i, _mm256_fmsub_ps(vd, f, vm));
+    if (simd) {
+        const __m256 vd = _mm256_set1_ps(d), vm = _mm256_set1_ps(m);
+        for (int i = 0; i < 32; i += 8) {
+            __m256 f = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_loadl_epi64((const __m128i *)(q + i))));
+            _mm256_storeu_ps(y + i, _mm256_fmsub_ps(vd, f, vm));
+        }
+        return;
     }
-#else
-    for (int i = 0; i < 32; i++) y[i] = d * q[i] - m;
 #endif
+    for (int i = 0; i < 32; i++) y[i] = fmaf(d, q[i], -m);
 }
 
 // Q4_K: d, dmin, 12 bytes of 6-bit scales/mins, 128 bytes of nibbles in 4 groups of 64 values.
-static void deq_q4_K(const uint8_t *p, float *y) {
-    const float d = fp16(p), dmin = fp16(p + 2);
+static void deq_q4_K(const uint8_t *p, float *y, int simd) {
+    const float d = fp16(p, simd), dmin = fp16(p + 2, simd);
     const uint8_t *scales = p + 4, *qs = p + 16;
     uint8_t lo[32], hi[32], sc, m;
     for (int g = 0; g < 4; g++, qs += 32, y += 64) {
         for (int l = 0; l < 32; l++) { lo[l] = qs[l] & 0xf; hi[l] = qs[l] >> 4; }
-        scale_min_k4(2 * g, scales, &sc, &m);     affine32(lo, d * sc, dmin * m, y);
-        scale_min_k4(2 * g + 1, scales, &sc, &m); affine32(hi, d * sc, dmin * m, y + 32);
+        scale_min_k4(2 * g, scales, &sc, &m);     affine32(lo, d * sc, dmin * m, y, simd);
+        scale_min_k4(2 * g + 1, scales, &sc, &m); affine32(hi, d * sc, dmin * m, y + 32, simd);
     }
 }
 
 // Q5_K: as Q4_K plus 32 bytes of fifth bits: bit 2g of qh[l] for the low half of group g, bit 2g+1 for the high half.
-static void deq_q5_K(const uint8_t *p, float *y) {
-    const float d = fp16(p), dmin = fp16(p + 2);
+static void deq_q5_K(const uint8_t *p, float *y, int simd) {
+    const float d = fp16(p, simd), dmin = fp16(p + 2, simd);
     const uint8_t *scales = p + 4, *qh = p + 16, *qs = p + 48;
     uint8_t lo[32], hi[32], sc, m;
     for (int g = 0; g < 4; g++, qs += 32, y += 64) {
@@ -96,37 +95,40 @@ static void deq_q5_K(const uint8_t *p, float *y) {
             lo[l] = (qs[l] & 0xf) + ((qh[l] & u1) ? 16 : 0);
             hi[l] = (qs[l] >> 4) + ((qh[l] & u2) ? 16 : 0);
         }
-        scale_min_k4(2 * g, scales, &sc, &m);     affine32(lo, d * sc, dmin * m, y);
-        scale_min_k4(2 * g + 1, scales, &sc, &m); affine32(hi, d * sc, dmin * m, y + 32);
+        scale_min_k4(2 * g, scales, &sc, &m);     affine32(lo, d * sc, dmin * m, y, simd);
+        scale_min_k4(2 * g + 1, scales, &sc, &m); affine32(hi, d * sc, dmin * m, y + 32, simd);
     }
 }
 
 // Q6_K: 128 bytes low nibbles, 64 bytes of 2-bit highs, 16 int8 scales, d; y = d·scale·(q − 32).
 // Two halves of 128 values; in each, value l + 32k (l < 32) takes scale 2k + l/16.
-static void deq_q6_K(const uint8_t *p, float *y) {
-    const float d = fp16(p + 208);
+static void deq_q6_K(const uint8_t *p, float *y, int simd) {
+    const float d = fp16(p + 208, simd);
     const uint8_t *ql = p, *qh = p + 128;
     const int8_t *sc = (const int8_t *)(p + 192);
     for (int n = 0; n < 2; n++, ql += 64, qh += 32, sc += 8, y += 128) {
 #ifdef LK_AVX2
-        const __m256i m4 = _mm256_set1_epi8(0x0f), m2 = _mm256_set1_epi8(3), off = _mm256_set1_epi8(32);
-        const __m256i a = _mm256_loadu_si256((const __m256i *)ql), b = _mm256_loadu_si256((const __m256i *)(ql + 32));
-        const __m256i h = _mm256_loadu_si256((const __m256i *)qh);
-        __m256i q[4];
-        q[0] = _mm256_or_si256(_mm256_and_si256(a, m4), _mm256_slli_epi16(_mm256_and_si256(h, m2), 4));
-        q[1] = _mm256_or_si256(_mm256_and_si256(b, m4), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 2), m2), 4));
-        q[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(a, 4), m4), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 4), m2), 4));
-        q[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(b, 4), m4), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 6), m2), 4));
-        for (int k = 0; k < 4; k++) {
-            const __m256i v = _mm256_sub_epi8(q[k], off);
-            const __m128i lo = _mm256_castsi256_si128(v), hi = _mm256_extracti128_si256(v, 1);
-            const __m128i parts[4] = {lo, _mm_srli_si128(lo, 8), hi, _mm_srli_si128(hi, 8)};
-            for (int c = 0; c < 4; c++) {
-                const __m256 s = _mm256_set1_ps(d * sc[2 * k + c / 2]);
-                _mm256_storeu_ps(y + 32 * k + 8 * c, _mm256_mul_ps(s, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(parts[c]))));
+        if (simd) {
+            const __m256i m4 = _mm256_set1_epi8(0x0f), m2 = _mm256_set1_epi8(3), off = _mm256_set1_epi8(32);
+            const __m256i a = _mm256_loadu_si256((const __m256i *)ql), b = _mm256_loadu_si256((const __m256i *)(ql + 32));
+            const __m256i h = _mm256_loadu_si256((const __m256i *)qh);
+            __m256i q[4];
+            q[0] = _mm256_or_si256(_mm256_and_si256(a, m4), _mm256_slli_epi16(_mm256_and_si256(h, m2), 4));
+            q[1] = _mm256_or_si256(_mm256_and_si256(b, m4), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 2), m2), 4));
+            q[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(a, 4), m4), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 4), m2), 4));
+            q[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(b, 4), m4), _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(h, 6), m2), 4));
+            for (int k = 0; k < 4; k++) {
+                const __m256i v = _mm256_sub_epi8(q[k], off);
+                const __m128i lo = _mm256_castsi256_si128(v), hi = _mm256_extracti128_si256(v, 1);
+                const __m128i parts[4] = {lo, _mm_srli_si128(lo, 8), hi, _mm_srli_si128(hi, 8)};
+                for (int c = 0; c < 4; c++) {
+                    const __m256 s = _mm256_set1_ps(d * sc[2 * k + c / 2]);
+                    _mm256_storeu_ps(y + 32 * k + 8 * c, _mm256_mul_ps(s, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(parts[c]))));
+                }
             }
+            continue;
         }
-#else
+#endif
         for (int l = 0; l < 32; l++) {
             const int is = l / 16;
             y[l] = d * sc[is] * ((int8_t)((ql[l] & 0xf) | ((qh[l] & 3) << 4)) - 32);
@@ -134,68 +136,76 @@ static void deq_q6_K(const uint8_t *p, float *y) {
             y[l + 64] = d * sc[is + 4] * ((int8_t)((ql[l] >> 4) | (((qh[l] >> 4) & 3) << 4)) - 32);
             y[l + 96] = d * sc[is + 6] * ((int8_t)((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4)) - 32);
         }
-#endif
     }
 }
 
-static void deq_f16(const uint8_t *p, float *y, size_t n) {
+static void deq_f16(const uint8_t *p, float *y, size_t n, int simd) {
     size_t i = 0;
 #ifdef LK_AVX2
-    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(p + 2 * i))));
+    if (simd) for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(p + 2 * i))));
 #endif
-    for (; i < n; i++) y[i] = fp16(p + 2 * i);
+    for (; i < n; i++) y[i] = fp16(p + 2 * i, simd);
 }
 
-static void deq_bf16(const uint8_t *p, float *y, size_t n) {
+static void deq_bf16(const uint8_t *p, float *y, size_t n, int simd) {
     size_t i = 0;
 #ifdef LK_AVX2
-    for (; i + 8 <= n; i += 8) {
-        __m256i w = _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(p + 2 * i)));
-        _mm256_storeu_ps(y + i, _mm256_castsi256_ps(_mm256_slli_epi32(w, 16)));
+    if (simd) {
+        for (; i + 8 <= n; i += 8) {
+            __m256i w = _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(p + 2 * i)));
+            _mm256_storeu_ps(y + i, _mm256_castsi256_ps(_mm256_slli_epi32(w, 16)));
+        }
     }
 #endif
     for (; i < n; i++) { uint16_t h; memcpy(&h, p + 2 * i, 2); uint32_t b = (uint32_t)h << 16; memcpy(y + i, &b, 4); }
 }
 
-int lk_dequantize_row(uint32_t type, const void *src, float *y, size_t n) {
-    const uint8_t *p = src;
+static int dequantize_row(uint32_t type, const uint8_t *p, float *y, size_t n, int simd) {
     switch (type) {
-    case T_F32: memcpy(y, src, n * 4); return 0;
-    case T_F16: deq_f16(p, y, n); return 0;
-    case T_BF16: deq_bf16(p, y, n); return 0;
-    case T_Q8_0: for (size_t b = 0; b < n / 32; b++) deq_q8_0(p + 34 * b, y + 32 * b); return 0;
-    case T_Q4_0: for (size_t b = 0; b < n / 32; b++) deq_q4_0(p + 18 * b, y + 32 * b); return 0;
-    case T_Q4_1: for (size_t b = 0; b < n / 32; b++) deq_q4_1(p + 20 * b, y + 32 * b); return 0;
-    case T_Q4_K: for (size_t b = 0; b < n / 256; b++) deq_q4_K(p + 144 * b, y + 256 * b); return 0;
-    case T_Q5_K: for (size_t b = 0; b < n / 256; b++) deq_q5_K(p + 176 * b, y + 256 * b); return 0;
-    case T_Q6_K: for (size_t b = 0; b < n / 256; b++) deq_q6_K(p + 210 * b, y + 256 * b); return 0;
+    case T_F32: memcpy(y, p, n * 4); return 0;
+    case T_F16: deq_f16(p, y, n, simd); return 0;
+    case T_BF16: deq_bf16(p, y, n, simd); return 0;
+    case T_Q8_0: for (size_t b = 0; b < n / 32; b++) deq_q8_0(p + 34 * b, y + 32 * b, simd); return 0;
+    case T_Q4_0: for (size_t b = 0; b < n / 32; b++) deq_q4_0(p + 18 * b, y + 32 * b, simd); return 0;
+    case T_Q4_1: for (size_t b = 0; b < n / 32; b++) deq_q4_1(p + 20 * b, y + 32 * b, simd); return 0;
+    case T_Q4_K: for (size_t b = 0; b < n / 256; b++) deq_q4_K(p + 144 * b, y + 256 * b, simd); return 0;
+    case T_Q5_K: for (size_t b = 0; b < n / 256; b++) deq_q5_K(p + 176 * b, y + 256 * b, simd); return 0;
+    case T_Q6_K: for (size_t b = 0; b < n / 256; b++) deq_q6_K(p + 210 * b, y + 256 * b, simd); return 0;
     default: return -1;
     }
 }
 
+static inline int use_avx2(void) { return lk_cpu_level() >= LK_CPU_AVX2; }
+
+int lk_dequantize_row(uint32_t type, const void *src, float *y, size_t n) { return dequantize_row(type, src, y, n, use_avx2()); }
+
 // ---- dot products ----
 
-float lk_dot_f32(const float *a, const float *b, size_t n) {
+static float dot_f32(const float *a, const float *b, size_t n, int simd) {
     size_t i = 0;
     float s = 0;
 #ifdef LK_AVX2
-    __m256 s0 = _mm256_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
-    for (; i + 32 <= n; i += 32) {
-        s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), s0);
-        s1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8), s1);
-        s2 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 16), _mm256_loadu_ps(b + i + 16), s2);
-        s3 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 24), _mm256_loadu_ps(b + i + 24), s3);
+    if (simd) {
+        __m256 s0 = _mm256_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
+        for (; i + 32 <= n; i += 32) {
+            s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), s0);
+            s1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8), s1);
+            s2 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 16), _mm256_loadu_ps(b + i + 16), s2);
+            s3 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 24), _mm256_loadu_ps(b + i + 24), s3);
+        }
+        for (; i + 8 <= n; i += 8) s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), s0);
+        __m256 t = _mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3));
+        __m128 h = _mm_add_ps(_mm256_castps256_ps128(t), _mm256_extractf128_ps(t, 1));
+        h = _mm_add_ps(h, _mm_movehl_ps(h, h));
+        h = _mm_add_ss(h, _mm_movehdup_ps(h));
+        s = _mm_cvtss_f32(h);
     }
-    for (; i + 8 <= n; i += 8) s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), s0);
-    __m256 t = _mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3));
-    __m128 h = _mm_add_ps(_mm256_castps256_ps128(t), _mm256_extractf128_ps(t, 1));
-    h = _mm_add_ps(h, _mm_movehl_ps(h, h));
-    h = _mm_add_ss(h, _mm_movehdup_ps(h));
-    s = _mm_cvtss_f32(h);
 #endif
     for (; i < n; i++) s += a[i] * b[i];
     return s;
 }
+
+float lk_dot_f32(const float *a, const float *b, size_t n) { return dot_f32(a, b, n, use_avx2()); }
 
 #ifdef LK_AVX2
 static inline float hsum(__m256 t) {
@@ -378,19 +388,20 @@ static void multiply32(int type, const uint8_t *w, size_t rowBytes, size_t rows,
 
 void lk_multiply_rows(uint32_t type, const void *w, size_t rowBytes, size_t rows, size_t cols,
                       const float *x, size_t xStride, size_t n, float *y, size_t yStride, int accumulate, float *scratch) {
+    const int simd = use_avx2();
 #ifdef LK_AVX2
-    if (type == T_Q4_0 || type == T_Q4_1 || type == T_Q8_0) {
+    if (simd && (type == T_Q4_0 || type == T_Q4_1 || type == T_Q8_0)) {
         multiply32((int)type, w, rowBytes, rows, cols, x, xStride, n, y, yStride, accumulate, scratch);
         return;
     }
 #endif
     // Other types: one float copy of each row, shared by all inputs.
     for (size_t r = 0; r < rows; r++) {
-        const void *row = (const uint8_t *)w + r * rowBytes;
-        const float *f = type == T_F32 ? row : scratch;
-        if (type != T_F32) lk_dequantize_row(type, row, scratch, cols);
+        const uint8_t *row = (const uint8_t *)w + r * rowBytes;
+        const float *f = type == T_F32 ? (const float *)row : scratch;
+        if (type != T_F32) dequantize_row(type, row, scratch, cols, simd);
         for (size_t t = 0; t < n; t++) {
-            const float v = lk_dot_f32(f, x + t * xStride, cols);
+            const float v = dot_f32(f, x + t * xStride, cols, simd);
             float *o = y + t * yStride + r;
             *o = accumulate ? *o + v : v;
         }
@@ -431,11 +442,11 @@ static inline void prefetch_row(const float *row, size_t hd) {
 
 // scores[h·len + j] = scale · q_h · k_j for `heads` queries (hd values each, adjacent in q).
 static void attention_scores(const float *q, int heads, const float *k, size_t kvStride, size_t len, size_t hd,
-                             float scale, float *scores) {
+                             float scale, float *scores, int simd) {
     size_t j = 0;
 #ifdef LK_AVX2
     // Four keys at a time, reduced together; the keys stay in L1 for the other heads.
-    for (; hd % 8 == 0 && j + 4 <= len; j += 4) {
+    for (; simd && hd % 8 == 0 && j + 4 <= len; j += 4) {
         const float *k0 = k + j * kvStride;
         for (size_t i = 0; i < 4; i++) prefetch_row(k0 + (ATTENTION_PREFETCH_ROWS + i) * kvStride, hd);
         for (int h = 0; h < heads; h++) {
@@ -455,35 +466,40 @@ static void attention_scores(const float *q, int heads, const float *k, size_t k
     }
 #endif
     for (; j < len; j++)
-        for (int h = 0; h < heads; h++) scores[h * len + j] = scale * lk_dot_f32(q + h * hd, k + j * kvStride, hd);
+        for (int h = 0; h < heads; h++) scores[h * len + j] = scale * dot_f32(q + h * hd, k + j * kvStride, hd, simd);
 }
 
 // x[i] = e^(x[i] − max x) over n values; returns Σ.
-float lk_softmax_numerators(float *x, size_t n) {
+static float softmax_numerators(float *x, size_t n, int simd) {
     float mx = -INFINITY, sum = 0;
     for (size_t j = 0; j < n; j++) mx = x[j] > mx ? x[j] : mx;
     size_t j = 0;
 #ifdef LK_AVX2
-    __m256 vs = _mm256_setzero_ps();
-    for (; j + 8 <= n; j += 8) {
-        const __m256 e = exp256(_mm256_sub_ps(_mm256_loadu_ps(x + j), _mm256_set1_ps(mx)));
-        _mm256_storeu_ps(x + j, e);
-        vs = _mm256_add_ps(vs, e);
+    if (simd) {
+        __m256 vs = _mm256_setzero_ps();
+        for (; j + 8 <= n; j += 8) {
+            const __m256 e = exp256(_mm256_sub_ps(_mm256_loadu_ps(x + j), _mm256_set1_ps(mx)));
+            _mm256_storeu_ps(x + j, e);
+            vs = _mm256_add_ps(vs, e);
+        }
+        sum = hsum(vs);
     }
-    sum = hsum(vs);
 #endif
     for (; j < n; j++) { x[j] = expf(x[j] - mx); sum += x[j]; }
     return sum;
 }
+
+float lk_softmax_numerators(float *x, size_t n) { return softmax_numerators(x, n, use_avx2()); }
 
 // Keys per block of the weighted sum of values: a block of value rows stays in L1 for all heads.
 enum { ATTENTION_KEY_BLOCK = 64 };
 
 void lk_attention_row(const float *q, size_t heads, const float *k, const float *v, size_t kvStride, size_t len,
                       size_t hd, float scale, float *out, float *scores) {
-    attention_scores(q, (int)heads, k, kvStride, len, hd, scale, scores);
+    const int simd = use_avx2();
+    attention_scores(q, (int)heads, k, kvStride, len, hd, scale, scores, simd);
     for (size_t h = 0; h < heads; h++) {
-        const float inv = 1 / lk_softmax_numerators(scores + h * len, len);
+        const float inv = 1 / softmax_numerators(scores + h * len, len, simd);
         for (size_t j = 0; j < len; j++) scores[h * len + j] *= inv;
     }
     for (size_t c = 0; c < heads * hd; c++) out[c] = 0;
@@ -495,7 +511,7 @@ void lk_attention_row(const float *q, size_t heads, const float *k, const float 
             size_t c0 = 0;
 #ifdef LK_AVX2
             // 64 columns at a time, accumulated in registers.
-            for (; c0 + 64 <= hd; c0 += 64) {
+            for (; simd && c0 + 64 <= hd; c0 += 64) {
                 __m256 acc[8];
                 for (int i = 0; i < 8; i++) acc[i] = _mm256_loadu_ps(o + c0 + 8 * i);
                 for (size_t j = j0; j < j1; j++) {
@@ -516,7 +532,8 @@ void lk_attention_row(const float *q, size_t heads, const float *k, const float 
 void lk_swiglu(float *gate, const float *up, size_t n) {
     size_t i = 0;
 #ifdef LK_AVX2
-    for (; i + 8 <= n; i += 8) {
+    const int simd = use_avx2();
+    for (; simd && i + 8 <= n; i += 8) {
         const __m256 g = _mm256_loadu_ps(gate + i);
         const __m256 e = exp256(_mm256_sub_ps(_mm256_setzero_ps(), g));
         _mm256_storeu_ps(gate + i, _mm256_mul_ps(_mm256_div_ps(g, _mm256_add_ps(_mm256_set1_ps(1), e)), _mm256_loadu_ps(up + i)));

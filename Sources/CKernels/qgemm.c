@@ -24,14 +24,8 @@ enum {
 
 int lk_qgemm_available(uint32_t type) {
 #ifdef LK_QGEMM
-    static int cpu = -1;
-    if (cpu < 0) {
-        __builtin_cpu_init();
-        cpu = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw")
-            && __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl")
-            && __builtin_cpu_supports("avx512vnni");
-    }
-    return cpu && (type == T_Q4_0 || type == T_Q4_1 || type == T_Q8_0 || type == T_Q4_K || type == T_Q5_K || type == T_Q6_K);
+    return lk_cpu_level() >= LK_CPU_AVX512
+        && (type == T_Q4_0 || type == T_Q4_1 || type == T_Q8_0 || type == T_Q4_K || type == T_Q5_K || type == T_Q6_K);
 #else
     (void)type;
     return 0;
@@ -42,54 +36,6 @@ int lk_qgemm_available(uint32_t type) {
 int lk_qgemm_limit(uint32_t type) { return type == T_Q6_K ? 16383 : 32767; }
 
 #ifdef LK_QGEMM
-
-LK_VNNI_INLINE float half_float(const uint8_t *p) { uint16_t h; memcpy(&h, p, 2); return _cvtsh_ss(h); }
-
-// The 32 integer levels of block b of a row (values 32b..<32b + 32), its scale d and its minimum m:
-// value = d·level + m. A Q4_K/Q5_K sub-block's scale and minimum are its super-block's d and dmin
-// times its 6-bit factors, as the dequantisation computes them.
-LK_VNNI_INLINE void block_levels(uint32_t type, const uint8_t *row, size_t b, int16_t *level, float *d, float *m) {
-    switch (type) {
-    case T_Q4_0: {
-        const uint8_t *p = row + b * 18;
-        *d = half_float(p); *m = 0;
-        for (int j = 0; j < 16; j++) { level[j] = (int16_t)((p[2 + j] & 15) - 8); level[j + 16] = (int16_t)((p[2 + j] >> 4) - 8); }
-        break;
-    }
-    case T_Q4_1: {
-        const uint8_t *p = row + b * 20;
-        *d = half_float(p); *m = half_float(p + 2);
-        for (int j = 0; j < 16; j++) { level[j] = p[4 + j] & 15; level[j + 16] = p[4 + j] >> 4; }
-        break;
-    }
-    case T_Q8_0: {
-        const uint8_t *p = row + b * 34;
-        *d = half_float(p); *m = 0;
-        for (int j = 0; j < 32; j++) level[j] = (int8_t)p[2 + j];
-        break;
-    }
-    case T_Q6_K: { // 210-byte super-blocks: value l + 32k of half h has scale sc[8h + 2k + l/16], level sc·(q − 32)
-        const uint8_t *p = row + b / 8 * 210;
-        const int h = (int)(b % 8) / 4, k = (int)(b % 4);
-        const uint8_t *ql = p + 64 * h + 32 * (k % 2), *qh = p + 128 + 32 * h;
-        const int8_t *sc = (const int8_t *)(p + 192 + 8 * h + 2 * k);
-        *d = half_float(p + 208); *m = 0;
-        for (int l = 0; l < 32; l++) {
-            const int q = ((ql[l] >> (4 * (k / 2))) & 15) | (((qh[l] >> (2 * k)) & 3) << 4);
-            level[l] = (int16_t)(sc[l / 16] * (q - 32));
-        }
-        break;
-    }
-    default: { // Q4_K (144-byte super-blocks), Q5_K (176: plus a fifth bit of each value in qh)
-        const int five = type == T_Q5_K, j = (int)(b % 8), shift = 4 * (j % 2);
-        const uint8_t *p = row + b / 8 * (five ? 176 : 144), *qs = p + (five ? 48 : 16) + 32 * (j / 2), *qh = p + 16;
-        uint8_t sc, mn;
-        scale_min_k4(j, p + 4, &sc, &mn);
-        *d = half_float(p) * sc; *m = -half_float(p + 2) * mn;
-        for (int l = 0; l < 32; l++) level[l] = (int16_t)(((qs[l] >> shift) & 15) | (five ? ((qh[l] >> j) & 1) << 4 : 0));
-    }
-    }
-}
 
 static int has_minimum(uint32_t type) { return type == T_Q4_1 || type == T_Q4_K || type == T_Q5_K; }
 

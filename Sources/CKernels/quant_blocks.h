@@ -1,7 +1,9 @@
-// Shared by the dequantisation (kernels.c) and the integer products (qgemm.c): ggml block layouts.
+// Shared by the dequantisation (kernels.c) and the integer products (qgemm.c, qdot.c): ggml block layouts.
 #ifndef LOREKEEPER_QUANT_BLOCKS_H
 #define LOREKEEPER_QUANT_BLOCKS_H
+#include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 enum { T_F32 = 0, T_F16 = 1, T_Q4_0 = 2, T_Q4_1 = 3, T_Q8_0 = 8, T_Q4_K = 12, T_Q5_K = 13, T_Q6_K = 14, T_BF16 = 30 };
 
@@ -9,6 +11,69 @@ enum { T_F32 = 0, T_F16 = 1, T_Q4_0 = 2, T_Q4_1 = 3, T_Q8_0 = 8, T_Q4_K = 12, T_
 static inline void scale_min_k4(int j, const uint8_t *q, uint8_t *d, uint8_t *m) {
     if (j < 4) { *d = q[j] & 63; *m = q[j + 4] & 63; }
     else { *d = (q[j + 4] & 0xf) | ((q[j - 4] >> 6) << 4); *m = (q[j + 4] >> 4) | ((q[j] >> 6) << 4); }
+}
+
+// An IEEE half as a float, in plain C (exact, subnormals included).
+static inline float half_to_float(uint16_t h) {
+    uint32_t sign = (uint32_t)(h & 0x8000) << 16, exp = (h >> 10) & 0x1f, man = h & 0x3ff, bits;
+    if (exp == 0) {
+        if (man == 0) bits = sign;
+        else { // subnormal: normalise
+            exp = 127 - 15 + 1;
+            while (!(man & 0x400)) { man <<= 1; exp--; }
+            bits = sign | (exp << 23) | ((man & 0x3ff) << 13);
+        }
+    } else if (exp == 31) bits = sign | 0x7f800000 | (man << 13);
+    else bits = sign | ((exp + 127 - 15) << 23) | (man << 13);
+    float f; memcpy(&f, &bits, 4); return f;
+}
+
+static inline float half_float(const uint8_t *p) { uint16_t h; memcpy(&h, p, 2); return half_to_float(h); }
+
+// The 32 integer levels of block b of a row (values 32b..<32b + 32), its scale d and its minimum m:
+// value = d·level + m. A Q4_K/Q5_K sub-block's scale and minimum are its super-block's d and dmin
+// times its 6-bit factors, as the dequantisation computes them.
+static inline void block_levels(uint32_t type, const uint8_t *row, size_t b, int16_t *level, float *d, float *m) {
+    switch (type) {
+    case T_Q4_0: {
+        const uint8_t *p = row + b * 18;
+        *d = half_float(p); *m = 0;
+        for (int j = 0; j < 16; j++) { level[j] = (int16_t)((p[2 + j] & 15) - 8); level[j + 16] = (int16_t)((p[2 + j] >> 4) - 8); }
+        break;
+    }
+    case T_Q4_1: {
+        const uint8_t *p = row + b * 20;
+        *d = half_float(p); *m = half_float(p + 2);
+        for (int j = 0; j < 16; j++) { level[j] = p[4 + j] & 15; level[j + 16] = p[4 + j] >> 4; }
+        break;
+    }
+    case T_Q8_0: {
+        const uint8_t *p = row + b * 34;
+        *d = half_float(p); *m = 0;
+        for (int j = 0; j < 32; j++) level[j] = (int8_t)p[2 + j];
+        break;
+    }
+    case T_Q6_K: { // 210-byte super-blocks: value l + 32k of half h has scale sc[8h + 2k + l/16], level sc·(q − 32)
+        const uint8_t *p = row + b / 8 * 210;
+        const int h = (int)(b % 8) / 4, k = (int)(b % 4);
+        const uint8_t *ql = p + 64 * h + 32 * (k % 2), *qh = p + 128 + 32 * h;
+        const int8_t *sc = (const int8_t *)(p + 192 + 8 * h + 2 * k);
+        *d = half_float(p + 208); *m = 0;
+        for (int l = 0; l < 32; l++) {
+            const int q = ((ql[l] >> (4 * (k / 2))) & 15) | (((qh[l] >> (2 * k)) & 3) << 4);
+            level[l] = (int16_t)(sc[l / 16] * (q - 32));
+        }
+        break;
+    }
+    default: { // Q4_K (144-byte super-blocks), Q5_K (176: plus a fifth bit of each value in qh)
+        const int five = type == T_Q5_K, j = (int)(b % 8), shift = 4 * (j % 2);
+        const uint8_t *p = row + b / 8 * (five ? 176 : 144), *qs = p + (five ? 48 : 16) + 32 * (j / 2), *qh = p + 16;
+        uint8_t sc, mn;
+        scale_min_k4(j, p + 4, &sc, &mn);
+        *d = half_float(p) * sc; *m = -half_float(p + 2) * mn;
+        for (int l = 0; l < 32; l++) level[l] = (int16_t)(((qs[l] >> shift) & 15) | (five ? ((qh[l] >> j) & 1) << 4 : 0));
+    }
+    }
 }
 
 #endif

@@ -31,12 +31,14 @@ public final class LoadedModel: Sendable {
     /// The same weights, tokenizer and template, computing on `pool` (the job runner trains on
     /// an idle-priority pool beside the server's).
     public func computing(on pool: ComputePool) -> LoadedModel {
-        LoadedModel(path: path, model: LlamaModel(config: config, weights: model.weights, pool: pool), tokenizer: tokenizer, chatTemplate: chatTemplate)
+        LoadedModel(path: path, model: LlamaModel(config: config, weights: model.weights, pool: pool, integerProducts: model.integerProducts),
+                    tokenizer: tokenizer, chatTemplate: chatTemplate)
     }
 
     /// Loads `path`: a `.gguf` file, or a folder with `config.json` and safetensors weights.
-    /// `chatTemplate` overrides the template detected from the model's metadata.
-    public static func load(path: String, chatTemplate: String? = nil, threads: Int? = nil) throws -> LoadedModel {
+    /// `chatTemplate` overrides the template detected from the model's metadata. The model
+    /// multiplies in integers (`LlamaModel.integerProducts`) unless `integerProducts` is false.
+    public static func load(path: String, chatTemplate: String? = nil, threads: Int? = nil, integerProducts: Bool = true) throws -> LoadedModel {
         let pool = threads.map { ComputePool(threads: $0) } ?? .shared
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
@@ -44,15 +46,25 @@ public final class LoadedModel: Sendable {
         }
         let model: LlamaModel, tokenizer: Tokenizer
         if isDirectory.boolValue {
-            (model, tokenizer) = try loadHuggingFace(folder: path, pool: pool)
+            (model, tokenizer) = try loadHuggingFace(folder: path, pool: pool, integerProducts: integerProducts)
         } else {
             let gguf = try GGUFFile(path: path)
             let config = try LlamaConfig(gguf: gguf)
-            model = LlamaModel(config: config, weights: try LlamaWeights(gguf: gguf, config: config), pool: pool)
+            model = LlamaModel(config: config, weights: try LlamaWeights(gguf: gguf, config: config), pool: pool, integerProducts: integerProducts)
             tokenizer = try Tokenizer.load(gguf: gguf)
         }
         let template = try chatTemplate.map { try ChatTemplate(name: $0) } ?? ChatTemplate.detect(jinja: tokenizer.chatTemplateSource)
         return LoadedModel(path: path, model: model, tokenizer: tokenizer, chatTemplate: template)
+    }
+
+    /// The tokenizer of `path` alone (a `.gguf` file, weights or none as in llama.cpp's
+    /// `ggml-vocab-*.gguf`, or a Hugging Face folder), without reading any weights.
+    public static func tokenizer(path: String) throws -> Tokenizer {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw ModelFormatError.cannotOpen(path: path, reason: "no such file or directory")
+        }
+        return isDirectory.boolValue ? try Tokenizer.load(huggingFaceFolder: path) : try Tokenizer.load(gguf: try GGUFFile(path: path))
     }
 
     /// Token ids of a chat conversation rendered with the model's template, ready for the

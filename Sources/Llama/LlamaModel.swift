@@ -9,11 +9,17 @@ public final class LlamaModel: @unchecked Sendable {
     public let weights: LlamaWeights
     public let rope: RotaryEmbedding
     public let pool: ComputePool
+    /// Whether the projections multiply the weights' integer levels by the inputs rounded to 16
+    /// bits per block of 32 (`QuantizedRows` for a few rows, the 16-bit matrix products for prompts
+    /// where the CPU has AVX-512 VNNI): faster, logits within about 0.01 of the float products'.
+    /// With false, float32 products (the reference).
+    public let integerProducts: Bool
 
-    public init(config: LlamaConfig, weights: LlamaWeights, pool: ComputePool = .shared) {
+    public init(config: LlamaConfig, weights: LlamaWeights, pool: ComputePool = .shared, integerProducts: Bool = false) {
         self.config = config
         self.weights = weights
         self.pool = pool
+        self.integerProducts = integerProducts
         rope = RotaryEmbedding(dimensions: config.headDim, base: config.ropeTheta,
                                freqFactors: weights.ropeFreqFactors, linearScale: config.ropeLinearScale)
     }
@@ -86,6 +92,20 @@ public final class LlamaModel: @unchecked Sendable {
         let x = buffer, xn = x + rows * d, q = xn + rows * d, att = q + rows * d
         let k = att + rows * d, v = k + rows * kvd, gate = v + rows * kvd, up = gate + rows * ff
         let rotations = up + rows * ff
+        let rowStorage = UnsafeMutableRawPointer.allocate(
+            byteCount: integerProducts ? QuantizedRows.byteCount(n: min(rows, WeightMatrix.rowwiseBatchLimit), cols: max(d, ff)) : 0, alignment: 64)
+        defer { rowStorage.deallocate() }
+        /// The products of `input` (n rows of `cols`) with matrices that share it, in one parallel loop where n is small.
+        func project(_ products: [WeightMatrix.Product], _ input: UnsafePointer<Float>, cols: Int, n: Int, accumulate: Bool = false) {
+            if n <= WeightMatrix.rowwiseBatchLimit {
+                let quantized = integerProducts ? QuantizedRows(quantizing: input, xStride: cols, n: n, cols: cols, storage: rowStorage) : nil
+                WeightMatrix.multiply(products, input, xStride: cols, n: n, quantized: quantized, accumulate: accumulate, pool: pool)
+            } else if integerProducts {
+                WeightMatrix.multiplyLargeBatch(products, input, xStride: cols, n: n, accumulate: accumulate, integer: true, pool: pool)
+            } else {
+                for (w, y, yStride) in products { w.multiply(input, xStride: cols, n: n, into: y, yStride: yStride, accumulate: accumulate, pool: pool) }
+            }
+        }
 
         pool.forEachRow(rows) { r in
             weights.tokenEmbedding.dequantizeRow(tokens[r], into: x + r * d)
@@ -106,9 +126,7 @@ public final class LlamaModel: @unchecked Sendable {
         }
         for (l, layer) in weights.layers.enumerated() {
             pool.forEachRow(rows) { r in VectorOps.rmsNorm(x + r * d, layer.attentionNorm, xn + r * d, d, eps: cfg.rmsNormEps) }
-            layer.q.multiply(xn, xStride: d, n: rows, into: q, yStride: d, pool: pool)
-            layer.k.multiply(xn, xStride: d, n: rows, into: k, yStride: kvd, pool: pool)
-            layer.v.multiply(xn, xStride: d, n: rows, into: v, yStride: kvd, pool: pool)
+            project([(layer.q, q, d), (layer.k, k, kvd), (layer.v, v, kvd)], xn, cols: d, n: rows)
             adapt(l, .q, x: xn, xStride: d, y: q, yStride: d)
             adapt(l, .k, x: xn, xStride: d, y: k, yStride: kvd)
             adapt(l, .v, x: xn, xStride: d, y: v, yStride: kvd)
@@ -131,16 +149,15 @@ public final class LlamaModel: @unchecked Sendable {
                                  k: c.cache.keys(layer: l) + kvh * hd, v: c.cache.values(layer: l) + kvh * hd, kvStride: kvd,
                                  headDim: hd, scale: scale, out: att + row * d + h * hd, outStride: d, scores: scores)
             }
-            layer.o.multiply(att, xStride: d, n: rows, into: x, yStride: d, accumulate: true, pool: pool)
+            project([(layer.o, x, d)], att, cols: d, n: rows, accumulate: true)
             adapt(l, .o, x: att, xStride: d, y: x, yStride: d)
 
             pool.forEachRow(rows) { r in VectorOps.rmsNorm(x + r * d, layer.ffnNorm, xn + r * d, d, eps: cfg.rmsNormEps) }
-            layer.gate.multiply(xn, xStride: d, n: rows, into: gate, yStride: ff, pool: pool)
-            layer.up.multiply(xn, xStride: d, n: rows, into: up, yStride: ff, pool: pool)
+            project([(layer.gate, gate, ff), (layer.up, up, ff)], xn, cols: d, n: rows)
             adapt(l, .gate, x: xn, xStride: d, y: gate, yStride: ff)
             adapt(l, .up, x: xn, xStride: d, y: up, yStride: ff)
             pool.forEachRow(rows) { r in VectorOps.swiglu(gate + r * ff, up + r * ff, ff) }
-            layer.down.multiply(gate, xStride: ff, n: rows, into: x, yStride: d, accumulate: true, pool: pool)
+            project([(layer.down, x, d)], gate, cols: ff, n: rows, accumulate: true)
             adapt(l, .down, x: gate, xStride: ff, y: x, yStride: d)
         }
         for (ci, c) in chunks.enumerated() { c.cache.commit(tokens[starts[ci]..<starts[ci] + c.tokens.count]) }
@@ -159,7 +176,7 @@ public final class LlamaModel: @unchecked Sendable {
         }
         let vocab = cfg.vocabSize
         return [Float](unsafeUninitializedCapacity: outputRows.count * vocab) { out, count in
-            weights.output.multiply(xn, xStride: d, n: outputRows.count, into: out.baseAddress!, yStride: vocab, pool: pool)
+            project([(weights.output, out.baseAddress!, vocab)], xn, cols: d, n: outputRows.count)
             count = outputRows.count * vocab
         }
     }

@@ -9,6 +9,8 @@ struct Bench: ParsableCommand {
 
     @OptionGroup var modelOptions: ModelOptions
 
+    @OptionGroup var productOptions: ProductOptions
+
     @Option(help: "Prompt length in tokens.")
     var promptTokens = 512
 
@@ -27,7 +29,7 @@ struct Bench: ParsableCommand {
                 throw ValidationError("--prompt-tokens, --gen-tokens, --parallel and --repetitions must be positive")
             }
             let loadStart = Date()
-            let loaded = try LoadedModel.load(path: modelOptions.model, threads: modelOptions.threads)
+            let loaded = try LoadedModel.load(path: modelOptions.model, threads: modelOptions.threads, integerProducts: productOptions.integerProducts)
             let loadSeconds = Date().timeIntervalSince(loadStart)
             let model = loaded.model
             // A fixed pseudo-random prompt, as llama-bench does.
@@ -59,6 +61,11 @@ struct Bench: ParsableCommand {
                 bestDecode = max(bestDecode, Double(genTokens * parallel) / Date().timeIntervalSince(start))
                 leastDecodeCPU = min(leastDecodeCPU, (ProcessUsage.current().cpuSeconds - cpuStart) / Double(genTokens * parallel))
             }
+            // Each decode step reads every layer's matrices and the output matrix once (and one embedding row).
+            let weights = model.weights
+            let stepBytes = weights.layers.reduce(weights.output.tensor.byteCount) { sum, l in
+                [l.q, l.k, l.v, l.o, l.gate, l.up, l.down].reduce(sum) { $0 + $1.tensor.byteCount }
+            }
             let report: [String: Any] = [
                 "model": loaded.id, "threads": model.pool.threads, "parallel": parallel,
                 "load_seconds": (loadSeconds * 1000).rounded() / 1000,
@@ -66,6 +73,9 @@ struct Bench: ParsableCommand {
                 "gen_tokens": genTokens, "decode_tokens_per_second": (bestDecode * 10).rounded() / 10,
                 // All threads' CPU time (spinning included): unlike tokens per second, barely moved by other processes.
                 "decode_cpu_ms_per_token": (leastDecodeCPU * 1e4).rounded() / 10,
+                // Weight bytes streamed per second while decoding: compare with bench/read_bandwidth.sh.
+                "decode_weight_gb_per_second": (Double(stepBytes) * bestDecode / Double(parallel) / 1e8).rounded() / 10,
+                "instruction_set": InstructionSet.current.description, "integer_products": model.integerProducts,
                 "peak_rss_mb": ProcessUsage.current().peakResidentBytes / 1_048_576,
             ]
             let data = try JSONSerialization.data(withJSONObject: report, options: [.sortedKeys])

@@ -9,6 +9,8 @@ struct Generate: ParsableCommand {
 
     @OptionGroup var modelOptions: ModelOptions
 
+    @OptionGroup var productOptions: ProductOptions
+
     @OptionGroup var adapterOptions: AdapterOptions
 
     @Option(help: "The prompt text.")
@@ -55,7 +57,7 @@ struct Generate: ParsableCommand {
 
     func run() throws {
         try runReportingErrors {
-            let loaded = try LoadedModel.load(path: modelOptions.model, chatTemplate: modelOptions.chatTemplate, threads: modelOptions.threads)
+            let loaded = try LoadedModel.load(path: modelOptions.model, chatTemplate: modelOptions.chatTemplate, threads: modelOptions.threads, integerProducts: productOptions.integerProducts)
             var messages = [ChatMessage]()
             if let system { messages.append(ChatMessage(role: "system", content: system)) }
             messages.append(ChatMessage(role: "user", content: prompt))

@@ -15,6 +15,9 @@ struct Logits: ParsableCommand {
     @Option(help: "How many of the largest logits to print.")
     var top = 20
 
+    @Flag(help: "Multiply in integers as generation does (inputs rounded to 16 bits), not in float32 (the reference numbers).")
+    var integerProducts = false
+
     func run() throws {
         try runReportingErrors {
             let ids = try tokens.split(separator: ",").map { part -> Int in
@@ -23,7 +26,7 @@ struct Logits: ParsableCommand {
             }
             guard !ids.isEmpty else { throw ValidationError("--tokens is empty") }
             guard top > 0 else { throw ValidationError("--top must be positive") }
-            let loaded = try LoadedModel.load(path: modelOptions.model, threads: modelOptions.threads)
+            let loaded = try LoadedModel.load(path: modelOptions.model, threads: modelOptions.threads, integerProducts: integerProducts)
             let adapter = try adapterOptions.load(config: loaded.config)
             let cache = loaded.model.makeCache(maxTokens: max(ids.count, 1))
             var logits = [Float]()

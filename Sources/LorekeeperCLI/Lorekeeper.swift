@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Llama
+import TensorKernels
 
 @main
 struct Lorekeeper: AsyncParsableCommand {
@@ -24,14 +25,27 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "Threads for the forward pass (default: all cores).")
     var threads: Int?
 
+    @Option(help: "Highest instruction set for the kernels: scalar, avx2 or avx512 (default: LOREKEEPER_CPU, else the best this CPU has).")
+    var cpu: String?
+
+    /// Checks the options and caps the kernels' instruction set, so that every command runs the
+    /// path asked for from its first product.
     func validate() throws {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        for (source, name) in [("LOREKEEPER_CPU", ProcessInfo.processInfo.environment["LOREKEEPER_CPU"]), ("--cpu", cpu)] {
+            guard let name else { continue }
+            guard let set = InstructionSet(name: name) else {
+                throw ValidationError("\(source) must be scalar, avx2 or avx512, not '\(name)'")
+            }
+            InstructionSet.limit(to: set)
+        }
     }
 }
 
-/// How training multiplies the frozen weights (`TrainingConfiguration.integerProducts`).
+/// How the weights are multiplied: generation's `LlamaModel.integerProducts`, training's
+/// `TrainingConfiguration.integerProducts`.
 struct ProductOptions: ParsableArguments {
-    @Flag(help: "Multiply the frozen weights in float32 only, not in 16-bit integers where the CPU has AVX-512 VNNI: slower steps, the same adapter bits on every CPU.")
+    @Flag(help: "Multiply the weights in float32 only: not in integers (generation: inputs rounded to 16 bits; training: 16-bit products where the CPU has AVX-512 VNNI). Slower; the reference numbers, and the same adapter bits on every CPU.")
     var floatProducts = false
 
     var integerProducts: Bool { !floatProducts }

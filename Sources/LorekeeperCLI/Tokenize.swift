@@ -3,7 +3,7 @@ import Foundation
 import Inference
 
 struct Tokenize: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Print the token ids of a text, space separated.")
+    static let configuration = CommandConfiguration(abstract: "Print the token ids of a text, space separated (the model's weights are not read).")
 
     @OptionGroup var modelOptions: ModelOptions
 
@@ -16,8 +16,9 @@ struct Tokenize: ParsableCommand {
     func run() throws {
         try runReportingErrors {
             let input = text ?? String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
-            let loaded = try LoadedModel.load(path: modelOptions.model, chatTemplate: modelOptions.chatTemplate, threads: modelOptions.threads)
-            print(loaded.tokenizer.encode(input, addBOS: bos).map(String.init).joined(separator: " "))
+            // The vocabulary alone: a vocabulary-only GGUF (llama.cpp's ggml-vocab-*.gguf) tokenizes too.
+            let tokenizer = try LoadedModel.tokenizer(path: modelOptions.model)
+            print(tokenizer.encode(input, addBOS: bos).map(String.init).joined(separator: " "))
         }
     }
 }

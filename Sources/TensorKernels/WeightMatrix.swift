@@ -47,16 +47,7 @@ public struct WeightMatrix: @unchecked Sendable {
                          accumulate: Bool = false, pool: ComputePool = .shared) {
         guard n > 0, !outputs.isEmpty else { return }
         if n <= Self.rowwiseBatchLimit {
-            // Enough items for balance across threads, each large enough to amortise the claim.
-            let perItem = max(8, outputs.count / (pool.threads * 8))
-            let items = (outputs.count + perItem - 1) / perItem
-            pool.run(items) { item, thread in
-                let lo = outputs.lowerBound + item * perItem, hi = min(lo + perItem, outputs.upperBound)
-                let scratch = pool.scratch(thread: thread, slot: 0, count: cols)
-                lk_multiply_rows(type.rawValue, row(lo), rowBytes, hi - lo, cols, x, xStride, n, y + lo, yStride,
-                                 accumulate ? 1 : 0, scratch)
-            }
-            return
+            return Self.multiplyRows([(self, outputs, y, yStride)], x, xStride: xStride, n: n, quantized: nil, accumulate: accumulate, pool: pool)
         }
         // Large tiles: sgemm packs all of x again for every tile.
         let tile = max(8, min(Self.tileFloats / cols, outputs.count / (pool.threads * 2)))

@@ -23,6 +23,18 @@ import TestSupport
         #expect(try run(["tokenize", "--bos", "--text", "Hi"]).stdout.hasPrefix("1 "))
     }
 
+    /// A vocabulary-only GGUF (llama.cpp's test files) tokenizes as llama.cpp does: no weights needed.
+    @Test func tokenizeReadsAVocabularyOnlyFile() throws {
+        let vocab = Repo.testdata + "/tokenizers/ggml-vocab-llama-spm.gguf"
+        let inputs = try String(contentsOfFile: vocab + ".inp", encoding: .utf8).components(separatedBy: "\n__ggml_vocab_test__\n")
+        let outputs = try String(contentsOfFile: vocab + ".out", encoding: .utf8).components(separatedBy: "\n")
+        for (text, ids) in zip(inputs, outputs).prefix(6) {
+            let r = try run(["tokenize", "--model", vocab], stdin: text)
+            #expect(r.status == 0 && r.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == ids.trimmingCharacters(in: .whitespaces),
+                    "\(text): \(r.stdout) \(r.stderr)")
+        }
+    }
+
     @Test func logitsPrintsTheTopKAsJSON() throws {
         _ = try Repo.defaultModel
         let r = try run(["logits", "--tokens", "19556,28,957,1462,314", "--top", "3"])

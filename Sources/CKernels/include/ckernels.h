@@ -5,7 +5,23 @@
 
 // Quantised-block kernels in ggml's block layouts (ggml-common.h). Type ids are ggml's.
 // Swift's SIMD integer-to-float conversions compile to scalar code, so these few loops are
-// in C with AVX2 intrinsics (and a portable fallback).
+// in C with AVX2 and AVX-512 intrinsics, each next to the plain C it is tested against.
+
+// ---- instruction sets (cpu.c) ----
+
+enum { LK_CPU_SCALAR = 0, LK_CPU_AVX2 = 1, LK_CPU_AVX512 = 2 /* AVX-512 with VNNI */ };
+
+/// The best level this CPU runs.
+int lk_cpu_detected(void);
+/// The level the kernels use on the calling thread: lk_cpu_detected(), capped by the process's
+/// (LOREKEEPER_CPU=scalar|avx2|avx512, or lk_set_cpu_level) and by the thread's.
+int lk_cpu_level(void);
+/// Caps the process's level (−1: none); returns the level now in force.
+int lk_set_cpu_level(int level);
+/// Caps the calling thread's level below the process's (−1: none), for tests of each path.
+void lk_set_thread_cpu_level(int level);
+/// The level named "scalar", "avx2" or "avx512", or −1.
+int lk_cpu_level_named(const char *name);
 
 /// Converts n values (whole blocks) of ggml type `type` at src to floats. Returns 0, or -1 for an unsupported type.
 int lk_dequantize_row(uint32_t type, const void *src, float *dst, size_t n);
@@ -15,6 +31,25 @@ int lk_dequantize_row(uint32_t type, const void *src, float *dst, size_t n);
 /// inputs and meet them in float FMAs; other types go through a float copy of each row. `scratch` holds cols floats.
 void lk_multiply_rows(uint32_t type, const void *w, size_t rowBytes, size_t rows, size_t cols,
                       const float *x, size_t xStride, size_t n, float *y, size_t yStride, int accumulate, float *scratch);
+
+// ---- matrix-vector products with 16-bit integer inputs (qdot.c), for Q4_0, Q4_1, Q8_0, Q4_K, Q5_K and Q6_K weights ----
+
+/// The largest level lk_quantize_rows rounds to (lk_qgemm_limit of every type but Q6_K).
+#define LK_ROWS_LIMIT 32767
+
+/// Rounds n rows of `cols` floats (xStride apart) to int16 per block of 32: q (n × cols) holds
+/// levels within ±LK_ROWS_LIMIT, and per row and block `scale` the step d (value ≈ d·level) and
+/// `sum` d·Σ levels: a weight's minimum m then meets the rounded values as its d·level does.
+/// The levels and scales are lk_qgemm_quantize's with the same limit and rounded sums.
+void lk_quantize_rows(const float *x, size_t xStride, size_t n, size_t cols, int16_t *q, float *scale, float *sum);
+
+/// Whether lk_multiply_rows_quantized takes weights of ggml type `type`.
+int lk_rows_available(uint32_t type);
+
+/// y[t·yStride + r] (+)= Σ_c W[r, c] · x[t, c] for r < rows, t < n, with x from lk_quantize_rows:
+/// the weights' levels times the input's in integers, each block's sum scaled in float.
+void lk_multiply_rows_quantized(uint32_t type, const void *w, size_t rowBytes, size_t rows, size_t cols, const int16_t *xq,
+                                const float *scale, const float *sum, size_t n, float *y, size_t yStride, int accumulate);
 
 /// out_h = softmax(scale · K·q_h) · V for `heads` queries sharing one key/value head (grouped-query
 /// attention), over `len` keys whose rows in k and v are kvStride floats apart. q_h and out_h are

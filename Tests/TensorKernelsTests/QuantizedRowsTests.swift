@@ -1,0 +1,110 @@
+import CKernels
+import Testing
+import TestSupport
+import ModelFormats
+@testable import TensorKernels
+
+/// Products with inputs rounded to 16-bit integers per block of 32 (`QuantizedRows`).
+@Suite struct QuantizedRowsTests {
+    static let types: [GGMLType] = [.q8_0, .q4_0, .q4_1, .q4_K, .q5_K, .q6_K]
+
+    func quantize(_ x: [Float], xStride: Int, n: Int, cols: Int, _ body: (QuantizedRows) -> Void) {
+        let storage = UnsafeMutableRawPointer.allocate(byteCount: QuantizedRows.byteCount(n: n, cols: cols), alignment: 64)
+        defer { storage.deallocate() }
+        body(QuantizedRows(quantizing: x, xStride: xStride, n: n, cols: cols, storage: storage))
+    }
+
+    /// Each block's largest value becomes ±32767; the rest round to the nearest step; the sum is
+    /// that of the rounded values; a block of zeros stays zero.
+    @Test func roundingKeepsEachBlocksLargestValueAndSum() {
+        let cols = 96
+        var x = randomFloats(2 * cols, scale: 3, seed: 1)
+        for c in 64..<96 { x[c] = 0 }
+        quantize(x, xStride: cols, n: 2, cols: cols) { q in
+            for t in 0..<2 {
+                for b in 0..<3 {
+                    let block = (t * cols + 32 * b)..<(t * cols + 32 * b + 32), i = t * 3 + b
+                    let peak = x[block].map(abs).max()!, d = q.scales[i]
+                    #expect(d == peak / 32767)
+                    #expect(q.sums[i] == d * Float(block.reduce(0) { $0 + Int(q.levels[$1]) }))
+                    for c in block { #expect(abs(x[c] - d * Float(q.levels[c])) <= d / 2 * 1.0001) }
+                    if peak > 0 { #expect(x[block].indices.contains { abs(Int(q.levels[$0])) == 32767 }) }
+                }
+            }
+        }
+    }
+
+    /// Against the float64 product of the dequantised matrix: the rounding is 1/65534 of each
+    /// block's largest value, so the error stays below 1e-4 of Σ|w·x|.
+    @Test(arguments: types, [1, 2, 3, 4, 5, 9, 16])
+    func productMatchesTheDenseProduct(_ type: GGMLType, _ n: Int) {
+        let rows = 67, cols = 512, xStride = cols + 5, yStride = rows + 3
+        let (w, dense) = matrix(type, rows: rows, cols: cols, seed: UInt64(type.rawValue) * 7 + UInt64(n))
+        let x = randomFloats(n * xStride, seed: 9), initial = randomFloats(n * yStride, seed: 10)
+        quantize(x, xStride: xStride, n: n, cols: cols) { q in
+            for accumulate in [false, true] {
+                var y = initial
+                y.withUnsafeMutableBufferPointer {
+                    WeightMatrix.multiply([(w, $0.baseAddress!, yStride)], x, xStride: xStride, n: n, quantized: q, accumulate: accumulate)
+                }
+                for t in 0..<n {
+                    for o in 0..<rows {
+                        var want = accumulate ? Double(initial[t * yStride + o]) : 0, magnitude = 1.0
+                        for c in 0..<cols {
+                            want += dense[o][c] * Double(x[t * xStride + c])
+                            magnitude += abs(dense[o][c] * Double(x[t * xStride + c]))
+                        }
+                        #expect(abs(Double(y[t * yStride + o]) - want) <= 1e-4 * magnitude, "\(type) n=\(n) row \(o)")
+                    }
+                    for o in rows..<yStride { #expect(y[t * yStride + o] == initial[t * yStride + o]) }
+                }
+            }
+        }
+    }
+
+    /// Every instruction set computes the scalar reference's integer sums (only the float scaling's order differs).
+    @Test(arguments: types, [1, 2, 3, 4, 7])
+    func everyInstructionSetAgreesWithTheScalarPath(_ type: GGMLType, _ n: Int) {
+        let rows = 13, cols = 1024, yStride = rows + 1
+        let bytes = randomQuantized(type, rows: rows, cols: cols, seed: 6)
+        let x = randomFloats(n * cols, scale: 2, seed: 7), initial = randomFloats(n * yStride, seed: 8)
+        quantize(x, xStride: cols, n: n, cols: cols) { q in
+            func run() -> [Float] {
+                var y = initial
+                bytes.withUnsafeBytes {
+                    lk_multiply_rows_quantized(type.rawValue, $0.baseAddress!, bytes.count / rows, rows, cols, q.levels, q.scales, q.sums, n,
+                                               &y, yStride, 1)
+                }
+                return y
+            }
+            let want = InstructionSet.with(.scalar, run), scale = max(1, want.map(abs).max()!)
+            for set in InstructionSetTests.simdSets {
+                let worst = zip(InstructionSet.with(set, run), want).map { abs($0 - $1) / scale }.max()!
+                #expect(worst < 2e-6, "\(type) n=\(n) at \(set): \(worst)")
+            }
+        }
+    }
+
+    /// The fused product of several matrices equals each one's own product, float or integer.
+    @Test func severalMatricesInOneLoopEqualEachAlone() {
+        let cols = 256, n = 3
+        let mats = [(GGMLType.q4_K, 40), (.q6_K, 24), (.f16, 17)].enumerated().map { i, spec in
+            matrix(spec.0, rows: spec.1, cols: cols, seed: UInt64(i)).0
+        }
+        let x = randomFloats(n * cols, seed: 3)
+        quantize(x, xStride: cols, n: n, cols: cols) { q in
+            for quantized in [nil, q] {
+                let outs = mats.map { UnsafeMutablePointer<Float>.allocate(capacity: n * $0.rows) }
+                defer { for o in outs { o.deallocate() } }
+                WeightMatrix.multiply(zip(mats, outs).map { ($0, $1, $0.rows) }, x, xStride: cols, n: n, quantized: quantized)
+                for (m, out) in zip(mats, outs) {
+                    var alone = [Float](repeating: 0, count: n * m.rows)
+                    alone.withUnsafeMutableBufferPointer {
+                        WeightMatrix.multiply([(m, $0.baseAddress!, m.rows)], x, xStride: cols, n: n, quantized: quantized)
+                    }
+                    #expect(Array(UnsafeBufferPointer(start: out, count: n * m.rows)) == alone)
+                }
+            }
+        }
+    }
+}
