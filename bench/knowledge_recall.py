@@ -23,7 +23,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.request
 from pathlib import Path
 
@@ -66,15 +65,19 @@ def ask(api, model, questions, log):
     return hits
 
 
-def train(binary, model, data, out, extra, parent=None):
-    cmd = [binary, "train", "--model", model, "--out", str(out), "--data", str(data)] + extra
-    if parent:
-        cmd += ["--parent", str(parent)]
-    start = time.time()
-    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=REPO_ROOT)
+def train(binary, model, data, out, extra, data_dir, name, parent=None):
+    """Trains into `out` (or, with --keep, reuses a finished run there) and registers it as `name`'s next version."""
+    if not (Path(out) / "training.json").exists() or not json.load(open(Path(out) / "training.json")).get("completed"):
+        shutil.rmtree(out, ignore_errors=True)
+        cmd = [binary, "train", "--model", model, "--out", str(out), "--data", str(data)] + extra
+        if parent:
+            cmd += ["--parent", str(parent)]
+        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=REPO_ROOT)
+    subprocess.run([binary, "adapters", "import", str(out), "--name", name, "--data-dir", str(data_dir), "--model", model],
+                   check=True, stdout=subprocess.DEVNULL, cwd=REPO_ROOT)
     report = json.load(open(Path(out) / "training.json"))
     steps = report["steps"]
-    return {"seconds": round(time.time() - start, 1), "steps": len(steps), "first_loss": round(steps[0]["loss"], 3),
+    return {"seconds": round(report["wallSeconds"], 1), "steps": len(steps), "first_loss": round(steps[0]["loss"], 3),
             "last_loss": round(steps[-1]["loss"], 4), "examples": (report.get("preparation") or {}).get("examples"),
             "replayed": (report.get("replay") or {}).get("examples", 0)}
 
@@ -92,7 +95,7 @@ def main():
     docs = args.doc or DOCS
     chain = [] if args.no_incremental else CHAIN
     work = Path(args.keep or tempfile.mkdtemp(prefix="lorekeeper-knowledge-"))
-    adapters = work / "data" / "adapters"
+    adapters = work / "trained"
     questions = {d: jsonl(FIXTURES / f"{d}-questions.jsonl") for d in DOCS}
     probes = jsonl(FIXTURES / "probes.jsonl")
     general = jsonl(FIXTURES / "general-questions.jsonl")
@@ -101,8 +104,8 @@ def main():
 
     log = []
     adapters.mkdir(parents=True, exist_ok=True)
-    # One server from the start: it picks up each adapter folder when it is written, so every
-    # row is measured (and printed) as soon as its adapter exists.
+    # One server from the start: each run is registered when it ends (`lorekeeper adapters
+    # import`, the registry the server reads), so every row is measured as soon as it exists.
     with LorekeeperServer(args.binary, args.model, data_dir=str(work / "data")) as server:
         api, base = server.api_url, server.model_id
         base_general = ask(api, base, general, log)
@@ -111,7 +114,8 @@ def main():
         print(f"base model: general {sum(base_general)}/{len(general)}", file=sys.stderr)
         for d in sorted(set(docs) | set(chain[:1]), key=(chain + DOCS).index):
             print(f"training {d} ...", file=sys.stderr)
-            r = results["documents"][d] = train(args.binary, args.model, FIXTURES / f"{d}.md", adapters / d / "1", args.train_arg)
+            r = results["documents"][d] = train(args.binary, args.model, FIXTURES / f"{d}.md", adapters / d / "1", args.train_arg,
+                                                        work / "data", d)
             r["words"] = words[d]
             r["base"] = sum(ask(api, base, questions[d], log))
             r["adapter"] = sum(ask(api, f"{d}@1", questions[d], log))
@@ -122,12 +126,13 @@ def main():
             r["general_kept"] = sum(ask(api, f"{d}@1", known, log))
             print(f"  {d}: {json.dumps(r)}", file=sys.stderr)
         if chain:
-            (adapters / "chain").mkdir(parents=True, exist_ok=True)
-            shutil.copytree(adapters / chain[0] / "1", adapters / "chain" / "1")
+            subprocess.run([args.binary, "adapters", "import", str(adapters / chain[0] / "1"), "--name", "chain",
+                            "--data-dir", str(work / "data"), "--model", args.model], check=True, stdout=subprocess.DEVNULL, cwd=REPO_ROOT)
             for v, d in enumerate(chain[1:], start=2):
                 print(f"training chain v{v} ({d}) ...", file=sys.stderr)
                 results["incremental"][f"v{v}"] = train(args.binary, args.model, FIXTURES / f"{d}.md", adapters / "chain" / str(v),
-                                                        args.train_arg, parent=adapters / "chain" / str(v - 1))
+                                                        args.train_arg, work / "data", "chain",
+                                                        parent=adapters / ("chain" if v > 2 else chain[0]) / str(v - 1 if v > 2 else 1))
                 print(f"  v{v}: {json.dumps(results['incremental'][f'v{v}'])}", file=sys.stderr)
             v3 = f"chain@{len(chain)}"
             per = {d: sum(ask(api, v3, questions[d], log)) for d in chain}
