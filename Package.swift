@@ -46,7 +46,7 @@ let package = Package(
         .target(name: "Scheduling", dependencies: ["Inference", "Llama"], swiftSettings: fast),
         // The OpenAI-compatible HTTP API (Hummingbird): routes, wire types, errors, metrics; files,
         // fine-tuning and admin controllers over the registry and the job runner.
-        .target(name: "Server", dependencies: ["Scheduling", "Inference", "ModelFormats", "Adapters", "Llama", "Registry", "JobRunner", "TrainingData", "Tokenizers", "Sampling", "WebConsole", .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HummingbirdAuth", package: "hummingbird-auth"), .product(name: "MultipartKit", package: "multipart-kit"), .product(name: "Logging", package: "swift-log")], swiftSettings: fast),
+        .target(name: "Server", dependencies: ["Scheduling", "Inference", "ModelFormats", "Adapters", "Llama", "Registry", "JobRunner", "Training", "TrainingData", "Tokenizers", "Sampling", "WebConsole", .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HummingbirdAuth", package: "hummingbird-auth"), .product(name: "MultipartKit", package: "multipart-kit"), .product(name: "Logging", package: "swift-log")], swiftSettings: fast),
         // The knowledge loop's record (files, adapters and versions, jobs, events, activations) and
         // blob storage, as protocols with a local-folder store; no database in here.
         .target(name: "Registry", dependencies: ["ModelFormats"], swiftSettings: fast),
@@ -76,7 +76,7 @@ let package = Package(
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Adapters", "Llama", "ModelFormats", "TensorKernels", "TestSupport"], swiftSettings: fast),
         .testTarget(name: "AdaptersTests", dependencies: ["Adapters", "Llama", "ModelFormats", "TestSupport"], swiftSettings: fast),
         .testTarget(name: "InferenceTests", dependencies: ["Inference", "TestSupport", "Llama", "Sampling", "TensorKernels", "Tokenizers"], swiftSettings: fast),
-        .testTarget(name: "SchedulingTests", dependencies: ["Scheduling", "Inference", "TestSupport"], swiftSettings: fast),
+        .testTarget(name: "SchedulingTests", dependencies: ["Scheduling", "Inference", "TestSupport", "Adapters", "Llama", "Training"], swiftSettings: fast),
         .testTarget(name: "ServerTests", dependencies: ["TestSupport", "Adapters", "Llama", "ModelFormats"], swiftSettings: fast),
         .testTarget(name: "FineTuningTests", dependencies: ["FineTuning", "KnowledgePreparation", "Training", "TrainingData", "Inference", "Adapters", "Llama", "TestSupport", "ModelFormats", "Sampling", "Tokenizers"], swiftSettings: fast),
         .testTarget(name: "RegistryTests", dependencies: ["Registry", "SQLiteRegistry"], swiftSettings: fast),
