@@ -178,7 +178,8 @@ final class VirtualTokenParameters: TrainableParameters {
         pool.sgemm(m: n, n: d, k: m.p, dz, lda: m.p, values + m.w1, ldb: d, beta: 1, gradients, ldc: d)
     }
 
-    /// The adapter as PEFT saves it: the embeddings, or the prefixes (the MLP folded away).
+    /// The adapter as PEFT saves it: the embeddings, or the prefixes (the MLP folded away). With
+    /// `gradients`, the loss's gradient with respect to those same values.
     func weights(gradients: Bool = false, pool: ComputePool) -> PromptLearningWeights {
         let n = configuration.count
         if !gradients { computePrefixes(pool: pool) }
