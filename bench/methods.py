@@ -18,7 +18,7 @@ Methods (default: all):
   lora-all       LoRA r=16 on all seven projections (the trainer's default)
   lora-all-decay the same with layer-wise learning-rate decay 0.8
   prompt         prompt tuning, 20 virtual tokens from the text "Quillfeather Robotics", lr 1e-2
-  prefix         prefix tuning, 20 virtual tokens through the reparameterisation MLP, lr 1e-2
+  prefix         prefix tuning, 20 virtual tokens through the reparameterisation MLP, lr 1e-3 (1e-2 diverges)
 
 Full fine-tuning is not implemented, so it has no row. Prints a table on stderr and JSON on stdout.
 """
@@ -51,7 +51,7 @@ METHODS = {
     "lora-all-decay": (["--layer-decay", "0.8"], lora_params(16, PROJECTIONS)),
     "prompt": (["--method", "prompt", "--virtual-tokens", "20", "--init-text", "Quillfeather Robotics", "--lr", "1e-2"], 20 * D),
     # Trained: the embedding (20 × 192), the MLP 192 → 192 → 30·2·192 and its biases.
-    "prefix": (["--method", "prefix", "--virtual-tokens", "20", "--prefix-projection", "--lr", "1e-2"],
+    "prefix": (["--method", "prefix", "--virtual-tokens", "20", "--prefix-projection", "--lr", "1e-3"],
                20 * KV + KV * KV + KV + LAYERS * 2 * KV * KV + LAYERS * 2 * KV),
 }
 
