@@ -51,7 +51,7 @@ let package = Package(
         // The OpenAI-compatible HTTP API (Hummingbird): route controllers, wire types, errors, the
         // connection handler (disconnects, protocol errors, timeouts), Prometheus metrics; files,
         // fine-tuning and admin controllers over the registry and the job runner.
-        .target(name: "Server", dependencies: ["Scheduling", "Inference", "ModelFormats", "Adapters", "Llama", "Registry", "JobRunner", "TrainingData", "Tokenizers", "Sampling", "WebConsole", .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HummingbirdAuth", package: "hummingbird-auth"), .product(name: "MultipartKit", package: "multipart-kit"), .product(name: "Logging", package: "swift-log"), .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "NIOHTTPTypes", package: "swift-nio-extras"), .product(name: "Metrics", package: "swift-metrics"), .product(name: "Prometheus", package: "swift-prometheus")], swiftSettings: fast),
+        .target(name: "Server", dependencies: ["Scheduling", "Inference", "ModelFormats", "Adapters", "Llama", "Registry", "JobRunner", "Training", "TrainingData", "Tokenizers", "Sampling", "WebConsole", .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HummingbirdAuth", package: "hummingbird-auth"), .product(name: "MultipartKit", package: "multipart-kit"), .product(name: "Logging", package: "swift-log"), .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "NIOHTTPTypes", package: "swift-nio-extras"), .product(name: "Metrics", package: "swift-metrics"), .product(name: "Prometheus", package: "swift-prometheus")], swiftSettings: fast),
         // The knowledge loop's record (files, adapters and versions, jobs, events, activations) and
         // blob storage, as protocols with a local-folder store; no database in here.
         .target(name: "Registry", dependencies: ["ModelFormats"], swiftSettings: fast),
@@ -81,7 +81,7 @@ let package = Package(
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Adapters", "Llama", "ModelFormats", "TensorKernels", "TestSupport"], swiftSettings: fast),
         .testTarget(name: "AdaptersTests", dependencies: ["Adapters", "Llama", "ModelFormats", "TestSupport"], swiftSettings: fast),
         .testTarget(name: "InferenceTests", dependencies: ["Inference", "TestSupport", "Llama", "Sampling", "TensorKernels", "Tokenizers"], swiftSettings: fast),
-        .testTarget(name: "SchedulingTests", dependencies: ["Scheduling", "Inference", "TestSupport"], swiftSettings: fast),
+        .testTarget(name: "SchedulingTests", dependencies: ["Scheduling", "Inference", "TestSupport", "Adapters", "Llama", "Training"], swiftSettings: fast),
         .testTarget(name: "ServerTests", dependencies: ["Server", "TestSupport", "Adapters", "Llama", "ModelFormats"], swiftSettings: fast),
         .testTarget(name: "FineTuningTests", dependencies: ["FineTuning", "KnowledgePreparation", "Training", "TrainingData", "Inference", "Adapters", "Llama", "TestSupport", "ModelFormats", "Sampling", "Tokenizers"], swiftSettings: fast),
         .testTarget(name: "RegistryTests", dependencies: ["Registry", "SQLiteRegistry"], swiftSettings: fast),

@@ -54,7 +54,7 @@ enum PEFTAdapter {
     /// Fills a new folder beside `folder` and renames it into place, so readers see the old
     /// adapter or the whole new one. An existing adapter folder is replaced whole; anything
     /// else already at that path is left alone.
-    private static func replaceFolder(_ folder: String, fill: (String) throws -> Void) throws(AdapterError) {
+    static func replaceFolder(_ folder: String, fill: (String) throws -> Void) throws(AdapterError) {
         let fm = FileManager.default
         var folder = folder
         while folder.count > 1, folder.hasSuffix("/") { folder.removeLast() }

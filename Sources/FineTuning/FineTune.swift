@@ -16,7 +16,7 @@ public enum FineTuneEvent: Sendable {
     case saved(step: Int, completed: Bool)
 }
 
-/// One LoRA fine-tuning run, from files to a PEFT adapter folder: loads and splits the data,
+/// One fine-tuning run (LoRA, prompt or prefix tuning), from files to a PEFT adapter folder: loads and splits the data,
 /// starts from zeros or a parent adapter, steps the `Trainer`, validates after each epoch and
 /// writes the output folder — `adapter_config.json`, `adapter_model.safetensors`,
 /// `training.json` (`FineTuneReport`) and `trainer_state.bin` — in one atomic rename at every
@@ -51,10 +51,26 @@ public final class FineTune: @unchecked Sendable {
         trainer.withLock { $0?.cancel() }
     }
 
-    /// The LoRA shape (rank, alpha, rsLoRA, targets) of the adapter at `path`, which a run
-    /// continuing it must use.
-    public static func parentShape(path: String, config: LlamaConfig) throws -> LoRAConfiguration {
-        LoRAConfiguration(shapeOf: try AdapterFile.load(path: path, config: config))
+    /// What a run continuing an adapter keeps of it: LoRA's rank, alpha, rsLoRA and targets, or
+    /// the method and number of virtual tokens of prompt or prefix tuning.
+    public enum ParentShape: Sendable, Equatable {
+        case lora(LoRAConfiguration)
+        case virtualTokens(VirtualTokenConfiguration)
+
+        public var method: TuningMethod {
+            switch self {
+            case .lora: .lora
+            case let .virtualTokens(v): v.kind == .promptTuning ? .prompt : .prefix
+            }
+        }
+    }
+
+    /// The shape of the adapter at `path`, which a run continuing it must use.
+    public static func parentShape(path: String, config: LlamaConfig) throws -> ParentShape {
+        switch try AnyAdapter.load(path: path, config: config) {
+        case let .lora(weights): .lora(LoRAConfiguration(shapeOf: weights))
+        case let .promptLearning(weights): .virtualTokens(VirtualTokenConfiguration(kind: weights.method, count: weights.virtualTokens))
+        }
     }
 
     @discardableResult
@@ -161,14 +177,14 @@ public final class FineTune: @unchecked Sendable {
     }
 
     private struct Parent {
-        var weights: AdapterWeights?
+        var weights: AnyAdapter?
         var state: TrainerState?
         var replay: TrainingDataset?
     }
 
     private func loadParent(_ loader: TrainingDataLoader) throws -> Parent {
         guard let path = configuration.parent else { return Parent() }
-        var parent = Parent(weights: try AdapterFile.load(path: path, config: model.config))
+        var parent = Parent(weights: try AnyAdapter.load(path: path, config: model.config))
         if configuration.parentOptimizerState {
             parent.state = try TrainerState(encoded: try Self.read(path + "/" + Self.stateFile, FineTuneError.parent))
         }
@@ -212,14 +228,14 @@ public final class FineTune: @unchecked Sendable {
     }
 
     private func write(_ report: FineTuneReport, _ trainer: Trainer) throws {
-        var adapter = trainer.adapterWeights()
+        var adapter = trainer.adapter()
         adapter.baseModel = report.baseModel.path
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         let json: Data
         do { json = try encoder.encode(report) } catch { throw FineTuneError.cannotWrite(path: output, reason: "\(error)") }
-        try AdapterFile.write(adapter, format: .peft, to: output, config: model.config,
-                              extraFiles: [Self.reportFile: Array(json), Self.stateFile: trainer.exportState().encoded()])
+        try adapter.write(to: output, config: model.config,
+                          extraFiles: [Self.reportFile: Array(json), Self.stateFile: trainer.exportState().encoded()])
     }
 
     /// The `training.json` of an output folder.

@@ -58,7 +58,9 @@ public final class GenerationState {
     /// `cache` may already hold a prefix of `prompt` (reused from an earlier request under the same adapter).
     public init(model: LoadedModel, prompt: [Int], options: GenerationOptions, cache: KVCache, adapter: LoRAAdapter? = nil) throws {
         guard !prompt.isEmpty else { throw InferenceError.emptyPrompt }
-        guard prompt.count < cache.maxTokens else { throw InferenceError.promptTooLong(tokens: prompt.count, limit: cache.maxTokens) }
+        guard cache.virtualRows + prompt.count < cache.maxTokens else {
+            throw InferenceError.promptTooLong(tokens: prompt.count, limit: cache.maxTokens - cache.virtualRows)
+        }
         precondition(cache.commonPrefixLength(with: prompt) == cache.count, "cache holds tokens that are not a prefix of the prompt")
         self.prompt = prompt
         self.cache = cache
@@ -99,7 +101,7 @@ public final class GenerationState {
             text = emit
             if stopped { finishReason = .stop; stoppedByString = true }
         }
-        if finishReason == nil, generated.count >= options.maxTokens || cache.count + 1 >= cache.maxTokens {
+        if finishReason == nil, generated.count >= options.maxTokens || cache.rows + 1 >= cache.maxTokens {
             finishReason = .length
         }
         if finishReason != nil, !stoppedByString {

@@ -15,7 +15,7 @@ public struct Generator {
     @discardableResult
     public func generate(prompt: [Int], options: GenerationOptions, contextLength: Int? = nil, adapter: LoRAAdapter? = nil,
                          onStep: (GenerationStep) throws -> Bool = { _ in true }) throws -> GenerationState {
-        let cache = model.model.makeCache(maxTokens: contextLength ?? model.config.contextLength)
+        let cache = try model.model.makeCache(maxTokens: contextLength ?? model.config.contextLength, adapter: adapter)
         let state = try GenerationState(model: model, prompt: prompt, options: options, cache: cache, adapter: adapter)
         var logits = [Float]()
         while state.isPrefilling {

@@ -3,6 +3,7 @@ import FineTuning
 import Foundation
 import Llama
 import Registry
+import Training
 
 /// Registers adapter files made elsewhere as versions: a PEFT folder or GGUF adapter given to
 /// `lorekeeper adapters import`, and the folders of the layout before the registry
@@ -12,7 +13,11 @@ public enum AdapterImport {
     public static func register(path: String, name: String, baseModel: String, baseModelSHA256: String, config: LlamaConfig,
                                 activate: Bool, via: String, registry: any Registry) throws -> AdapterVersion {
         guard Names.isValidAdapterName(name) else { throw RegistryError.invalid("'\(name)' is not a valid adapter name: use 1 to 64 letters, digits, '-' or '_'") }
-        _ = try AdapterFile.load(path: path, config: config)
+        let method: TuningMethod
+        switch try AnyAdapter.load(path: path, config: config) {
+        case .lora: method = .lora
+        case let .promptLearning(weights): method = weights.method == .promptTuning ? .prompt : .prefix
+        }
         let report = try? FineTune.readReport(folder: path)
         let metrics = report.map {
             VersionMetrics(trainLoss: $0.steps.last?.loss, validationLoss: $0.validation.last?.loss, tokens: $0.steps.reduce(0) { $0 + $1.tokens },
@@ -20,7 +25,7 @@ public enum AdapterImport {
         }
         let now = Int(Date().timeIntervalSince1970)
         let version = AdapterVersion(adapter: name, number: 0, parent: nil, jobID: nil, trainingFiles: [], hyperparameters: nil, metrics: metrics,
-                                     path: URL(fileURLWithPath: path).standardizedFileURL.path, sha256: try AdapterDigest.sha256(path: path), createdAt: now)
+                                     method: method.rawValue, path: URL(fileURLWithPath: path).standardizedFileURL.path, sha256: try AdapterDigest.sha256(path: path), createdAt: now)
         return try registry.registerVersion(version, adapter: Adapter(name: name, baseModel: baseModel, baseModelSHA256: baseModelSHA256, createdAt: now),
                                             activate: activate, via: via)
     }

@@ -13,12 +13,24 @@ public enum JobPlan {
     public static let checkpointEvery = 10
 
     public static func configuration(settings: JobSettings, data: String, validation: String?, parent: String?,
-                                     parentShape: LoRAConfiguration?, model: LlamaConfig, preparedDirectory: String? = nil) throws(JobPlanError) -> FineTuneConfiguration {
+                                     parentShape: FineTune.ParentShape?, model: LlamaConfig, preparedDirectory: String? = nil) throws(JobPlanError) -> FineTuneConfiguration {
         var training = FineTuneConfiguration(data: []).training
         // 7B-class models keep only each layer's input and recompute the rest in the backward:
         // every layer's activations would outgrow the weights (the 7B shape trained in 4.05 GB so).
         training.activationCheckpointing = model.hiddenSize >= 2048
-        if let parentShape {
+        // A continuing job keeps its parent's method unless it names one.
+        guard let method = settings.method.map(TuningMethod.init(rawValue:)) ?? parentShape?.method ?? .lora else {
+            throw .invalid("method must be one of \(TuningMethod.allCases.map(\.rawValue).joined(separator: ", "))", param: "method")
+        }
+        if let parentShape, parentShape.method != method {
+            throw .invalid("the parent was trained with method \(parentShape.method.rawValue); a continuing job keeps it", param: "method")
+        }
+        if let kind = method.promptLearning {
+            training.virtualTokens = try virtualTokens(kind, settings: settings, parentShape: parentShape, model: model)
+        } else if settings.virtualTokens != nil || settings.prefixProjection != nil {
+            throw .invalid("virtual_tokens and prefix_projection are for methods prompt and prefix", param: "method")
+        }
+        if case let .lora(parentShape)? = parentShape {
             training.lora = parentShape
             if let rank = settings.rank, rank != parentShape.rank { throw .invalid("rank must be the parent's (\(parentShape.rank)) when continuing", param: "lora.rank") }
             if let alpha = settings.alpha, alpha != parentShape.alpha { throw .invalid("alpha must be the parent's (\(parentShape.alpha)) when continuing", param: "lora.alpha") }
@@ -64,6 +76,31 @@ public enum JobPlan {
         guard (1...1000).contains(epochs) else { throw .invalid("n_epochs must be in 1...1000", param: "hyperparameters.n_epochs") }
         return FineTuneConfiguration(data: [data], validationData: validation.map { [$0] } ?? [], epochs: epochs, parent: parent,
                                      replayFraction: replay, checkpointEvery: checkpointEvery, training: training, preparedDirectory: preparedDirectory)
+    }
+}
+
+extension JobPlan {
+    static let defaultVirtualTokens = 20
+
+    /// Prompt or prefix tuning's virtual tokens: the parent's, or the settings' (LoRA's shape settings do not apply).
+    static func virtualTokens(_ kind: VirtualTokenConfiguration.Kind, settings: JobSettings, parentShape: FineTune.ParentShape?,
+                              model: LlamaConfig) throws(JobPlanError) -> VirtualTokenConfiguration {
+        guard settings.rank == nil, settings.alpha == nil, settings.targets == nil else {
+            throw .invalid("rank, alpha and targets are LoRA's; method \(kind == .promptTuning ? "prompt" : "prefix") has virtual_tokens", param: "lora")
+        }
+        guard settings.prefixProjection != true || kind == .prefixTuning else {
+            throw .invalid("prefix_projection is for method prefix", param: "prefix_projection")
+        }
+        if case let .virtualTokens(parent)? = parentShape {
+            guard settings.virtualTokens.map({ $0 == parent.count }) ?? true else {
+                throw .invalid("virtual_tokens must be the parent's (\(parent.count)) when continuing", param: "virtual_tokens")
+            }
+            guard settings.prefixProjection != true else { throw .invalid("a continuing job starts from the parent's prefixes, without a projection", param: "prefix_projection") }
+            return parent
+        }
+        let count = settings.virtualTokens ?? defaultVirtualTokens
+        guard (1...512).contains(count) else { throw .invalid("virtual_tokens must be in 1...512", param: "virtual_tokens") }
+        return VirtualTokenConfiguration(kind: kind, count: count, projectionSize: settings.prefixProjection == true ? model.kvDim : nil)
     }
 }
 

@@ -191,7 +191,7 @@ public final class JobRunner: Sendable {
     private func prepare(_ job: Job) throws -> (FineTune, VersionReference?) {
         let training = try registry.file(id: job.trainingFile)
         let validation = try job.validationFile.map { try registry.file(id: $0) }
-        var parentPath: String?, shape: LoRAConfiguration?
+        var parentPath: String?, shape: FineTune.ParentShape?
         if let parent = job.parent {
             let version = try registry.version(parent)
             (parentPath, shape) = (version.path, try FineTune.parentShape(path: version.path, config: model.config))
@@ -209,7 +209,7 @@ public final class JobRunner: Sendable {
                                      tokens: report.steps.reduce(0) { $0 + $1.tokens }, seconds: seconds)
         let version = AdapterVersion(adapter: job.adapter, number: 0, parent: parent, jobID: job.id,
                                      trainingFiles: [job.trainingFile] + (job.validationFile.map { [$0] } ?? []),
-                                     hyperparameters: job.settings, metrics: metrics, path: folder,
+                                     hyperparameters: job.settings, metrics: metrics, method: report.configuration.training.method.rawValue, path: folder,
                                      sha256: try AdapterDigest.sha256(path: folder), createdAt: Self.now)
         let adapter = Adapter(name: job.adapter, baseModel: model.id, baseModelSHA256: modelSHA256, createdAt: Self.now)
         let registered = try registry.registerVersion(version, adapter: adapter, activate: job.settings.autoActivate, via: "job \(job.id)")

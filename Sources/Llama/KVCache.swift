@@ -1,6 +1,8 @@
 /// Keys and values of one sequence, for every layer: row p of layer l's buffers holds the
 /// (RoPE-rotated) key and the value of the token at position p, `kvDim` floats each.
-/// Storage grows in steps as the sequence grows, up to `maxTokens`.
+/// A prompt- or prefix-tuned sequence starts with `virtualRows` rows of its adapter's
+/// `KVPrefix`, and its tokens follow at positions virtualRows...
+/// Storage grows in steps as the sequence grows, up to `maxTokens` rows.
 public final class KVCache: @unchecked Sendable {
     public let layerCount: Int
     public let kvDim: Int
@@ -8,6 +10,8 @@ public final class KVCache: @unchecked Sendable {
     /// The tokens whose keys and values are stored, in order (used to reuse a shared prefix).
     public private(set) var tokens: [Int] = []
     public private(set) var capacity = 0
+    /// Rows in front of the tokens that hold an adapter's prefix.
+    public private(set) var virtualRows = 0
     private var keys: [UnsafeMutablePointer<Float>] = []
     private var values: [UnsafeMutablePointer<Float>] = []
     static let growthStep = 256
@@ -20,7 +24,21 @@ public final class KVCache: @unchecked Sendable {
 
     deinit { release() }
 
+    /// A cache that starts with `prefix`'s rows.
+    public convenience init(layerCount: Int, kvDim: Int, maxTokens: Int, prefix: KVPrefix) throws {
+        self.init(layerCount: layerCount, kvDim: kvDim, maxTokens: maxTokens)
+        try reserve(prefix.count)
+        for l in 0..<layerCount {
+            keys[l].update(from: prefix.keys[l], count: prefix.count * kvDim)
+            values[l].update(from: prefix.values[l], count: prefix.count * kvDim)
+        }
+        virtualRows = prefix.count
+    }
+
+    /// Tokens stored (the virtual rows aside).
     public var count: Int { tokens.count }
+    /// Rows stored: the virtual rows and the tokens; the next token's position.
+    public var rows: Int { virtualRows + tokens.count }
     /// Bytes of storage held (keys and values, all layers).
     public var byteCount: Int { 2 * layerCount * capacity * kvDim * MemoryLayout<Float>.size }
 
@@ -29,14 +47,14 @@ public final class KVCache: @unchecked Sendable {
 
     /// Makes room for `n` more tokens.
     public func reserve(_ n: Int) throws {
-        let needed = count + n
+        let needed = rows + n
         guard needed <= maxTokens else { throw LlamaError.contextOverflow(needed: needed, limit: maxTokens) }
         guard needed > capacity else { return }
         let newCapacity = min(maxTokens, max(needed, capacity + max(Self.growthStep, capacity / 2)))
         func grow(_ old: UnsafeMutablePointer<Float>?) -> UnsafeMutablePointer<Float> {
             let p = UnsafeMutablePointer<Float>.allocate(capacity: newCapacity * kvDim)
             if let old {
-                p.update(from: old, count: count * kvDim)
+                p.update(from: old, count: rows * kvDim)
                 old.deallocate()
             }
             return p
@@ -48,7 +66,7 @@ public final class KVCache: @unchecked Sendable {
 
     /// Records that the keys and values of `newTokens` have been written after the current ones.
     func commit(_ newTokens: ArraySlice<Int>) {
-        precondition(count + newTokens.count <= capacity)
+        precondition(rows + newTokens.count <= capacity)
         tokens.append(contentsOf: newTokens)
     }
 
@@ -65,15 +83,17 @@ public final class KVCache: @unchecked Sendable {
         return n
     }
 
-    /// An independent copy of the first `n` tokens' entries (e.g. to fork a prompt into `n` completions).
+    /// An independent copy of the virtual rows and the first `n` tokens' entries (e.g. to fork a
+    /// prompt into `n` completions).
     public func copy(prefix n: Int? = nil, maxTokens: Int? = nil) -> KVCache {
-        let n = n ?? count
+        let n = n ?? count, rows = virtualRows + n
         let c = KVCache(layerCount: layerCount, kvDim: kvDim, maxTokens: maxTokens ?? self.maxTokens)
-        try! c.reserve(n)
+        try! c.reserve(rows)
         for l in 0..<layerCount {
-            c.keys[l].update(from: keys[l], count: n * kvDim)
-            c.values[l].update(from: values[l], count: n * kvDim)
+            c.keys[l].update(from: keys[l], count: rows * kvDim)
+            c.values[l].update(from: values[l], count: rows * kvDim)
         }
+        c.virtualRows = virtualRows
         c.tokens = Array(tokens[..<n])
         return c
     }

@@ -46,6 +46,12 @@ public final class LlamaModel: @unchecked Sendable {
         KVCache(layerCount: config.layerCount, kvDim: config.kvDim, maxTokens: maxTokens ?? config.contextLength)
     }
 
+    /// A cache for a sequence under `adapter`: it starts with the adapter's prefix, if it has one.
+    public func makeCache(maxTokens: Int? = nil, adapter: LoRAAdapter?) throws -> KVCache {
+        guard let prefix = adapter?.prefix else { return makeCache(maxTokens: maxTokens) }
+        return try KVCache(layerCount: config.layerCount, kvDim: config.kvDim, maxTokens: maxTokens ?? config.contextLength, prefix: prefix)
+    }
+
     /// Query rows per attention block: bounds the score scratch for long prompts.
     static let attentionBlock = 128
 
@@ -59,8 +65,8 @@ public final class LlamaModel: @unchecked Sendable {
         precondition(Set(chunks.map { ObjectIdentifier($0.cache) }).count == chunks.count, "a sequence appears twice in one batch")
         for c in chunks {
             for t in c.tokens where t < 0 || t >= cfg.vocabSize { throw LlamaError.tokenOutOfRange(token: t, vocabularySize: cfg.vocabSize) }
-            if c.cache.count + c.tokens.count > c.cache.maxTokens {
-                throw LlamaError.contextOverflow(needed: c.cache.count + c.tokens.count, limit: c.cache.maxTokens)
+            if c.cache.rows + c.tokens.count > c.cache.maxTokens {
+                throw LlamaError.contextOverflow(needed: c.cache.rows + c.tokens.count, limit: c.cache.maxTokens)
             }
         }
         for c in chunks { try c.cache.reserve(c.tokens.count) }
@@ -69,7 +75,7 @@ public final class LlamaModel: @unchecked Sendable {
         for c in chunks {
             starts.append(tokens.count)
             tokens += c.tokens
-            positions += (0..<c.tokens.count).map { c.cache.count + $0 }
+            positions += (0..<c.tokens.count).map { c.cache.rows + $0 }
         }
         let rows = tokens.count
         guard rows > 0 else { return [] }
@@ -143,7 +149,7 @@ public final class LlamaModel: @unchecked Sendable {
             pool.run(attentionItems.count) { item, thread in
                 let (ci, h, first, n) = attentionItems[item]
                 let c = chunks[ci], kvh = h / group
-                let row = starts[ci] + first, start = c.cache.count + first
+                let row = starts[ci] + first, start = c.cache.rows + first
                 let scores = pool.scratch(thread: thread, slot: 1, count: Attention.scratchCount(heads: headsPerItem, n: n, start: start, headDim: hd))
                 Attention.causal(q: q + row * d + h * hd, qStride: d, heads: headsPerItem, n: n, start: start,
                                  k: c.cache.keys(layer: l) + kvh * hd, v: c.cache.values(layer: l) + kvh * hd, kvStride: kvd,

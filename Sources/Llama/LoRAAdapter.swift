@@ -13,7 +13,8 @@ extension Projection {
     }
 }
 
-/// A low-rank adapter applied beside the frozen weights: y = W·x + scale · B·(A·x).
+/// A low-rank adapter applied beside the frozen weights: y = W·x + scale · B·(A·x); or the
+/// keys and values a prompt- or prefix-tuned adapter puts in front of the KV cache.
 /// A is rank × inputs and B is outputs × rank, row-major, in this model's row layout (for a
 /// GGUF base the q/k rows of B are already permuted like the base's). Immutable once built,
 /// so running sequences keep the version they started with while a newer one is loaded.
@@ -34,6 +35,9 @@ public final class LoRAAdapter: Sendable {
     public let scale: Float
     /// Per layer, the adapted projections.
     public let layers: [[Projection: Pair]]
+    /// A prompt- or prefix-tuned adapter's keys and values in front of every sequence (its
+    /// projections are left as they are).
+    public let prefix: KVPrefix?
 
     public init(id: String, rank: Int, scale: Float, layers: [[Projection: Pair]], config: LlamaConfig) throws(LlamaError) {
         guard rank > 0 else { throw .invalidAdapter("rank must be positive, got \(rank)") }
@@ -56,11 +60,21 @@ public final class LoRAAdapter: Sendable {
         self.rank = rank
         self.scale = scale
         self.layers = layers
+        prefix = nil
     }
 
-    /// Bytes held by the A and B matrices.
+    /// A prompt- or prefix-tuned adapter: the prefix, and no low-rank matrices.
+    public init(id: String, prefix: KVPrefix, config: LlamaConfig) {
+        self.id = id
+        rank = 0
+        scale = 0
+        layers = Array(repeating: [:], count: config.layerCount)
+        self.prefix = prefix
+    }
+
+    /// Bytes held by the A and B matrices and the prefix.
     public var byteCount: Int {
-        layers.reduce(0) { $0 + $1.values.reduce(0) { $0 + ($1.a.count + $1.b.count) * MemoryLayout<Float>.size } }
+        layers.reduce(0) { $0 + $1.values.reduce(0) { $0 + ($1.a.count + $1.b.count) * MemoryLayout<Float>.size } } + (prefix?.byteCount ?? 0)
     }
 
     /// y[r·yStride + o] += scale · Σ_j B[o, j] · (A·x_r)[j] for each of `rows`, gathered and

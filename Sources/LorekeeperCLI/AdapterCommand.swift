@@ -3,10 +3,11 @@ import ArgumentParser
 import Foundation
 import Inference
 import Llama
+import Training
 
 /// Options of the commands that can run the model under one LoRA adapter.
 struct AdapterOptions: ParsableArguments {
-    @Option(help: "A LoRA adapter: a PEFT folder or a llama.cpp GGUF adapter file.")
+    @Option(help: "An adapter: a PEFT folder (LoRA, prompt or prefix tuning) or a llama.cpp GGUF LoRA file.")
     var adapter: String?
 
     @Option(help: "Multiplies the adapter's own scale (lora_alpha / r).")
@@ -17,10 +18,10 @@ struct AdapterOptions: ParsableArguments {
         if adapter == nil, adapterScale != 1 { throw ValidationError("--adapter-scale needs --adapter") }
     }
 
-    /// The adapter, checked against `config` and ready for the forward pass; nil without --adapter.
-    func load(config: LlamaConfig) throws -> LoRAAdapter? {
+    /// The adapter, checked against the model and ready for the forward pass; nil without --adapter.
+    func load(model: LlamaModel) throws -> LoRAAdapter? {
         guard let adapter else { return nil }
-        return try AdapterFile.load(path: adapter, config: config).runtime(id: adapter, config: config, extraScale: adapterScale)
+        return try AnyAdapter.load(path: adapter, config: model.config).runtime(id: adapter, model: model, extraScale: adapterScale)
     }
 }
 

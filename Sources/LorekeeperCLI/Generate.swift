@@ -65,7 +65,7 @@ struct Generate: ParsableCommand {
             let sampling = SamplingParameters(temperature: temperature, topK: topK, topP: topP, minP: minP,
                                               repetitionPenalty: repeatPenalty, seed: seed)
             let options = GenerationOptions(maxTokens: maxTokens, sampling: sampling, stop: stops, ignoreEndOfGeneration: ignoreEos)
-            let adapter = try adapterOptions.load(config: loaded.config)
+            let adapter = try adapterOptions.load(model: loaded.model)
             let state = try Generator(model: loaded).generate(prompt: ids, options: options, contextLength: ctx, adapter: adapter) { step in
                 if !tokenIds { FileHandle.standardOutput.write(Data(step.text.utf8)) }
                 return true

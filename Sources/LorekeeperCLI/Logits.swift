@@ -27,8 +27,8 @@ struct Logits: ParsableCommand {
             guard !ids.isEmpty else { throw ValidationError("--tokens is empty") }
             guard top > 0 else { throw ValidationError("--top must be positive") }
             let loaded = try LoadedModel.load(path: modelOptions.model, threads: modelOptions.threads, integerProducts: integerProducts)
-            let adapter = try adapterOptions.load(config: loaded.config)
-            let cache = loaded.model.makeCache(maxTokens: max(ids.count, 1))
+            let adapter = try adapterOptions.load(model: loaded.model)
+            let cache = try loaded.model.makeCache(maxTokens: ids.count + (adapter?.prefix?.count ?? 0), adapter: adapter)
             var logits = [Float]()
             for start in stride(from: 0, to: ids.count, by: Generator.prefillChunk) {
                 let chunk = Array(ids[start..<min(ids.count, start + Generator.prefillChunk)])

@@ -5,12 +5,13 @@ import Foundation
 import Inference
 import KnowledgePreparation
 import Llama
+import Tokenizers
 import Training
 import TrainingData
 
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Fine-tune a LoRA adapter on text or chat data; writes a PEFT adapter folder with training.json.",
+        abstract: "Fine-tune a LoRA, prompt-tuning or prefix-tuning adapter on text or chat data; writes a PEFT adapter folder with training.json.",
         discussion: """
         Data: .txt/.md documents (prepared into knowledge examples, see `lorekeeper prepare`; with \
         --no-prepare, loss on every token) and .jsonl files of {"messages": [...]} or \
@@ -49,6 +50,21 @@ struct Train: ParsableCommand {
 
     @Option(help: "Keep each document's prepared examples in this folder as <sha256>.prepared.jsonl (and reuse them).")
     var preparedDir: String?
+
+    @Option(help: "What to train: lora (low-rank matrices beside the projections), prompt (prompt tuning: virtual token embeddings in front of the input) or prefix (prefix tuning: every layer's keys and values for virtual tokens).")
+    var method = TuningMethod.lora
+
+    @Option(help: "Prompt and prefix tuning: the number of virtual tokens.")
+    var virtualTokens = 20
+
+    @Option(help: "Prompt tuning: start the virtual tokens from this text's token embeddings (default: random).")
+    var initText: String?
+
+    @Flag(help: "Prefix tuning: train the prefixes through PEFT's reparameterisation MLP (folded into the prefixes when saved).")
+    var prefixProjection = false
+
+    @Option(help: "Prefix tuning with --prefix-projection: the MLP's hidden width (default the key/value width).")
+    var encoderHiddenSize: Int?
 
     @Option(help: "LoRA rank (default \(FineTuneConfiguration.defaultLoRA.rank), or the parent's).")
     var rank: Int?
@@ -138,7 +154,7 @@ struct Train: ParsableCommand {
     func run() throws {
         try runReportingErrors {
             let loaded = try LoadedModel.load(path: modelOptions.model, chatTemplate: modelOptions.chatTemplate, threads: modelOptions.threads)
-            let fineTune = FineTune(model: loaded, configuration: try configuration(for: loaded.config), output: out)
+            let fineTune = FineTune(model: loaded, configuration: try configuration(for: loaded.config, tokenizer: loaded.tokenizer), output: out)
             // SIGINT and SIGTERM save the run so far; a second one ends the process at once.
             let sources = [SIGINT, SIGTERM].map { number in
                 let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
@@ -166,10 +182,28 @@ struct Train: ParsableCommand {
         }
     }
 
-    func configuration(for config: LlamaConfig) throws -> FineTuneConfiguration {
-        var lora: LoRAConfiguration
-        if let parent {
-            lora = try FineTune.parentShape(path: parent, config: config)
+    func configuration(for config: LlamaConfig, tokenizer: Tokenizer) throws -> FineTuneConfiguration {
+        var lora = FineTuneConfiguration.defaultLoRA, virtual: VirtualTokenConfiguration?
+        let parentShape = try parent.map { try FineTune.parentShape(path: $0, config: config) }
+        if let parentShape, parentShape.method != method {
+            throw ValidationError("the parent adapter was trained with --method \(parentShape.method.rawValue): a child run keeps its parent's method")
+        }
+        if let kind = method.promptLearning {
+            guard initText == nil || method == .prompt else { throw ValidationError("--init-text is for prompt tuning (--method prompt)") }
+            guard !prefixProjection && encoderHiddenSize == nil || method == .prefix else {
+                throw ValidationError("--prefix-projection and --encoder-hidden-size are for prefix tuning (--method prefix)")
+            }
+            guard parent == nil || initText == nil && !prefixProjection else {
+                throw ValidationError("a child run starts from its parent's virtual tokens: --init-text and --prefix-projection do not apply")
+            }
+            if case let .virtualTokens(shape)? = parentShape, shape.count != virtualTokens {
+                throw ValidationError("--virtual-tokens \(virtualTokens) differs from the parent adapter's \(shape.count): a child run keeps its parent's shape")
+            }
+            virtual = VirtualTokenConfiguration(kind: kind, count: virtualTokens,
+                                                initialTokens: initText.map { tokenizer.encode($0) }, initialText: initText,
+                                                projectionSize: prefixProjection ? encoderHiddenSize ?? config.kvDim : nil)
+        } else if case let .lora(shape)? = parentShape {
+            lora = shape
             // Given with --parent, the shape options must repeat the parent's.
             let given = [("--rank", rank.map { "\($0)" }, "\(lora.rank)"), ("--alpha", alpha.map { "\($0)" }, "\(lora.alpha)"),
                          ("--targets", try targets.map { try Self.parseTargets($0).map(\.rawValue).sorted().joined(separator: ",") },
@@ -179,7 +213,6 @@ struct Train: ParsableCommand {
             }
             if rslora != lora.useRSLoRA { throw ValidationError("--rslora must match the parent adapter (\(lora.useRSLoRA ? "on" : "off"))") }
         } else {
-            lora = FineTuneConfiguration.defaultLoRA
             if let rank { (lora.rank, lora.alpha) = (rank, Float(2 * rank)) }
             if let alpha { lora.alpha = alpha }
             lora.useRSLoRA = rslora
@@ -190,7 +223,7 @@ struct Train: ParsableCommand {
             lora: lora, learningRate: lr, beta1: beta1, beta2: beta2, epsilon: eps, weightDecay: weightDecay, schedule: schedule,
             warmupSteps: warmup, maxGradientNorm: maxGradNorm > 0 ? maxGradNorm : nil, gradientAccumulationSteps: gradAccum,
             layerDecay: layerDecay, activationCheckpointing: activationCheckpointing, microBatchSize: batch, maxSequenceLength: seqLen, seed: seed,
-            integerProducts: productOptions.integerProducts)
+            integerProducts: productOptions.integerProducts, virtualTokens: virtual)
         return FineTuneConfiguration(
             data: data, validationData: validationData, validationFraction: validationFraction, epochs: epochs, minSteps: minSteps, maxSteps: maxSteps,
             overlap: overlap, overLength: overLength, parent: parent, parentOptimizerState: parentOptimizerState,
@@ -241,3 +274,4 @@ struct Train: ParsableCommand {
 
 extension LearningRateSchedule: ExpressibleByArgument {}
 extension OverLengthPolicy: ExpressibleByArgument {}
+extension TuningMethod: ExpressibleByArgument {}

@@ -109,11 +109,18 @@ public struct JobSettings: Codable, Sendable, Equatable {
     public var targets: [String]?
     public var replayFraction: Double?
     public var autoActivate: Bool
+    /// "lora", "prompt" or "prefix" (nil: LoRA, or the parent's method); prompt and prefix
+    /// tuning's number of virtual tokens, and whether prefix tuning trains through PEFT's MLP.
+    public var method: String?
+    public var virtualTokens: Int?
+    public var prefixProjection: Bool?
 
     public init(epochs: Int? = nil, batchSize: Int? = nil, learningRateMultiplier: Double? = nil, seed: UInt64? = nil, rank: Int? = nil,
-                alpha: Float? = nil, targets: [String]? = nil, replayFraction: Double? = nil, autoActivate: Bool = true) {
+                alpha: Float? = nil, targets: [String]? = nil, replayFraction: Double? = nil, autoActivate: Bool = true,
+                method: String? = nil, virtualTokens: Int? = nil, prefixProjection: Bool? = nil) {
         (self.epochs, self.batchSize, self.learningRateMultiplier, self.seed) = (epochs, batchSize, learningRateMultiplier, seed)
         (self.rank, self.alpha, self.targets, self.replayFraction, self.autoActivate) = (rank, alpha, targets, replayFraction, autoActivate)
+        (self.method, self.virtualTokens, self.prefixProjection) = (method, virtualTokens, prefixProjection)
     }
 }
 

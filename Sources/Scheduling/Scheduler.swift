@@ -194,9 +194,10 @@ public final class Scheduler: @unchecked Sendable {
     /// Creates the first choice's state, reusing a cached prefix of the prompt when there is one.
     private func start(_ job: Job) {
         let prompt = job.request.prompt
-        let cache = prefixCache.lookup(prompt, namespace: job.namespace, maxTokens: contextLength)
-            ?? model.model.makeCache(maxTokens: contextLength)
         do {
+            // A prompt- or prefix-tuned adapter's cache starts with its prefix; so do the cached ones under it.
+            let cache = try prefixCache.lookup(prompt, namespace: job.namespace, maxTokens: contextLength)
+                ?? model.model.makeCache(maxTokens: contextLength, adapter: job.request.adapter)
             let state = try GenerationState(model: model, prompt: prompt, options: job.request.options, cache: cache, adapter: job.request.adapter)
             job.states = [state]
             job.done = [false]

@@ -2,13 +2,14 @@ import Adapters
 import Foundation
 import Llama
 import Synchronization
+import Training
 
 /// Adapters loaded for serving, keyed by `name@version`; beyond a byte budget the least
 /// recently used are dropped (requests still running keep theirs alive). Loads run on their
 /// own thread, never on the event loops or the scheduler's thread, so running decodes do not
 /// wait for them; concurrent requests for one version share a single load.
 final class AdapterCache: Sendable {
-    let config: LlamaConfig
+    let model: LlamaModel
     let budgetBytes: Int
 
     private struct Entry {
@@ -22,14 +23,14 @@ final class AdapterCache: Sendable {
     }
     private let state = Mutex(State())
 
-    init(config: LlamaConfig, budgetBytes: Int) {
-        self.config = config
+    init(model: LlamaModel, budgetBytes: Int) {
+        self.model = model
         self.budgetBytes = budgetBytes
     }
 
     /// With `sha256`, the files are checked against it before loading (`AdapterDigest`).
     func adapter(name: String, version: Int, path: String, sha256: String? = nil) async throws -> LoRAAdapter {
-        let id = "\(name)@\(version)", config = config
+        let id = "\(name)@\(version)", model = model
         // The path is part of the key: a version re-imported elsewhere is a new load.
         let key = id + "|" + path
         let load = state.withLock { s in
@@ -45,7 +46,7 @@ final class AdapterCache: Sendable {
                             if let sha256, case let found = try AdapterDigest.sha256(path: path), found != sha256 {
                                 throw AdapterCacheError.changedOnDisk(id: id, expected: sha256, found: found)
                             }
-                            return try AdapterFile.load(path: path, config: config).runtime(id: id, config: config)
+                            return try AnyAdapter.load(path: path, config: model.config).runtime(id: id, model: model)
                         })
                     }
                 }

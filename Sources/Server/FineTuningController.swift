@@ -113,7 +113,8 @@ struct FineTuningController: Sendable {
         let settings = JobSettings(epochs: body.hyperparameters?.n_epochs?.value, batchSize: body.hyperparameters?.batch_size?.value,
                                    learningRateMultiplier: body.hyperparameters?.learning_rate_multiplier?.value, seed: body.seed,
                                    rank: body.lora?.rank, alpha: body.lora?.alpha, targets: body.lora?.targets,
-                                   replayFraction: body.lora?.replay_fraction, autoActivate: body.lora?.auto_activate ?? true)
+                                   replayFraction: body.lora?.replay_fraction, autoActivate: body.lora?.auto_activate ?? true,
+                                   method: body.method?.name, virtualTokens: body.virtual_tokens, prefixProjection: body.prefix_projection)
         do {
             try JobPlan.check(settings: settings, parentPath: parent?.path, config: loop.model.config)
         } catch let error as JobPlanError {
@@ -126,7 +127,8 @@ struct FineTuningController: Sendable {
     }
 }
 
-/// `POST /v1/fine_tuning/jobs` as OpenAI defines it, plus `lora`.
+/// `POST /v1/fine_tuning/jobs` as OpenAI defines it, plus `lora`, and `method` naming what to
+/// train, with `virtual_tokens` and `prefix_projection` for prompt and prefix tuning.
 struct CreateJobRequest: Decodable, Sendable {
     struct Hyperparameters: Decodable, Sendable {
         var n_epochs: AutoOr<Int>?
@@ -149,6 +151,29 @@ struct CreateJobRequest: Decodable, Sendable {
     var hyperparameters: Hyperparameters?
     var seed: UInt64?
     var lora: LoRA?
+    var method: TuningMethodField?
+    var virtual_tokens: Int?
+    var prefix_projection: Bool?
+}
+
+/// `method`: "lora", "prompt" or "prefix", or OpenAI's `{"type": "supervised", ...}`, which is
+/// supervised training of the default method (LoRA, or the parent's).
+struct TuningMethodField: Decodable, Sendable {
+    var name: String?
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if let name = try? container.decode(String.self) {
+            self.name = name
+            return
+        }
+        struct OpenAIMethod: Decodable { var type: String }
+        let type = try container.decode(OpenAIMethod.self).type
+        guard type == "supervised" else {
+            throw DecodingError.dataCorruptedError(in: container, debugDescription: "method type '\(type)' is not supported: only supervised")
+        }
+        name = nil
+    }
 }
 
 /// A hyper-parameter OpenAI lets be `"auto"`: the server's default.

@@ -157,7 +157,7 @@ struct ModelService: Service {
             serving.state = .ready(CompletionService(model: model, scheduler: scheduler, maxBodyBytes: config.maxBodyBytes,
                                                     fingerprint: String(fingerprint), created: Int(Date().timeIntervalSince1970),
                                                     catalog: RegistryAdapterCatalog(registry: registry),
-                                                    adapters: AdapterCache(config: model.config, budgetBytes: config.adapterCacheBytes)))
+                                                    adapters: AdapterCache(model: model.model, budgetBytes: config.adapterCacheBytes)))
             logger.info("loaded \(model.id) in \(ContinuousClock.now - start): \(model.config.layerCount) layers, context \(context) per sequence, \(config.parallel) parallel sequences")
         } catch {
             serving.state = .failed("\(error)")

@@ -6,7 +6,7 @@ import TensorKernels
 /// optimiser, clipping and checkpoints see a single buffer, with their gradients beside it.
 /// Order: layers ascending, projections in `Projection.allCases` order, A (rank × inputs) then
 /// B (outputs × rank), row-major; B's q/k rows in the engine's GGUF RoPE order.
-final class LoRAParameters {
+final class LoRAParameters: TrainableParameters {
     struct Entry {
         let layer: Int
         let projection: Projection
@@ -56,6 +56,8 @@ final class LoRAParameters {
         values.deallocate()
         gradients.deallocate()
     }
+
+    var groups: [(layer: Int?, range: Range<Int>)] { entries.map { ($0.layer, $0.range) } }
 
     func pair(layer: Int, _ p: Projection) -> LoRAPair? {
         guard let i = index[layer][p] else { return nil }
@@ -109,18 +111,6 @@ final class LoRAParameters {
         return AdapterWeights(rank: lora.rank, alpha: lora.alpha, useRSLoRA: lora.useRSLoRA, layers: layers)
     }
 
-    func zeroGradients() { gradients.update(repeating: 0, count: count) }
-
-    /// The L2 norm of all gradients, summed in a fixed order.
-    func gradientNorm() -> Float {
-        var sum = 0.0
-        for i in 0..<count { sum += Double(gradients[i]) * Double(gradients[i]) }
-        return Float(sum.squareRoot())
-    }
-
-    func scaleGradients(by s: Float) {
-        for i in 0..<count { gradients[i] *= s }
-    }
 }
 
 /// One adapted projection's A and B with their gradients: y += scale · B·(A·x).

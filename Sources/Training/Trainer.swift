@@ -3,7 +3,8 @@ import Foundation
 import Llama
 import Synchronization
 
-/// Trains a LoRA adapter on a frozen llama model: one `step` per group of micro-batches
+/// Trains a LoRA adapter, or prompt- or prefix-tuning virtual tokens
+/// (`TrainingConfiguration.virtualTokens`), on a frozen llama model: one `step` per group of micro-batches
 /// (forward, loss, backward, gradient clipping, AdamW), validation loss, the adapter in file
 /// layout, and the full state for checkpoints. Runs on the model's compute pool; one step at a
 /// time. Same seed, same data and same thread count give a bit-identical adapter.
@@ -15,6 +16,9 @@ public final class Trainer: @unchecked Sendable {
     /// (its bias correction goes on from there).
     private var optimizerSteps = 0
     let parameters: LoRAParameters
+    let virtual: VirtualTokenParameters?
+    /// What the optimiser updates: the LoRA matrices or the virtual tokens.
+    private let trained: any TrainableParameters
     private let network: TrainingModel
     private var optimizer: AdamW
     private var generator: SplitMix64
@@ -23,24 +27,43 @@ public final class Trainer: @unchecked Sendable {
     /// A trainer whose adapter starts from `parent`'s matrices (which must have the configured
     /// rank, alpha and targets), or else from PEFT's initialisation. `parentState` (the parent
     /// run's final state, same LoRA shape) also carries its optimiser moments over.
-    public init(model: LlamaModel, configuration: TrainingConfiguration, parent: AdapterWeights? = nil,
+    public convenience init(model: LlamaModel, configuration: TrainingConfiguration, parent: AdapterWeights? = nil,
+                            parentState: TrainerState? = nil) throws(TrainingError) {
+        try self.init(model: model, configuration: configuration, parent: parent.map(AnyAdapter.lora), parentState: parentState)
+    }
+
+    /// A trainer of the configured method, starting from `parent` (of the same method and shape) or PEFT's initialisation.
+    public init(model: LlamaModel, configuration: TrainingConfiguration, parent: AnyAdapter?,
                 parentState: TrainerState? = nil) throws(TrainingError) {
         try configuration.validate(for: model.config)
         self.model = model
         self.configuration = configuration
-        parameters = LoRAParameters(config: model.config, lora: configuration.lora)
+        let virtualTokens = configuration.virtualTokens
+        // Prompt and prefix tuning leave every projection as it is.
+        var lora = configuration.lora
+        if virtualTokens != nil { lora.targets = [] }
+        parameters = LoRAParameters(config: model.config, lora: lora)
+        virtual = virtualTokens.map { VirtualTokenParameters(config: model.config, configuration: $0) }
         generator = SplitMix64(state: configuration.seed)
-        if let parent { try parameters.load(parent) } else { parameters.initialise(&generator) }
-        optimizer = AdamW(count: parameters.count, beta1: configuration.beta1, beta2: configuration.beta2,
+        switch (parent, virtual) {
+        case let (.lora(weights)?, nil): try parameters.load(weights)
+        case let (.promptLearning(weights)?, virtual?): try virtual.load(weights)
+        case (nil, nil): parameters.initialise(&generator)
+        case let (nil, virtual?): virtual.initialise(&generator, tokenEmbedding: model.weights.tokenEmbedding)
+        case (_?, _): throw .parentMismatch("it was trained with another method")
+        }
+        trained = virtual ?? parameters
+        optimizer = AdamW(count: trained.count, beta1: configuration.beta1, beta2: configuration.beta2,
                           epsilon: configuration.epsilon, weightDecay: configuration.weightDecay)
-        network = TrainingModel(model: model, parameters: parameters,
-                                capacity: configuration.microBatchSize * configuration.maxSequenceLength,
-                                maxSequenceLength: configuration.maxSequenceLength,
+        let sequenceRows = configuration.maxSequenceLength + (virtualTokens?.count ?? 0)
+        network = TrainingModel(model: model, parameters: parameters, virtual: virtual,
+                                capacity: configuration.microBatchSize * sequenceRows,
+                                maxSequenceLength: sequenceRows,
                                 checkpointing: configuration.activationCheckpointing,
                                 integerProducts: configuration.integerProducts)
         if let parentState {
             try checkFits(parentState)
-            parameters.values.update(from: parentState.parameters, count: parameters.count)
+            trained.values.update(from: parentState.parameters, count: trained.count)
             optimizer.m = parentState.firstMoments
             optimizer.v = parentState.secondMoments
             optimizerSteps = parentState.optimizerSteps
@@ -71,7 +94,7 @@ public final class Trainer: @unchecked Sendable {
                 throw .invalidExample("token id \(t) is outside the vocabulary (0..<\(model.config.vocabSize))")
             }
         }
-        return PackedBatch(examples)
+        return PackedBatch(examples, virtualTokens: configuration.virtualTokens?.count ?? 0)
     }
 
     /// One optimiser step over `microBatches`: their gradients add up and the loss is the mean
@@ -84,7 +107,7 @@ public final class Trainer: @unchecked Sendable {
         let targets = batches.reduce(0) { $0 + $1.targetCount }
         guard targets > 0 else { throw TrainingError.invalidExample("no token of the step is a target (all masked out)") }
         let saved = generator
-        parameters.zeroGradients()
+        trained.zeroGradients()
         var loss = 0.0
         for batch in batches {
             do { try checkCancellation() } catch {
@@ -93,13 +116,13 @@ public final class Trainer: @unchecked Sendable {
             }
             loss += network.forwardBackward(batch, lossScale: 1 / Float(targets), dropoutSeed: generator.next())
         }
-        let norm = parameters.gradientNorm()
-        if let limit = configuration.maxGradientNorm, norm > limit { parameters.scaleGradients(by: limit / (norm + 1e-6)) }
+        let norm = trained.gradientNorm()
+        if let limit = configuration.maxGradientNorm, norm > limit { trained.scaleGradients(by: limit / (norm + 1e-6)) }
         let lr = configuration.learningRate(atStep: completedSteps)
         let layers = model.config.layerCount
-        for e in parameters.entries {
-            let layerLR = lr * pow(configuration.layerDecay, Float(layers - 1 - e.layer))
-            optimizer.update(parameters.values, parameters.gradients, range: e.range, lr: layerLR, step: optimizerSteps + 1)
+        for (layer, range) in trained.groups {
+            let layerLR = lr * pow(configuration.layerDecay, Float(layer.map { layers - 1 - $0 } ?? 0))
+            optimizer.update(trained.values, trained.gradients, range: range, lr: layerLR, step: optimizerSteps + 1)
         }
         completedSteps += 1
         optimizerSteps += 1
@@ -123,12 +146,12 @@ public final class Trainer: @unchecked Sendable {
     /// The mean loss over the targets of one micro-batch and its gradients with respect to
     /// every A and B (file layout), without clipping or an update: what a reference
     /// implementation's first backward pass is compared with (with a dropout of 0).
-    public func lossAndGradients(_ examples: [TrainingExample]) throws -> (loss: Float, gradients: AdapterWeights) {
+    public func lossAndGradients(_ examples: [TrainingExample]) throws -> (loss: Float, gradients: AnyAdapter) {
         let batch = try pack(examples)
         guard batch.targetCount > 0 else { throw TrainingError.invalidExample("no token of the batch is a target") }
-        parameters.zeroGradients()
+        trained.zeroGradients()
         let loss = network.forwardBackward(batch, lossScale: 1 / Float(batch.targetCount), dropoutSeed: 0)
-        return (Float(loss / Double(batch.targetCount)), parameters.adapterWeights(gradients: true))
+        return (Float(loss / Double(batch.targetCount)), adapter(gradients: true))
     }
 
     /// Mean loss over the targets of `examples`, without dropout, `microBatchSize` at a time.
@@ -144,13 +167,19 @@ public final class Trainer: @unchecked Sendable {
         return Float(loss / Double(targets))
     }
 
-    /// The adapter as trained so far, in file layout.
+    /// The LoRA matrices as trained so far, in file layout.
     public func adapterWeights() -> AdapterWeights { parameters.adapterWeights() }
+
+    /// The adapter as trained so far, in file layout (or the gradients of its values, laid out the same way).
+    public func adapter(gradients: Bool = false) -> AnyAdapter {
+        if let virtual { return .promptLearning(virtual.weights(gradients: gradients, pool: model.pool)) }
+        return .lora(parameters.adapterWeights(gradients: gradients))
+    }
 
     public func exportState() -> TrainerState {
         TrainerState(configuration: configuration, model: model.config, completedSteps: completedSteps, optimizerSteps: optimizerSteps,
                      generator: generator.state,
-                     parameters: Array(UnsafeBufferPointer(start: parameters.values, count: parameters.count)),
+                     parameters: Array(UnsafeBufferPointer(start: trained.values, count: trained.count)),
                      firstMoments: optimizer.m, secondMoments: optimizer.v)
     }
 
@@ -158,7 +187,7 @@ public final class Trainer: @unchecked Sendable {
     /// configuration; the other hyper-parameters are this trainer's (a run can be extended).
     public func importState(_ state: TrainerState) throws(TrainingError) {
         try checkFits(state)
-        parameters.values.update(from: state.parameters, count: parameters.count)
+        trained.values.update(from: state.parameters, count: trained.count)
         optimizer.m = state.firstMoments
         optimizer.v = state.secondMoments
         generator = SplitMix64(state: state.generator)
@@ -167,10 +196,13 @@ public final class Trainer: @unchecked Sendable {
     }
 
     private func checkFits(_ state: TrainerState) throws(TrainingError) {
-        guard state.configuration.lora.sameShape(as: configuration.lora) else { throw .stateMismatch("it was saved with another LoRA configuration") }
+        guard state.configuration.virtualTokens == configuration.virtualTokens else { throw .stateMismatch("it was saved with another method or virtual tokens") }
+        guard configuration.virtualTokens != nil || state.configuration.lora.sameShape(as: configuration.lora) else {
+            throw .stateMismatch("it was saved with another LoRA configuration")
+        }
         guard state.model == model.config else { throw .stateMismatch("it was saved for another model") }
-        guard [state.parameters.count, state.firstMoments.count, state.secondMoments.count].allSatisfy({ $0 == parameters.count }) else {
-            throw .stateMismatch("it holds \(state.parameters.count) parameters, this trainer \(parameters.count)")
+        guard [state.parameters.count, state.firstMoments.count, state.secondMoments.count].allSatisfy({ $0 == trained.count }) else {
+            throw .stateMismatch("it holds \(state.parameters.count) parameters, this trainer \(trained.count)")
         }
     }
 }

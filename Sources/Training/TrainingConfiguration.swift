@@ -52,9 +52,11 @@ public enum LearningRateSchedule: String, Codable, Sendable {
     case constant, linear, cosine
 }
 
-/// Hyper-parameters of a LoRA training run.
+/// Hyper-parameters of a training run: LoRA, or prompt or prefix tuning.
 public struct TrainingConfiguration: Codable, Sendable, Equatable {
     public var lora: LoRAConfiguration
+    /// Prompt or prefix tuning instead of LoRA (`lora` is then unused); nil trains LoRA.
+    public var virtualTokens: VirtualTokenConfiguration?
     public var learningRate: Float
     public var beta1: Float
     public var beta2: Float
@@ -90,8 +92,9 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
                 epsilon: Float = 1e-8, weightDecay: Float = 0, schedule: LearningRateSchedule = .constant, warmupSteps: Int = 0,
                 totalSteps: Int = 1000, maxGradientNorm: Float? = 1, gradientAccumulationSteps: Int = 1, layerDecay: Float = 1,
                 activationCheckpointing: Bool = false, microBatchSize: Int = 4, maxSequenceLength: Int = 256, seed: UInt64 = 0,
-                integerProducts: Bool = true) {
+                integerProducts: Bool = true, virtualTokens: VirtualTokenConfiguration? = nil) {
         self.lora = lora
+        self.virtualTokens = virtualTokens
         self.learningRate = learningRate
         self.beta1 = beta1
         self.beta2 = beta2
@@ -112,10 +115,12 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
 
     private enum CodingKeys: String, CodingKey {
         case lora, learningRate, beta1, beta2, epsilon, weightDecay, schedule, warmupSteps, totalSteps, maxGradientNorm,
-             gradientAccumulationSteps, layerDecay, activationCheckpointing, microBatchSize, maxSequenceLength, seed, integerProducts
+             gradientAccumulationSteps, layerDecay, activationCheckpointing, microBatchSize, maxSequenceLength, seed, integerProducts,
+             virtualTokens
     }
 
-    /// Reports written before `integerProducts` existed were trained in float32.
+    /// Reports written before `integerProducts` existed were trained in float32, those before
+    /// `virtualTokens` trained LoRA.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         self.init(lora: try c.decode(LoRAConfiguration.self, forKey: .lora), learningRate: try c.decode(Float.self, forKey: .learningRate),
@@ -126,7 +131,16 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
                   gradientAccumulationSteps: try c.decode(Int.self, forKey: .gradientAccumulationSteps),
                   layerDecay: try c.decode(Float.self, forKey: .layerDecay), activationCheckpointing: try c.decode(Bool.self, forKey: .activationCheckpointing),
                   microBatchSize: try c.decode(Int.self, forKey: .microBatchSize), maxSequenceLength: try c.decode(Int.self, forKey: .maxSequenceLength),
-                  seed: try c.decode(UInt64.self, forKey: .seed), integerProducts: try c.decodeIfPresent(Bool.self, forKey: .integerProducts) ?? false)
+                  seed: try c.decode(UInt64.self, forKey: .seed), integerProducts: try c.decodeIfPresent(Bool.self, forKey: .integerProducts) ?? false,
+                  virtualTokens: try c.decodeIfPresent(VirtualTokenConfiguration.self, forKey: .virtualTokens))
+    }
+
+    public var method: TuningMethod {
+        switch virtualTokens?.kind {
+        case nil: .lora
+        case .promptTuning?: .prompt
+        case .prefixTuning?: .prefix
+        }
     }
 
     /// The learning rate of optimiser step `step` (from 0), before layer decay.
@@ -153,8 +167,10 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
         try check(maxGradientNorm.map { $0 > 0 } ?? true, "the gradient norm limit must be positive")
         try check(gradientAccumulationSteps > 0 && microBatchSize > 0, "accumulation steps and micro-batch size must be positive")
         try check(layerDecay > 0 && layerDecay <= 1, "layer decay must be in (0, 1]")
-        try check(maxSequenceLength > 1 && maxSequenceLength <= model.contextLength,
-                  "sequence length must be in 2...\(model.contextLength) (the model's context)")
+        let virtual = virtualTokens?.count ?? 0
+        try check(maxSequenceLength > 1 && maxSequenceLength + virtual <= model.contextLength,
+                  "sequence length must be in 2...\(model.contextLength - virtual) (the model's context\(virtual > 0 ? " less the virtual tokens" : ""))")
+        try virtualTokens?.validate(for: model)
     }
 }
 

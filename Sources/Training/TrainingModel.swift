@@ -1,12 +1,14 @@
 import Llama
 import TensorKernels
 
-/// The frozen llama model with trainable LoRA pairs beside its projections: forward and
-/// backward over a packed micro-batch of up to `capacity` rows, with all activation memory
-/// allocated once, up front. Gradients of the LoRA matrices add into `parameters.gradients`.
+/// The frozen llama model with trainable LoRA pairs beside its projections, or trainable virtual
+/// tokens in front of every sequence: forward and backward over a packed micro-batch of up to
+/// `capacity` rows, with all activation memory allocated once, up front. Gradients add into
+/// `parameters.gradients` and `virtual.gradients`.
 final class TrainingModel {
     let model: LlamaModel
     let parameters: LoRAParameters
+    let virtual: VirtualTokenParameters?
     let capacity: Int
     /// Floats of attention probabilities each layer keeps.
     let probabilityCapacity: Int
@@ -41,10 +43,11 @@ final class TrainingModel {
     private var rotations, inverseRotations: UnsafeMutablePointer<Float>!
 
     /// `capacity` rows in a micro-batch, packed from sequences at most `maxSequenceLength` long.
-    init(model: LlamaModel, parameters: LoRAParameters, capacity: Int, maxSequenceLength: Int, checkpointing: Bool,
-         integerProducts: Bool = false) {
+    init(model: LlamaModel, parameters: LoRAParameters, virtual: VirtualTokenParameters? = nil, capacity: Int, maxSequenceLength: Int,
+         checkpointing: Bool, integerProducts: Bool = false) {
         self.model = model
         self.parameters = parameters
+        self.virtual = virtual
         self.capacity = capacity
         self.checkpointing = checkpointing
         self.integerProducts = integerProducts
@@ -72,7 +75,7 @@ final class TrainingModel {
         final = buffer(d)
         (normed, dnormed, dres, datt, dq) = (buffer(d), buffer(d), buffer(d), buffer(d), buffer(d))
         (dk, dv, dact, dgate, dup) = (buffer(kvd), buffer(kvd), buffer(ff), buffer(ff), buffer(ff))
-        let widest = parameters.lora.targets.map { $0.shape(c).inputs }.max()!
+        let widest = parameters.lora.targets.map { $0.shape(c).inputs }.max() ?? 0
         (dlow, dropped, droppedGrad) = (buffer(rank), buffer(widest), buffer(widest))
         (logits, gathered) = (buffer(c.vocabSize, rows: Self.classifierChunk), buffer(d, rows: Self.classifierChunk))
         (rotations, inverseRotations) = (buffer(model.rope.dimensions), buffer(model.rope.dimensions))
@@ -94,7 +97,21 @@ final class TrainingModel {
             if checkpointing && l < c.layerCount - 1 { forwardLayer(l, batch, dropoutSeed: dropoutSeed) }
             backwardLayer(l, batch, dropoutSeed: dropoutSeed)
         }
+        if let virtual, virtual.configuration.kind == .promptTuning {
+            for (row, i) in batch.virtualRows { VectorOps.add(dres + row * d, virtual.gradients + i * d, d) }
+        }
+        virtual?.backwardPrefixes(pool: model.pool)
         return loss
+    }
+
+    /// Every layer's keys and values of the batch's rows (rotated, GGUF row order, as the KV cache
+    /// holds them), after a forward without dropout.
+    func keysAndValues(_ batch: PackedBatch) -> [(keys: [Float], values: [Float])] {
+        precondition(!checkpointing && batch.rows <= capacity)
+        forward(batch, dropoutSeed: nil)
+        let kvd = model.config.kvDim
+        return layers.map { (Array(UnsafeBufferPointer(start: $0.k, count: batch.rows * kvd)),
+                             Array(UnsafeBufferPointer(start: $0.v, count: batch.rows * kvd))) }
     }
 
     /// Σ −log p(target) over the batch's targets, without dropout or gradients.
@@ -115,8 +132,17 @@ final class TrainingModel {
 
     private func forward(_ batch: PackedBatch, dropoutSeed: UInt64?) {
         let d = model.config.hiddenSize, embedding = model.weights.tokenEmbedding, input = layers[0].input, rope = model.rope
+        let prompt = virtual?.configuration.kind == .promptTuning ? virtual?.values : nil
+        virtual?.computePrefixes(pool: model.pool)
         model.pool.forEachRow(batch.rows) { r in
-            embedding.dequantizeRow(batch.tokens[r], into: input + r * d)
+            if batch.tokens[r] >= 0 {
+                embedding.dequantizeRow(batch.tokens[r], into: input + r * d)
+            } else if let prompt {
+                (input + r * d).update(from: prompt + batch.positions[r] * d, count: d)
+            } else {
+                // A prefix-tuning row: only its keys and values are read, and those are replaced in every layer.
+                (input + r * d).update(repeating: 0, count: d)
+            }
             rope.rotation(position: batch.positions[r], into: self.rotations + r * rope.dimensions)
             rope.rotation(position: batch.positions[r], into: self.inverseRotations + r * rope.dimensions, inverse: true)
         }
@@ -137,6 +163,7 @@ final class TrainingModel {
             model.rope.apply(s.q + r * d, heads: c.headCount, headDim: hd, rotation: rotations + r * model.rope.dimensions)
             model.rope.apply(s.k + r * kvd, heads: c.kvHeadCount, headDim: hd, rotation: rotations + r * model.rope.dimensions)
         }
+        if let prefix = prefixTuning { prefix.insert(layer: l, batch, keys: s.k, values: s.v) }
         CausalAttention.forward(q: s.q, k: s.k, v: s.v, out: s.attention, probabilities: s.probabilities,
                                 sequences: batch.sequences, heads: c.headCount, kvHeads: c.kvHeadCount, headDim: hd, pool: pool)
         pool.forEachRow(n) { r in (s.middle + r * d).update(from: s.input + r * d, count: d) }
@@ -150,7 +177,7 @@ final class TrainingModel {
     }
 
     /// `dres` holds the gradient at layer l's output on entry and at its input on return
-    /// (layer 0 stops short: the embedding is frozen).
+    /// (layer 0 stops short, the embedding being frozen, unless the input is prompt tuning's).
     private func backwardLayer(_ l: Int, _ batch: PackedBatch, dropoutSeed: UInt64) {
         let c = model.config, n = batch.rows, d = c.hiddenSize, kvd = c.kvDim, ff = c.intermediateSize, hd = c.headDim
         let s = layers[l], w = model.weights.layers[l], pool = model.pool
@@ -170,16 +197,22 @@ final class TrainingModel {
         CausalAttention.backward(dout: datt, q: s.q, k: s.k, v: s.v, out: s.attention, probabilities: s.probabilities,
                                  dq: dq, dk: dk, dv: dv, sequences: batch.sequences, heads: c.headCount, kvHeads: c.kvHeadCount,
                                  headDim: hd, pool: pool)
+        if let prefix = prefixTuning { prefix.takeGradients(layer: l, batch, keys: dk, values: dv) }
         pool.forEachRow(n) { r in
             model.rope.apply(dq + r * d, heads: c.headCount, headDim: hd, rotation: inverseRotations + r * model.rope.dimensions)
             model.rope.apply(dk + r * kvd, heads: c.kvHeadCount, headDim: hd, rotation: inverseRotations + r * model.rope.dimensions)
         }
         RMSNorm.forward(s.input, w.attentionNorm, normed, n: n, d: d, eps: c.rmsNormEps, pool: pool)
-        let dx = l > 0 ? dnormed : nil
+        let dx = l > 0 || virtual?.configuration.kind == .promptTuning ? dnormed : nil
         project(.q, dy: dq, x: normed, dx: dx)
         project(.k, dy: dk, x: normed, dx: dx, accumulate: true)
         project(.v, dy: dv, x: normed, dx: dx, accumulate: true)
-        if l > 0 { RMSNorm.backward(dnormed, s.input, w.attentionNorm, dres, n: n, d: d, eps: c.rmsNormEps, pool: pool) }
+        if dx != nil { RMSNorm.backward(dnormed, s.input, w.attentionNorm, dres, n: n, d: d, eps: c.rmsNormEps, pool: pool) }
+    }
+
+    private var prefixTuning: PrefixRows? {
+        guard let virtual, virtual.configuration.kind == .prefixTuning else { return nil }
+        return PrefixRows(parameters: virtual, config: model.config)
     }
 
     private func dropout(_ l: Int, _ p: Projection, seed: UInt64?) -> DropoutMask? {
@@ -224,5 +257,34 @@ final class TrainingModel {
         guard let dx else { return }
         mask.apply(droppedGrad, into: droppedGrad, n: n, cols: inputs, pool: pool)
         pool.forEachRow(n) { r in VectorOps.add(self.droppedGrad + r * inputs, dx + r * inputs, inputs) }
+    }
+}
+
+/// Prefix tuning's keys and values in the virtual rows of a batch: in the forward they replace
+/// what the rows computed (after RoPE: the prefixes are keys as the cache holds them); in the
+/// backward their gradients go to the prefixes and are cleared, so nothing flows into the rows.
+struct PrefixRows {
+    let parameters: VirtualTokenParameters
+    let config: LlamaConfig
+
+    // keys, values: (rows, kvd); the prefixes' keys are in Hugging Face row order within each head.
+    func insert(layer l: Int, _ batch: PackedBatch, keys: UnsafeMutablePointer<Float>, values: UnsafeMutablePointer<Float>) {
+        let kvd = config.kvDim, hd = config.headDim, width = parameters.width, prefixes = parameters.prefixes
+        for (row, i) in batch.virtualRows {
+            let key = prefixes + i * width + 2 * l * kvd
+            for r in 0..<kvd { keys[row * kvd + r] = key[RopeRowPermutation.huggingFaceRow(forGGUFRow: r, headDim: hd)] }
+            (values + row * kvd).update(from: key + kvd, count: kvd)
+        }
+    }
+
+    func takeGradients(layer l: Int, _ batch: PackedBatch, keys: UnsafeMutablePointer<Float>, values: UnsafeMutablePointer<Float>) {
+        let kvd = config.kvDim, hd = config.headDim, width = parameters.width, gradients = parameters.prefixGradients
+        for (row, i) in batch.virtualRows {
+            let key = gradients + i * width + 2 * l * kvd
+            for r in 0..<kvd { key[RopeRowPermutation.huggingFaceRow(forGGUFRow: r, headDim: hd)] += keys[row * kvd + r] }
+            VectorOps.add(values + row * kvd, key + kvd, kvd)
+            (keys + row * kvd).update(repeating: 0, count: kvd)
+            (values + row * kvd).update(repeating: 0, count: kvd)
+        }
     }
 }

@@ -382,6 +382,10 @@ def check_bad_input(binary, model, workdir):
             ("suffix too long", client.call("POST", "/v1/fine_tuning/jobs", {"model": server.model_id, "training_file": good["id"], "suffix": "a" * 65}), 400, "suffix"),
             ("bad hyperparameter", client.call("POST", "/v1/fine_tuning/jobs", {"model": server.model_id, "training_file": good["id"], "suffix": "b", "hyperparameters": {"n_epochs": 0}}), 400, "hyperparameters.n_epochs"),
             ("other rank than the parent", client.call("POST", "/v1/fine_tuning/jobs", {"model": "kb", "training_file": good["id"], "lora": {"rank": 4}}), 400, "lora.rank"),
+            ("unknown method", client.call("POST", "/v1/fine_tuning/jobs", {"model": server.model_id, "training_file": good["id"], "suffix": "m", "method": "adapters"}), 400, "method"),
+            ("LoRA shape for prompt tuning", client.call("POST", "/v1/fine_tuning/jobs", {"model": server.model_id, "training_file": good["id"], "suffix": "m", "method": "prompt", "lora": {"rank": 4}}), 400, "lora"),
+            ("too many virtual tokens", client.call("POST", "/v1/fine_tuning/jobs", {"model": server.model_id, "training_file": good["id"], "suffix": "m", "method": "prefix", "virtual_tokens": 9999}), 400, "virtual_tokens"),
+            ("another method than the parent", client.call("POST", "/v1/fine_tuning/jobs", {"model": "kb", "training_file": good["id"], "method": "prefix"}), 400, "method"),
             ("empty upload", client.upload("empty.txt", b""), 400, "file"),
             ("blank upload", client.upload("blank.md", b"  \n\n"), 400, "file"),
             ("binary upload", client.upload("blob.txt", bytes(range(256)) * 4), 400, "file"),
@@ -420,6 +424,25 @@ def check_bad_input(binary, model, workdir):
         server.stop()
 
 
+def check_prompt_and_prefix_tuning_jobs(binary, model, workdir):
+    """A prefix-tuning and a prompt-tuning job over HTTP: each version records its method, and
+    chats name the version that answered."""
+    server = start(binary, model, workdir / "methods")
+    client = Client(server)
+    try:
+        _, qa = client.upload("quillfeather-qa.jsonl", (FIXTURES / "quillfeather-qa.jsonl").read_bytes())
+        for method in ("prefix", "prompt"):
+            job = client.wait(client.create_job(server.model_id, qa["id"], f"qf-{method}", method=method, virtual_tokens=16,
+                                                hyperparameters={"n_epochs": 6, "learning_rate_multiplier": 10})["id"])
+            expect(job["status"] == "succeeded" and job["fine_tuned_model"] == f"qf-{method}@1", f"{method} job: {job}")
+            status, adapter = client.call("GET", f"/admin/adapters/qf-{method}")
+            expect(status == 200 and adapter["versions"][0]["method"] == method, f"{method} version: {adapter}")
+            served, _ = client.chat(f"qf-{method}", QUILL[0][0], max_tokens=8)
+            expect(served == f"qf-{method}@1", f"served {served}")
+    finally:
+        server.stop()
+
+
 def check_generated_admin_key(binary, model, workdir):
     data = workdir / "genkey"
     server = LorekeeperServer(binary, model, ctx=256, parallel=1, data_dir=str(data))
@@ -435,7 +458,7 @@ def check_generated_admin_key(binary, model, workdir):
 
 
 CHECKS = [check_whole_loop_over_http, check_official_openai_client, check_kill_during_job,
-          check_kill_during_upload_and_after_activation, check_bad_input, check_generated_admin_key]
+          check_kill_during_upload_and_after_activation, check_bad_input, check_prompt_and_prefix_tuning_jobs, check_generated_admin_key]
 
 
 def main():
