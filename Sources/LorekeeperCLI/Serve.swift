@@ -53,6 +53,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Threads for the forward pass (default: all cores).")
     var threads: Int?
 
+    @Flag(help: "Multiply in 16-bit integers, faster on large models; a seeded request's text may then depend on the other requests batched with it.")
+    var integerProducts = false
+
     @Option(help: "Seconds a request's header fields may take to arrive, from their first byte (408, then the connection closes).")
     var headerTimeout = 10.0
 
@@ -95,6 +98,7 @@ struct Serve: AsyncParsableCommand {
         config.maxBodyBytes = maxBodyMb << 20
         config.chatTemplate = chatTemplate
         config.threads = threads
+        config.integerProducts = integerProducts
         config.headerTimeout = headerTimeout
         config.idleTimeout = idleTimeout
         let host = self.host, log = logger

@@ -32,6 +32,10 @@ public struct ServerConfiguration: Sendable {
     public var adapterCacheBytes = 1 << 30
     public var chatTemplate: String?
     public var threads: Int?
+    /// Multiply in 16-bit integers (`LlamaModel.integerProducts`). Off by default: a row's
+    /// numbers then depend on its batch (row products up to 16 rows, tiled products beyond),
+    /// so under concurrent load the same seed could give another text.
+    public var integerProducts = false
     /// Seconds a request's header fields may take to arrive, from their first byte.
     public var headerTimeout = 10.0
     /// Seconds a connection may stay open with no request under way.
@@ -147,7 +151,8 @@ struct ModelService: Service {
         let scheduler: Scheduler
         do {
             let start = ContinuousClock.now
-            let model = try LoadedModel.load(path: config.modelPath, chatTemplate: config.chatTemplate, threads: config.threads)
+            let model = try LoadedModel.load(path: config.modelPath, chatTemplate: config.chatTemplate, threads: config.threads,
+                                             integerProducts: config.integerProducts)
             let context = min(config.contextLength ?? min(model.config.contextLength, 4096), model.config.contextLength)
             scheduler = Scheduler(model: model, parallel: config.parallel, contextLength: context, maxQueued: config.maxQueued,
                                   prefixCacheBytes: config.prefixCacheBytes)
