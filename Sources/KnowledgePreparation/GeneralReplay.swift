@@ -6,7 +6,7 @@
 /// verbose reasoning and all, are what it already says. None is a bench/ test question.
 public enum GeneralReplay {
     /// Prompts of many kinds with the text a right answer contains, interleaved so that any
-    /// prefix mixes them: capitals, arithmetic, opposites, spelling and repeating,
+    /// prefix mixes them: capitals, arithmetic, opposites, counting, spelling and repeating,
     /// translations, everyday knowledge.
     public static let pairs: [(prompt: String, expect: String)] = {
         let capitals = [("Italy", "Rome"), ("Canada", "Ottawa"), ("Australia", "Canberra"), ("Kenya", "Nairobi"), ("Peru", "Lima"),
@@ -21,14 +21,18 @@ public enum GeneralReplay {
             state ^= state << 13; state ^= state >> 7; state ^= state << 17
             return range.lowerBound + Int(state % UInt64(range.count))
         }
-        for i in 0..<32 {
-            let a = draw(11...19), b = draw(2...12)
-            switch i % 4 {
-            case 0: arithmetic.append(("What is \(a) plus \(b)?", "\(a + b)"))
-            case 1: arithmetic.append(("What is \(a + b) minus \(b)?", "\(a)"))
-            case 2: arithmetic.append(("What is \(a) times \(b)?", "\(a * b)"))
-            default: arithmetic.append(("What is \(a * b) divided by \(b)?", "\(a)"))
+        // Single-digit sums beside two-digit ones: the small model gets more of them right, so
+        // more of its step-by-step arithmetic is replayed.
+        while arithmetic.count < 48 {
+            let i = arithmetic.count, small = i % 8 >= 4
+            let a = draw(small ? 2...9 : 11...19), b = draw(small ? 2...9 : 2...12)
+            let pair = switch i % 4 {
+            case 0: ("What is \(a) plus \(b)?", "\(a + b)")
+            case 1: ("What is \(a + b) minus \(b)?", "\(a)")
+            case 2: ("What is \(a) times \(b)?", "\(a * b)")
+            default: ("What is \(a * b) divided by \(b)?", "\(a)")
             }
+            if !arithmetic.contains(where: { $0.0 == pair.0 }) { arithmetic.append(pair) }
         }
         let opposites = [("cold", "hot"), ("big", "small"), ("fast", "slow"), ("light", "dark"), ("old", "young"), ("wet", "dry"),
                          ("open", "closed"), ("early", "late"), ("full", "empty"), ("left", "right")]
@@ -65,7 +69,15 @@ public enum GeneralReplay {
             ("What is the square root of 81?", "9"),
             ("How many seconds are in a minute?", "60"),
         ]
-        let kinds = [capitals, arithmetic, opposites, spelling, translations, everyday]
+        let counting = [
+            ("How many legs does a dog have?", "four"), ("How many sides does a triangle have?", "three"),
+            ("How many days are in a year?", "365"), ("How many grams are in a kilogram?", "1000"),
+            ("How many letters are in the English alphabet?", "26"), ("How many sides does a square have?", "four"),
+            ("How many wheels does a bicycle have?", "two"), ("How many hours are in a week?", "168"),
+            ("How many weeks are in a year?", "52"), ("How many centimetres are in a metre?", "100"),
+            ("How many players are on a football team?", "eleven"), ("How many minutes are in a day?", "1440"),
+        ]
+        let kinds = [capitals, arithmetic, opposites, counting, spelling, translations, everyday]
         var out = [(String, String)]()
         for i in 0..<kinds.map(\.count).max()! { for kind in kinds where i < kind.count { out.append(kind[i]) } }
         return out

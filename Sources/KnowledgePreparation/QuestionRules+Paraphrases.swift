@@ -57,7 +57,7 @@ extension QuestionRules {
                 add("What can I \(SentenceFacts.bare(v))?", "reader")
             }
         }
-        negations(words, subject: x, be: be, answer: answer, addAnswered)
+        negations(words, verbAt: k, subject: x, be: be, answer: answer, addAnswered)
         hours(words, x: x, be: be, add)
     }
 
@@ -110,24 +110,27 @@ extension QuestionRules {
     }
 
     /// "X must not be washed in a dishwasher" → "Can X be washed in a dishwasher?" — "No. …";
+    /// "X does not cover Y" → "Does X cover Y?"; "X are not allowed in Y" → "Are X allowed in Y?";
     /// "X is closed on Sundays" → "Is X open on Sundays?" — "No. …".
-    static func negations(_ words: [String], subject: String, be: String, answer: String, _ add: (String, String, String) -> Void) {
+    static func negations(_ words: [String], verbAt k: Int, subject: String, be: String, answer: String, _ add: (String, String, String) -> Void) {
         let lower = words.map { SentenceFacts.bare($0).lowercased() }
         let no = "No. " + answer
-        for i in lower.indices.dropLast() {
-            let negative = (modals.contains(lower[i]) && lower[i + 1] == "not") || lower[i] == "cannot"
-            guard negative else { continue }
-            let verbAt = lower[i] == "cannot" ? i + 1 : i + 2
-            guard verbAt < words.count else { continue }
-            var action = [String]()
-            for w in words[verbAt...].prefix(8) {
-                if ["and", "or", "unless", "because", "but"].contains(SentenceFacts.bare(w).lowercased()) { break }
-                action.append(w)
-                if w.hasSuffix(",") || w.hasSuffix(";") { break }
+        // The main verb's negation or a verb joined to it by "and", not one of a clause inside
+        // ("means the hopper is not locked" does not say the light is not locked).
+        for i in lower.indices.dropLast() where i == k || (i > k && lower[i - 1] == "and") {
+            let asked: String
+            let verbAt: Int
+            if lower[i] == "cannot" {
+                (asked, verbAt) = ("can", i + 1)
+            } else if lower[i + 1] == "not", modals.contains(lower[i]) || ["does", "do", "did"].contains(lower[i]) || copulas.contains(lower[i]) {
+                // Any modal asks "Can ...?": "must not be washed" → "Can it be washed?".
+                (asked, verbAt) = (modals.contains(lower[i]) ? "can" : lower[i], i + 2)
+            } else {
+                continue
             }
-            let phrase = QuestionRules.phrase(action)
+            let phrase = verbAt < words.count ? actionPhrase(words[verbAt...]) : ""
             guard !phrase.isEmpty else { continue }
-            add("Can \(subject) \(phrase)?", "negative-can", no)
+            add("\(capitalise(asked)) \(subject) \(phrase)?", "negative-\(asked)", no)
             return
         }
         if let closed = lower.firstIndex(of: "closed"), closed > 0, copulas.contains(lower[closed - 1]), closed + 2 < lower.count, lower[closed + 1] == "on",

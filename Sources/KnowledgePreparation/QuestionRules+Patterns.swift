@@ -83,8 +83,15 @@ extension QuestionRules {
             add("When \(be) \(x) \(participle)?", "passive-when")
             asked = true
         }
-        if let p = rest.first?.lowercased(), ["in", "at", "from", "near"].contains(p), rest.count > 1,
-           SentenceFacts.isCapitalised(rest[1]) || ["the", "a"].contains(rest[1].lowercased()), !SentenceFacts.isTime(rest[1]) {
+        // The place opens the rest or follows its "by ..." name: "made by Halvard Appliances in Tampere".
+        let by = rest.firstIndex { $0.lowercased() == "by" }
+        let placed = rest.indices.first { i in
+            i + 1 < rest.count && (i == 0 || (by.map { $0 < i && !rest[$0..<i].contains { $0.hasSuffix(",") } } ?? false))
+                && ["in", "at", "from", "near"].contains(rest[i].lowercased()) && !SentenceFacts.isTime(rest[i + 1])
+                && (SentenceFacts.isCapitalised(rest[i + 1]) || (i == 0 && ["the", "a"].contains(rest[i + 1].lowercased())))
+        }
+        if let at = placed {
+            let p = rest[at].lowercased()
             add("Where \(be) \(x) \(participle)\(p == "from" ? " from" : "")?", "passive-where")
             if p == "from", !participle.hasPrefix("be ") {
                 let thing = x.split(separator: " ").drop { ["all", "every", "each", "the", "most"].contains($0.lowercased()) }.joined(separator: " ")
@@ -131,7 +138,10 @@ extension QuestionRules {
         if let many = countedSubject(subject) {
             add("How many \(many) \(modal) \(rest.prefix(4).joined(separator: " "))?", "count-subject")
         }
-        if let (_, noun) = countedNoun(after) {
+        // "The timer can run for up to 60 seconds": a duration is asked as "How long".
+        if let n = after.prefix(7).firstIndex(where: SentenceFacts.isNumber), measure(after: after[n...]) == .duration {
+            add("How long \(modal) \(x) \(v)?", "modal-duration")
+        } else if let (_, noun) = countedNoun(after) {
             add("How many \(noun) \(modal) \(x) \(v)?", "modal-number")
         } else if SentenceFacts.hasMoney(after) {
             add("How much \(modal) \(x) \(v) \(objectHead(after))?", "modal-price")
@@ -141,9 +151,22 @@ extension QuestionRules {
     }
 
     static func presentQuestions(subject: String, verb: String, plural: Bool, rest: [String], all: [String], _ add: (String, String) -> Void) {
-        let base = plural ? SentenceFacts.bare(verb).lowercased() : lemma(SentenceFacts.bare(verb).lowercased())
+        var base = plural ? SentenceFacts.bare(verb).lowercased() : lemma(SentenceFacts.bare(verb).lowercased())
+        var rest = rest
+        // "comes out when ...": the particle belongs to the verb.
+        if let particle = rest.first, ["out", "off", "up", "down", "back", "away", "on"].contains(particle), rest.count > 1,
+           ["when", "if", "after", "before", "every", "once"].contains(SentenceFacts.bare(rest[1]).lowercased()) {
+            base += " " + particle
+            rest.removeFirst()
+        }
         let x = lowerArticle(subject), does = plural ? "do" : "does"
         let next = rest.first.map { SentenceFacts.bare($0).lowercased() } ?? ""
+        // "Settings 8 to 14 suit espresso" → "Which settings suit espresso?"
+        let named = subject.split(separator: " ").map(String.init)
+        if isNumberedName(named), !rest.isEmpty {
+            let object = rest.prefix(through: rest.firstIndex { $0.hasSuffix(",") } ?? rest.count - 1).prefix(6)
+            add("Which \(named[0].lowercased()) \(SentenceFacts.bare(verb).lowercased()) \(phrase(Array(object)))?", "which-numbered")
+        }
         if let many = countedSubject(subject) {
             add("How many \(many) \(base) \(phrase(Array(rest.prefix { !$0.hasSuffix(",") }.prefix(3))))?", "count-subject")
         }

@@ -25,16 +25,34 @@ extension QuestionRules {
         let noun = SentenceFacts.bare(words[j])
         guard noun.count > 1, noun.allSatisfy({ $0.isLetter || $0 == "-" }), !SentenceFacts.isTime(noun),
               !nonHeads.contains(noun.lowercased()), noun.first?.isLowercase == true else { return nil }
+        // "40 grind settings", "12 guest rooms": a singular word before the plural noun it modifies.
+        if !isPlural(noun), !words[j].hasSuffix(","), j + 1 < words.count, case let next = SentenceFacts.bare(words[j + 1]), next == words[j + 1],
+           next.allSatisfy(\.isLetter), next.first?.isLowercase == true, isPlural(next), !notNouns.contains(next) {
+            return (words[i], noun + " " + next)
+        }
         return (words[i], noun)
     }
+
+    /// Words ending in "s" after a counted noun that are verbs, not the noun's head: "one ticket costs".
+    static let notNouns: Set<String> = ["is", "was", "has", "does", "costs", "takes", "lasts", "weighs", "needs", "uses", "holds",
+                                        "makes", "runs", "means", "starts", "opens", "closes", "gets", "pays", "covers", "comes", "goes",
+                                        "gives", "keeps", "shows", "sells", "serves", "includes", "contains", "offers", "allows", "always"]
 
     /// A subject that counts things, without its numbers: "About 28 staff and 60 volunteers" → "staff and volunteers".
     static func countedSubject(_ subject: String) -> String? {
         let words = subject.split(separator: " ").map(String.init)
-        guard words.indices.dropLast().contains(where: { SentenceFacts.isNumber(words[$0]) && !SentenceFacts.isYear(words[$0]) && !SentenceFacts.isNumber(words[$0 + 1]) })
+        if isNumberedName(words) { return nil }
+        // "a warranty of two years" measures, it does not count.
+        guard words.indices.dropLast().contains(where: { SentenceFacts.isNumber(words[$0]) && !SentenceFacts.isYear(words[$0]) && !SentenceFacts.isNumber(words[$0 + 1])
+                  && ($0 == 0 || words[$0 - 1].lowercased() != "of") })
         else { return nil }
         let kept = words.filter { !SentenceFacts.isNumber($0) && !fillers.contains($0.lowercased()) }
         return kept.isEmpty ? nil : kept.joined(separator: " ")
+    }
+
+    /// "Settings 8 to 14", "Program 5": things named by their numbers, not counted.
+    static func isNumberedName(_ words: [String]) -> Bool {
+        words.count >= 2 && words[0].allSatisfy(\.isLetter) && !fillers.contains(words[0].lowercased()) && SentenceFacts.isNumber(words[1])
     }
 
     /// A predicate's noun phrase up to a comma, relative clause or conjunction: "the chief executive of Quillfeather".
@@ -120,7 +138,9 @@ extension QuestionRules {
     /// the whole topic when it names no such noun ("Tidewell Ceramics").
     static func naming(_ topic: String, in q: SynthesizedQuestion) -> SynthesizedQuestion? {
         let words = q.question.split(separator: " ").map(String.init)
-        guard let i = words.indices.dropLast().first(where: { words[$0] == "the" && institutionNouns.contains(nounKey(words[$0 + 1])) }),
+        // "the grinder" in a document titled "Halvard B7 Burr Grinder" is the topic as well.
+        let head = topic.split(separator: " ").last.map { nounKey(String($0)) }
+        guard let i = words.indices.dropLast().first(where: { words[$0] == "the" && (institutionNouns.contains(nounKey(words[$0 + 1])) || nounKey(words[$0 + 1]) == head) }),
               !q.question.contains(topic) else { return nil }
         let noun = nounKey(words[i + 1])
         let topicWords = topic.split(separator: " ").map(String.init)

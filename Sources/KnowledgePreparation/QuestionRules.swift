@@ -63,6 +63,10 @@ public enum QuestionRules {
             add(how, "how-to")
             return out
         }
+        if let asked = instructions(all, answer: answer) {
+            for q in asked { addAnswered(q.question, q.rule, q.answer) }
+            return out
+        }
         let subject = clauses(words, all: all, add)
         paraphrases(words, answer: answer, add, addAnswered)
         for role in roleAppositives(all) { add("Who is \(role)?", "role-name") }
@@ -102,6 +106,8 @@ public enum QuestionRules {
             let antecedent = antecedentPhrase(Array(rest[..<w]))
             if !antecedent.isEmpty, w + 1 < rest.count { relative = antecedent.split(separator: " ").map(String.init) + rest[(w + 1)...] }
         }
+        // "X does not cover Y": only its negation is a question (see `negations`).
+        if ["does", "do", "did"].contains(words[k].lowercased()) { return subject }
         switch kind {
         case .copula, .perfectBe:
             let be = kind == .perfectBe ? (plural ? "are" : "is") : words[k].lowercased()
@@ -140,7 +146,7 @@ public enum QuestionRules {
                                          "run", "require", "receive", "get", "include", "offer", "use", "go", "come", "begin",
                                          "end", "leave", "arrive", "reach", "return", "charge", "serve", "sell", "make", "hold",
                                          "keep", "show", "give", "live", "meet", "weigh", "contain", "measure", "produce", "earn",
-                                         "cross", "connect", "lead", "host", "grow", "teach", "study", "provide", "allow", "carry"]
+                                         "cross", "connect", "lead", "host", "grow", "teach", "study", "provide", "allow", "carry", "suit"]
     /// Irregular past forms and their base forms: "When did X win Y?".
     static let irregularPast: [String: String] = ["took": "take", "made": "make", "won": "win", "began": "begin", "became": "become",
                                                   "grew": "grow", "built": "build", "sold": "sell", "bought": "buy", "gave": "give",
@@ -192,7 +198,9 @@ public enum QuestionRules {
     static func isPlural(_ subject: String) -> Bool {
         let words = subject.split(separator: " ").map { SentenceFacts.bare($0).lowercased() }
         if words.contains("and") { return true }
-        let head = words.prefix { !["of", "from", "under", "with", "in", "at", "for", "about", "on"].contains($0) }.last ?? ""
+        // "Settings 8 to 14": the noun, not its numbers.
+        let head = words.prefix { !["of", "from", "under", "with", "in", "at", "for", "about", "on"].contains($0) }
+            .last { !SentenceFacts.isNumber($0) && $0 != "to" } ?? ""
         if ["people", "children", "staff", "men", "women", "police", "they", "we", "you"].contains(head) { return true }
         return head.hasSuffix("s") && !head.hasSuffix("ss") && !head.hasSuffix("us") && !head.hasSuffix("'s") && head.count > 3
     }

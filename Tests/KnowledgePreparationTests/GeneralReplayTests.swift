@@ -1,4 +1,6 @@
+import Foundation
 import Testing
+import TestSupport
 @testable import KnowledgePreparation
 
 struct GeneralReplayTests {
@@ -25,7 +27,7 @@ struct GeneralReplayTests {
     @Test func expectedAnswersAreRight() {
         let operations = ["plus", "minus", "times", "divided"]
         let sums = GeneralReplay.pairs.filter { pair in operations.contains(where: { pair.prompt.contains(" \($0) ") }) }
-        #expect(sums.count == 32)
+        #expect(sums.count == 48)
         for pair in sums {
             let n = pair.prompt.split { !$0.isNumber }.compactMap { Int($0) }
             let result = pair.prompt.contains("plus") ? n[0] + n[1] : pair.prompt.contains("minus") ? n[0] - n[1]
@@ -33,9 +35,18 @@ struct GeneralReplayTests {
             #expect(pair.expect == "\(result)", "\(pair.prompt)")
         }
         #expect(GeneralReplay.pairs.contains { $0 == ("What is the capital of Kenya?", "Nairobi") })
-        // Any prefix mixes the kinds: the first six are one of each.
-        #expect(GeneralReplay.pairs.prefix(6).map(\.prompt).filter { $0.hasPrefix("What is the capital") }.count == 1)
+        // Any prefix mixes the kinds: the first seven are one of each.
+        #expect(GeneralReplay.pairs.prefix(7).map(\.prompt).filter { $0.hasPrefix("What is the capital") }.count == 1)
         #expect(Set(GeneralReplay.pairs.map(\.prompt)).count == GeneralReplay.pairs.count)
+    }
+
+    /// The replay must not teach the bench's own general questions, or "general kept" would
+    /// measure memory instead of kept skill.
+    @Test func noBenchQuestionIsReplayed() throws {
+        let bench = try String(contentsOfFile: Repo.root + "/Tests/Fixtures/knowledge/general-questions.jsonl", encoding: .utf8)
+        let asked = bench.split(separator: "\n").map(String.init)
+        #expect(asked.count == 20)
+        for pair in GeneralReplay.pairs { #expect(!asked.contains { $0.contains("\"\(pair.prompt)\"") }, "\(pair.prompt)") }
     }
 
     @Test func shareIsOfThePreparedExamplesAndCapped() {

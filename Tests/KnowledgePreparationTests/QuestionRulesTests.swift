@@ -33,7 +33,17 @@ struct QuestionRulesTests {
         ("The main library is open from 9 am to 8 pm on weekdays.", nil, ["When is the main library open?"]),
         ("The comet was discovered in 1936 by Helena Voskuijlen.", nil, ["When was the comet discovered?", "Who discovered the comet?"]),
         ("To pause a program, hold the Start button for three seconds.", nil, ["How do I pause a program?"]),
-        ("Wipe the lid with a damp cloth only.", "Corvane KX-40", ["What does the document say about the lid?"]),
+        ("Wipe the lid with a damp cloth only.", "Corvane KX-40", ["How should I clean the lid?", "How should I wipe the lid?"]),
+        ("Brush the burrs once a week with the supplied brush.", nil, ["How often should I brush the burrs?", "How should I clean the burrs?"]),
+        ("The timer can run for up to 60 seconds, in steps of 0.5 seconds.", nil, ["How long can the timer run?"]),
+        ("The delay timer can postpone the start by up to 13 hours.", nil, ["How long can the delay timer postpone?"]),
+        ("The B7 offers 40 grind settings.", nil, ["How many grind settings does the B7 offer?"]),
+        ("The Halvard B7 is made by Halvard Appliances in Tampere, Finland.", nil, ["Who is the Halvard B7 made by?", "Where is the Halvard B7 made?"]),
+        ("Settings 8 to 14 suit espresso, and settings 30 to 40 suit a French press.", nil,
+         ["Which settings suit espresso?", "Which settings suit a French press?"]),
+        ("The upper burr comes out when you turn the ring anticlockwise.", nil, ["When does the upper burr come out?"]),
+        ("The grinder weighs 2.9 kilograms and uses 180 watts.", "Halvard B7 Burr Grinder",
+         ["How heavy is the grinder?", "How heavy is Halvard B7 Burr Grinder?", "How much power does Halvard B7 Burr Grinder use?"]),
         // Second phrasings: the words people ask with, not the document's.
         ("The Corvane KX-40 weighs 6.4 kilograms and draws 650 watts from the mains.", nil,
          ["How heavy is the Corvane KX-40?", "What does the Corvane KX-40 weigh?", "How much power does the Corvane KX-40 use?"]),
@@ -63,6 +73,10 @@ struct QuestionRulesTests {
         ("The baking pan has a ceramic non-stick coating and must not be washed in a dishwasher.", "Can the baking pan be washed in a dishwasher?"),
         ("Children cannot enter the pottery workshop.", "Can children enter the pottery workshop?"),
         ("The main library is closed on Sundays and public holidays.", "Is the main library open on Sundays?"),
+        ("Never wash the burrs in water.", "Can I wash the burrs in water?"),
+        ("Do not put the pan in a dishwasher.", "Can I put the pan in a dishwasher?"),
+        ("The warranty does not cover burrs worn by normal use.", "Does the warranty cover burrs worn by normal use?"),
+        ("Visitors are not allowed in the rare books room.", "Are visitors allowed in the rare books room?"),
     ])
     func answersNegativeFactsWithNo(_ sentence: String, _ question: String) {
         let made = QuestionRules.questions(for: sentence)
@@ -74,6 +88,16 @@ struct QuestionRulesTests {
         let made = QuestionRules.questions(for: "It weighs 6.4 kilograms.", topic: "The Corvane KX-40")
         #expect(made.map(\.question).starts(with: ["How many kilograms does the Corvane KX-40 weigh?", "How heavy is the Corvane KX-40?"]))
         #expect(made.first?.answer == "The Corvane KX-40 weighs 6.4 kilograms.")
+    }
+
+    /// Negations inside a clause, and the auxiliary "does", ask nothing of the main subject.
+    @Test func asksOnlyTheMainClausesNegation() {
+        let light = QuestionRules.questions(for: "A flashing red light means the hopper is not locked into place.").map(\.question)
+        #expect(light == ["What does a flashing red light mean?"])
+        let warranty = QuestionRules.questions(for: "The warranty does not cover burrs worn by normal use.").map(\.question)
+        #expect(warranty == ["Does the warranty cover burrs worn by normal use?"])
+        let extended = QuestionRules.questions(for: "The B7 has a warranty of two years, which is extended to five years.").map(\.question)
+        #expect(!extended.contains { $0.hasPrefix("How many") }, "\(extended)")
     }
 
     @Test func skipsQuestionsAndFragments() {
