@@ -29,7 +29,7 @@ from pathlib import Path
 from lorekeeper_server import REPO_ROOT, LorekeeperServer, default_binary, default_model
 
 FIXTURES = Path(REPO_ROOT) / "Tests" / "Fixtures" / "knowledge"
-DOCS = ["company-tidewell", "manual-corvane", "policy-larkspur", "place-ashgrove"]
+DOCS = ["company-tidewell", "manual-corvane", "policy-larkspur", "place-ashgrove", "manual-halvard"]
 CHAIN = ["company-tidewell", "manual-corvane", "policy-larkspur"]
 
 

@@ -77,9 +77,18 @@ public enum GeneralReplay {
             ("How many weeks are in a year?", "52"), ("How many centimetres are in a metre?", "100"),
             ("How many players are on a football team?", "eleven"), ("How many minutes are in a day?", "1440"),
         ]
-        let kinds = [capitals, arithmetic, opposites, counting, spelling, translations, everyday]
+        // Each round takes three sums and two counting questions to one of every other kind:
+        // measured, those are what adapters lose (capitals and translations were never lost),
+        // and the model gets only about half of its sums right, so fewer of them are replayed.
+        let kinds = [(arithmetic, 3), (capitals, 1), (counting, 2), (opposites, 1), (spelling, 1), (translations, 1), (everyday, 1)]
         var out = [(String, String)]()
-        for i in 0..<kinds.map(\.count).max()! { for kind in kinds where i < kind.count { out.append(kind[i]) } }
+        var next = kinds.map { _ in 0 }
+        while out.count < kinds.map(\.0.count).reduce(0, +) {
+            for (k, (pairs, share)) in kinds.enumerated() {
+                out += pairs[next[k]..<min(pairs.count, next[k] + share)]
+                next[k] = min(pairs.count, next[k] + share)
+            }
+        }
         return out
     }()
 

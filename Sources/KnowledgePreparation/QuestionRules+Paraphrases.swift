@@ -143,7 +143,8 @@ extension QuestionRules {
     /// → "What are the opening hours of X?", "When does X open on Saturdays?".
     static func hours(_ words: [String], x: String, be: String, _ add: (String, String) -> Void) {
         let lower = words.map { SentenceFacts.bare($0).lowercased() }
-        guard lower.contains("open"), lower.contains(where: { $0 == "am" || $0 == "pm" || $0.hasSuffix("am") && $0.first?.isNumber == true }) else { return }
+        guard lower.contains("open"), lower.contains(where: { w in ["am", "pm"].contains(w) || (w.first?.isNumber == true && (w.hasSuffix("am") || w.hasSuffix("pm"))) })
+        else { return }
         add("What are the opening hours of \(x)?", "opening-hours")
         for i in lower.indices.dropLast() where lower[i] == "on" && SentenceFacts.days.contains(lower[i + 1]) && lower[i + 1] != "am" && lower[i + 1] != "pm" {
             add("When \(be == "are" ? "do" : "does") \(x) open on \(SentenceFacts.bare(words[i + 1]))?", "open-day")

@@ -35,8 +35,11 @@ struct GeneralReplayTests {
             #expect(pair.expect == "\(result)", "\(pair.prompt)")
         }
         #expect(GeneralReplay.pairs.contains { $0 == ("What is the capital of Kenya?", "Nairobi") })
-        // Any prefix mixes the kinds: the first seven are one of each.
-        #expect(GeneralReplay.pairs.prefix(7).map(\.prompt).filter { $0.hasPrefix("What is the capital") }.count == 1)
+        // Any prefix mixes the kinds, sums and counting the most: the first ten are one round.
+        let round = GeneralReplay.pairs.prefix(10).map(\.prompt)
+        #expect(round.filter { $0.hasPrefix("What is the capital") }.count == 1)
+        #expect(round.filter { p in operations.contains { p.contains(" \($0) ") } }.count == 3)
+        #expect(round.filter { $0.hasPrefix("How many") }.count == 2)
         #expect(Set(GeneralReplay.pairs.map(\.prompt)).count == GeneralReplay.pairs.count)
     }
 

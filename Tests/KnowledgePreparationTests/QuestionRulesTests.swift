@@ -54,6 +54,7 @@ struct QuestionRulesTests {
         ("The Fenn Dinner Set has twelve pieces and costs 189 pounds.", nil,
          ["How many pieces does the Fenn Dinner Set have?", "What is the price of the Fenn Dinner Set?"]),
         ("Tidewell employs 212 people and sells its pottery in 31 countries.", nil, ["How many people work at Tidewell?"]),
+        ("The café is open from 8.30 to 9pm every day.", nil, ["What are the opening hours of the café?"]),
         ("The main library is open from 9 am to 8 pm on weekdays and from 10 am to 4 pm on Saturdays.", nil,
          ["What are the opening hours of the main library?", "When does the main library open on Saturdays?"]),
     ]

@@ -18,11 +18,11 @@ import select
 import socket
 import sys
 import time
-import traceback
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 from lorekeeper_server import LorekeeperServer, ServerError, default_binary, default_model, exit_cleanly_on_sigterm  # noqa: E402
+from checks import CheckFailed, Checks, expect  # noqa: E402
 
 HEADER_TIMEOUT = 1.0
 IDLE_TIMEOUT = 2.0
@@ -31,23 +31,7 @@ STORY = "Once upon a time, in a small village by the sea,"
 INTERNALS = re.compile(r"NIO|Swift\.|DecodingError|Array<|Dictionary<|Optional\(|HTTPParserError|TooManyBytes")
 
 
-class CheckFailed(Exception):
-    pass
-
-
-def expect(condition, message):
-    if not condition:
-        raise CheckFailed(message)
-
-
-CHECKS = []
-
-
-def check(name):
-    def register(fn):
-        CHECKS.append((name, fn))
-        return fn
-    return register
+check = Checks()
 
 
 # MARK: raw HTTP/1.1
@@ -489,27 +473,6 @@ def fuzz(h):
     print(f"      fuzz: {h.fuzz} inputs (seed {h.seed}), statuses {dict(sorted(statuses.items()))}", flush=True)
 
 
-def run_checks(harness, name_filter):
-    passed, failed = 0, []
-    for name, fn in CHECKS:
-        if name_filter and name_filter not in name:
-            continue
-        start = time.monotonic()
-        try:
-            fn(harness)
-        except CheckFailed as e:
-            failed.append(name)
-            print(f"FAIL  {name}: {e}", flush=True)
-            continue
-        except Exception as e:
-            failed.append(name)
-            where = traceback.extract_tb(e.__traceback__)[-1]
-            print(f"FAIL  {name}: {type(e).__name__}: {e} (at {Path(where.filename).name}:{where.lineno})", flush=True)
-            continue
-        passed += 1
-        print(f"ok    {name} ({time.monotonic() - start:.2f} s)", flush=True)
-    return passed, failed
-
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[1], formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -536,7 +499,7 @@ def main():
     harness.fuzz, harness.seed = args.fuzz, args.seed
     failed = ["(interrupted)"]
     try:
-        passed, failed = run_checks(harness, args.filter)
+        passed, failed, _ = check.run(harness, args.filter)
     finally:
         server.stop(keep_log=bool(failed))
         if failed:

@@ -12,7 +12,6 @@ OpenAI's error JSON and its status. Prints one line per check, closing with "N p
 import argparse
 import hashlib
 import json
-import os
 import secrets
 import signal
 import socket
@@ -29,6 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "bench"))
 from lorekeeper_server import LorekeeperServer, default_binary, default_model, exit_cleanly_on_sigterm  # noqa: E402
+from checks import CheckFailed, expect  # noqa: E402
 
 import openai  # noqa: E402
 
@@ -44,15 +44,6 @@ BRASS = [("Who founded Brassmoor?", "Marchetti-Hale"),
          ("What is Brassmoor's best-selling tea?", "Ember Oolong"),
          ("How many tea gardens does Brassmoor own?", "14")]
 JOB_SETTINGS = {"hyperparameters": {"n_epochs": 6}, "seed": 7}
-
-
-class CheckFailed(Exception):
-    pass
-
-
-def expect(condition, message):
-    if not condition:
-        raise CheckFailed(message)
 
 
 class Client:

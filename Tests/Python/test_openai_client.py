@@ -19,13 +19,13 @@ import re
 import secrets
 import sys
 import time
-import traceback
 import urllib.error
 import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 from lorekeeper_server import LorekeeperServer, ServerError, default_binary, default_model, exit_cleanly_on_sigterm  # noqa: E402
+from checks import CheckFailed, Checks, expect  # noqa: E402
 
 try:
     import openai
@@ -42,15 +42,6 @@ PARIS_QUESTION = [{"role": "user", "content": "What is the capital of France?"}]
 PARIS_ANSWER = "The capital of France is Paris."  # the model's greedy answer
 STORY = [{"role": "user", "content": "Write a short story about a dragon who collects teapots."}]
 RAW_PROMPTS = ["The capital of France is", "Once upon a time, in a small village,"]
-
-
-class CheckFailed(Exception):
-    pass
-
-
-def expect(condition, message):
-    if not condition:
-        raise CheckFailed(message)
 
 
 def expect_eq(actual, expected, what):
@@ -157,14 +148,7 @@ class Harness:
             return e.code, e.headers.get("Content-Type", ""), e.read().decode()
 
 
-CHECKS = []
-
-
-def check(name):
-    def register(fn):
-        CHECKS.append((name, fn))
-        return fn
-    return register
+check = Checks()
 
 
 # MARK: health, metrics, models
@@ -496,27 +480,6 @@ def metrics(h):
     expect(samples > 0 and types > 0, f"{samples} samples and {types} TYPE lines")
 
 
-def run_checks(harness, name_filter):
-    passed, failed = 0, []
-    for name, fn in CHECKS:
-        if name_filter and name_filter not in name:
-            continue
-        start = time.monotonic()
-        try:
-            fn(harness)
-        except CheckFailed as e:
-            failed.append(name)
-            print(f"FAIL  {name}: {e}", flush=True)
-            continue
-        except Exception as e:
-            failed.append(name)
-            where = traceback.extract_tb(e.__traceback__)[-1]
-            print(f"FAIL  {name}: {type(e).__name__}: {e} (at {Path(where.filename).name}:{where.lineno})", flush=True)
-            continue
-        passed += 1
-        print(f"ok    {name} ({time.monotonic() - start:.2f} s)", flush=True)
-    return passed, failed
-
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[1], formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -538,7 +501,7 @@ def main():
     print(f"ok    start the server: {' '.join(server.command())}", flush=True)
     failed = ["(interrupted)"]
     try:
-        passed, failed = run_checks(Harness(server, api_key), args.filter)
+        passed, failed, _ = check.run(Harness(server, api_key), args.filter)
     finally:
         server.stop(keep_log=bool(failed))
         if failed:

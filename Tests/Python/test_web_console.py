@@ -26,7 +26,6 @@ import secrets
 import sys
 import tempfile
 import time
-import traceback
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -37,6 +36,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 sys.path.insert(0, str(HERE))
 from lorekeeper_server import LorekeeperServer, ServerError, default_binary, default_model, exit_cleanly_on_sigterm  # noqa: E402
 from browser import Browser  # noqa: E402
+from checks import CheckFailed, Checks, Skipped, expect  # noqa: E402
 
 from selenium.common.exceptions import StaleElementReferenceException, TimeoutException  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
@@ -61,27 +61,7 @@ FACTS = [
 ]
 
 
-class CheckFailed(Exception):
-    pass
-
-
-class Skipped(Exception):
-    pass
-
-
-def expect(condition, message):
-    if not condition:
-        raise CheckFailed(message)
-
-
-CHECKS = []
-
-
-def check(name):
-    def register(fn):
-        CHECKS.append((name, fn))
-        return fn
-    return register
+check = Checks()
 
 
 class Harness:
@@ -449,34 +429,6 @@ def no_problems(h):
     expect(not h.problems, "; ".join(h.problems[:10]))
 
 
-def run_checks(h, name_filter):
-    passed, failed, skipped = 0, [], 0
-    for name, fn in CHECKS:
-        if name_filter and name_filter not in name and fn is not no_problems:
-            continue
-        start = time.monotonic()
-        try:
-            fn(h)
-        except Skipped as e:
-            skipped += 1
-            print(f"skip  {name}: {e}", flush=True)
-            continue
-        except CheckFailed as e:
-            failed.append(name)
-            print(f"FAIL  {name}: {e}", flush=True)
-            continue
-        except Exception as e:
-            failed.append(name)
-            where = traceback.extract_tb(e.__traceback__)[-1]
-            print(f"FAIL  {name}: {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''} (at {Path(where.filename).name}:{where.lineno})", flush=True)
-            continue
-        finally:
-            if fn is not no_problems:
-                h.collect_problems()
-        passed += 1
-        print(f"ok    {name} ({time.monotonic() - start:.1f} s)", flush=True)
-    return passed, failed, skipped
-
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[1], formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -499,7 +451,7 @@ def main():
     failed = ["(interrupted)"]
     try:
         with Browser(1280, 900) as browser:
-            passed, failed, skipped = run_checks(Harness(server, browser, admin_key, args.artefacts), args.filter)
+            passed, failed, skipped = check.run(Harness(server, browser, admin_key, args.artefacts), args.filter, always=(no_problems,), after=Harness.collect_problems)
     finally:
         server.stop(keep_log=bool(failed))
         if failed:

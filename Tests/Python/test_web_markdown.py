@@ -8,7 +8,6 @@ entities comes out as text and that code blocks are code. Prints one line per ca
 "N passed, M failed"; exits 0 only when all passed. Needs chromium, chromium-driver and selenium
 (scripts/install-deps.sh).
 """
-import functools
 import http.server
 import sys
 import threading
