@@ -48,6 +48,28 @@ import TrainingData
         #expect(again.data.examples == 3 + (again.preparation?.general ?? -1))
     }
 
+    /// Preparation writes the same examples again (rules, then the base model's greedy answers), so
+    /// a prepared run cancelled after step 2 resumes to the uninterrupted run's adapter, to the bit.
+    @Test func preparedRunResumesToTheSameAdapter() throws {
+        let model = try Self.model.get()
+        var configuration = Self.configuration(nil)
+        (configuration.maxSteps, configuration.checkpointEvery) = (3, 1)
+        let whole = temporaryDirectory() + "/whole", parts = temporaryDirectory() + "/parts"
+        try FineTune(model: model, configuration: configuration, output: whole).run()
+        let first = FineTune(model: model, configuration: configuration, output: parts)
+        #expect(throws: CancellationError.self) {
+            try first.run { if case let .step(s, _, _) = $0, s.step == 2 { first.cancel() } }
+        }
+        var resumed = [Int]()
+        let report = try FineTune(model: model, configuration: configuration, output: parts).run(resume: true) {
+            if case let .step(s, _, _) = $0 { resumed.append(s.step) }
+        }
+        #expect(resumed == [3] && report.completed)
+        for name in ["adapter_model.safetensors", "trainer_state.bin"] {
+            #expect(FileManager.default.contents(atPath: whole + "/" + name) == FileManager.default.contents(atPath: parts + "/" + name), "\(name)")
+        }
+    }
+
     /// A child replays its parent's documents prepared again, without the parent's general examples.
     @Test func childReplaysTheParentsPreparedDocuments() throws {
         let model = try Self.model.get()
