@@ -53,7 +53,7 @@ extension QuestionRules {
             let after = Array(rest.dropFirst())
             if let (_, noun) = countedNoun(after) {
                 add("How many \(noun) can I \(SentenceFacts.bare(v))?", "reader-number")
-            } else {
+            } else if let object = after.first, !["at", "in", "on", "before", "after", "by", "to", "from", "for", "with", "early", "late"].contains(object.lowercased()) {
                 add("What can I \(SentenceFacts.bare(v))?", "reader")
             }
         }

@@ -12,7 +12,8 @@ extension QuestionRules {
                                                  "ideal", "used", "closed", "eligible", "valid", "good", "designed", "made"]
 
     static func copulaQuestions(subject: String, be: String, predicate: [String], all: [String], _ add: (String, String) -> Void) {
-        guard let raw = predicate.first else { return }
+        // "Smoking is not allowed": only its negation is a question (see `negations`).
+        guard let raw = predicate.first, raw.lowercased() != "not" else { return }
         let first = SentenceFacts.bare(raw).lowercased(), x = lowerArticle(subject)
         let lowercaseWord = raw.first?.isLowercase == true
         if let many = countedSubject(subject) {
@@ -71,6 +72,8 @@ extension QuestionRules {
     /// "X was founded in 1987 by Y in Z" → when, who and where; "X is set with the Crust button" → how.
     static func passiveQuestions(x: String, be: String, participle: String, rest: [String], all: [String], _ add: (String, String) -> Void) {
         var asked = false
+        // "sold only at the harbour office": the adverb does not change the question.
+        let rest = Array(rest.drop { ["only", "also", "usually", "mostly", "always", "still", "now"].contains($0.lowercased()) })
         if let by = rest.firstIndex(where: { $0.lowercased() == "by" }), by + 1 < rest.count {
             if rest[(by + 1)...].prefix(4).contains(where: SentenceFacts.isCapitalised) || SentenceFacts.hasRole(rest[(by + 1)...].prefix(3).joined(separator: " ")) {
                 add(participle.hasSuffix("ed") ? "Who \(participle) \(x)?" : "Who \(be) \(x) \(participle) by?", "passive-by")
@@ -138,9 +141,11 @@ extension QuestionRules {
         if let many = countedSubject(subject) {
             add("How many \(many) \(modal) \(rest.prefix(4).joined(separator: " "))?", "count-subject")
         }
-        // "The timer can run for up to 60 seconds": a duration is asked as "How long".
+        // "The timer can run for up to 60 seconds": a duration is asked as "How long"; "arrive 20
+        // minutes before departure" as "When".
         if let n = after.prefix(7).firstIndex(where: SentenceFacts.isNumber), measure(after: after[n...]) == .duration {
-            add("How long \(modal) \(x) \(v)?", "modal-duration")
+            let relative = after[n...].dropFirst(2).first.map { ["before", "after", "ahead", "early", "earlier"].contains(SentenceFacts.bare($0).lowercased()) } ?? false
+            add("\(relative ? "When" : "How long") \(modal) \(x) \(v)?", "modal-duration")
         } else if let (_, noun) = countedNoun(after) {
             add("How many \(noun) \(modal) \(x) \(v)?", "modal-number")
         } else if SentenceFacts.hasMoney(after) {
@@ -200,8 +205,10 @@ extension QuestionRules {
     static func pastQuestions(subject: String, verb: String, rest: [String], all: [String], _ add: (String, String) -> Void) {
         let v = SentenceFacts.bare(verb), object = objectHead(rest)
         guard !object.isEmpty else { return }
-        let who = SentenceFacts.hasRole(subject) || SentenceFacts.isPersonName(subject)
-        add("\(who ? "Who" : "What") \(v) \(object)?", "past-subject")
+        // People and organisations ("Tidewell Ceramics won ...") are asked with "Who".
+        let words = subject.split(separator: " ").map(String.init)
+        let named = words.allSatisfy(SentenceFacts.isCapitalised) && !["The", "A", "An", "This", "Its"].contains(words.first ?? "")
+        add("\(SentenceFacts.hasRole(subject) || named ? "Who" : "What") \(v) \(object)?", "past-subject")
         if let base = irregularPast[v.lowercased()], SentenceFacts.hasTime(all) {
             add("When did \(lowerArticle(subject)) \(base) \(object)?", "past-when")
         }

@@ -207,7 +207,9 @@ extension QuestionRules {
         let common: Set<String> = ["the", "a", "an", "all", "every", "each", "this", "these", "visitors", "members", "children", "books",
                                    "guests", "customers", "users", "students", "residents", "parking", "membership", "fines", "complaints",
                                    "spare", "guided", "overdue", "most", "some", "many", "both", "staff", "employees"]
-        return common.contains(first.lowercased()) || (words.count > 1 && first.hasSuffix("s") && !first.hasSuffix("ss")) ? first.lowercased() + subject.dropFirst(first.count) : subject
+        // "Cars cost", "Smoking is": a plural or a gerund opening the sentence is a common noun.
+        let commonNoun = (first.hasSuffix("s") && !first.hasSuffix("ss")) || (words.count == 1 && first.hasSuffix("ing"))
+        return common.contains(first.lowercased()) || commonNoun ? first.lowercased() + subject.dropFirst(first.count) : subject
     }
 
     static func tidy(_ q: String) -> String {

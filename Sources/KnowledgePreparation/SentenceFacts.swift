@@ -24,14 +24,17 @@ enum SentenceFacts {
                                               "station", "market", "tower", "gardens", "garden", "farm", "mill", "bay", "port", "mount",
                                               "valley", "harbour", "harbor", "house", "cafe", "café", "restaurant", "store", "shop",
                                               "clinic", "hospital", "gallery", "theatre", "theater", "academy", "plan", "policy", "pro",
-                                              "max", "mini", "plus", "edition", "series", "model", "cup", "prize", "award", "day"]
+                                              "max", "mini", "plus", "edition", "series", "model", "cup", "prize", "award", "day",
+                                              "ferries", "ceramics", "appliances", "motors", "foods", "services", "partners", "holdings",
+                                              "ventures", "brewing", "records", "media", "tours", "travel", "homes", "electronics", "energy"]
     /// Words that make a noun phrase a person's role, answered by a name: "Who is the ...?"
     static let roles: Set<String> = ["officer", "director", "ceo", "cfo", "cto", "founder", "founders", "co-founder", "manager",
                                      "president", "chair", "chairman", "chairwoman", "chairperson", "head", "mayor", "curator",
                                      "principal", "captain", "owner", "author", "chef", "designer", "inventor", "keeper", "warden",
                                      "dean", "leader", "coach", "pilot", "teacher", "engineer", "architect", "secretary", "treasurer",
                                      "minister", "governor", "librarian", "editor", "rector", "abbot", "conductor", "administrator",
-                                     "supervisor", "contact", "spokesperson", "creator", "builder", "painter", "writer"]
+                                     "supervisor", "contact", "spokesperson", "creator", "builder", "painter", "writer", "executive", "chief",
+                                     "superintendent", "commander", "skipper", "steward", "organiser", "organizer", "partner"]
 
     static func bare(_ word: Substring) -> String {
         String(word.trimmingCharacters(in: CharacterSet(charactersIn: ",.;:!?()\"'“”‘’")))

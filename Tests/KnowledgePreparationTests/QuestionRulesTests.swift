@@ -42,6 +42,12 @@ struct QuestionRulesTests {
         ("Settings 8 to 14 suit espresso, and settings 30 to 40 suit a French press.", nil,
          ["Which settings suit espresso?", "Which settings suit a French press?"]),
         ("The upper burr comes out when you turn the ring anticlockwise.", nil, ["When does the upper burr come out?"]),
+        ("The chief executive is Morag Lindsay, who joined the company in 2009.", nil,
+         ["Who is the chief executive?", "Who is Morag Lindsay?"]),
+        ("Cars cost 38 pounds each way.", nil, ["How much do cars cost?"]),
+        ("In 2022 Tidewell Ceramics won the Northern Craft Award for its recycled glaze.", nil, ["Who won the Northern Craft Award?"]),
+        ("Tickets are sold only at the harbour office.", nil, ["Where are tickets sold?"]),
+        ("Passengers should arrive at least 20 minutes before departure.", nil, ["When should passengers arrive?"]),
         ("The grinder weighs 2.9 kilograms and uses 180 watts.", "Halvard B7 Burr Grinder",
          ["How heavy is the grinder?", "How heavy is Halvard B7 Burr Grinder?", "How much power does Halvard B7 Burr Grinder use?"]),
         // Second phrasings: the words people ask with, not the document's.
@@ -99,6 +105,11 @@ struct QuestionRulesTests {
         #expect(warranty == ["Does the warranty cover burrs worn by normal use?"])
         let extended = QuestionRules.questions(for: "The B7 has a warranty of two years, which is extended to five years.").map(\.question)
         #expect(!extended.contains { $0.hasPrefix("How many") }, "\(extended)")
+    }
+
+    @Test func asksNothingOfANegatedCopula() {
+        let smoking = QuestionRules.questions(for: "Smoking is not allowed anywhere on board.").map(\.question)
+        #expect(smoking == ["Is smoking allowed anywhere on board?"])
     }
 
     @Test func skipsQuestionsAndFragments() {
