@@ -2,10 +2,11 @@
 """usage: bench/knowledge_recall.py [--doc NAME ...] [--no-incremental] [--train-arg ARG ...] [--binary PATH] [--model PATH] [--keep DIR] [--json FILE]
 
 Do plain documents, trained with the defaults (knowledge preparation on), answer questions in chat?
-Uses the four fictional documents of Tests/Fixtures/knowledge/ (a company profile, a product manual,
-a library policy, an observatory), each with 16 questions phrased as a person would ask them
+Uses the five fictional documents of Tests/Fixtures/knowledge/ (a company profile, two product manuals,
+a library policy, an observatory; the grinder manual was written after the rules, to check them on
+unseen text), each with 16 questions phrased as a person would ask them
 (`<doc>-questions.jsonl`: every `expect` string, `a|b` for alternatives, must be in the answer,
-case-insensitive), six sentence-start probes (probes.jsonl, asked as raw completions) and 20 general
+case-insensitive), eight sentence-start probes (probes.jsonl, asked as raw completions) and 20 general
 questions (general-questions.jsonl). Trains with `lorekeeper train --data DOC` and, for three
 incremental versions, `--parent` on the previous one (its default replays all of the parent's data);
 serves every adapter from one `lorekeeper serve` and asks greedily (temperature 0):
@@ -23,9 +24,9 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import urllib.request
 from pathlib import Path
 
+from bench_io import finish, post
 from lorekeeper_server import REPO_ROOT, LorekeeperServer, default_binary, default_model
 
 FIXTURES = Path(REPO_ROOT) / "Tests" / "Fixtures" / "knowledge"
@@ -40,11 +41,6 @@ def jsonl(path):
 def correct(text, expect):
     return all(any(alt.lower() in text.lower() for alt in e.split("|")) for e in expect)
 
-
-def post(url, body):
-    req = urllib.request.Request(url, json.dumps(body).encode(), {"Content-Type": "application/json"})
-    with urllib.request.urlopen(req, timeout=600) as r:
-        return json.load(r)
 
 
 def chat(api, model, question):
@@ -154,12 +150,7 @@ def main():
               f"training s {[inc[f'v{v}']['seconds'] for v in range(2, len(chain) + 1)]}", file=sys.stderr)
     starts = sum(results["documents"][d]["probes"] for d in docs)
     print(f"sentence starts: {starts}/{sum(results['documents'][d]['probe_count'] for d in docs)}", file=sys.stderr)
-    report = json.dumps(results, indent=1)
-    print(report)
-    if args.json:
-        Path(args.json).write_text(report)
-    if not args.keep:
-        shutil.rmtree(work, ignore_errors=True)
+    finish(results, args.json, work, args.keep)
 
 
 if __name__ == "__main__":

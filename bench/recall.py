@@ -24,14 +24,13 @@ JSON report (with per-epoch mean losses) on stdout. Configurations (default: all
 import argparse
 import json
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
+from bench_io import finish, post
 from lorekeeper_server import REPO_ROOT, LorekeeperServer, default_binary, default_model
 
 FIXTURES = Path(REPO_ROOT) / "Tests" / "Fixtures" / "training"
@@ -62,11 +61,6 @@ def questions(path):
             out.append((q, facts))
     return out
 
-
-def post(url, body):
-    req = urllib.request.Request(url, json.dumps(body).encode(), {"Content-Type": "application/json"})
-    with urllib.request.urlopen(req, timeout=300) as r:
-        return json.load(r)
 
 
 def recall(api, model, probes, chat):
@@ -141,12 +135,7 @@ def main():
         print(f"{n:<16}{r.get('steps', ''):>6}{loss:>26}{r['completions']:>8}/{len(probes):<4}{r['chat']:>4}/{len(qf_chat):<3}"
               f"{str(r.get('chat_brassmoor', '')) + ('/' + str(len(bm_chat)) if 'chat_brassmoor' in r else ''):>9}{r.get('seconds', ''):>9}",
               file=sys.stderr)
-    report = json.dumps(results, indent=1)
-    print(report)
-    if args.json:
-        Path(args.json).write_text(report)
-    if not args.keep:
-        shutil.rmtree(work, ignore_errors=True)
+    finish(results, args.json, work, args.keep)
 
 
 if __name__ == "__main__":
