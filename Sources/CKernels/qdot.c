@@ -31,7 +31,8 @@ int lk_rows_available(uint32_t type) {
 }
 
 // The reference: each block's levels from block_levels (as the 16-bit matrix products use them),
-// an exact integer sum, then d_w·d_x·Σ level·q + m_w·d_x·Σ q.
+// an exact integer sum, then s = fma(Σ level·q, d_w·d_x, s) and s = fma(m_w, d_x·Σ q, s) in block
+// order (the SIMD kernels of Q4_0, Q4_1 and Q8_0 round the same way).
 static void rows_scalar(uint32_t type, const uint8_t *w, size_t rowBytes, size_t rows, size_t cols, const int16_t *xq,
                         const float *scale, const float *sum, size_t n, float *y, size_t yStride, int accumulate) {
     const size_t blocks = cols / 32;
@@ -46,7 +47,8 @@ static void rows_scalar(uint32_t type, const uint8_t *w, size_t rowBytes, size_t
                 const int16_t *xb = xq + t * cols + 32 * b;
                 int64_t dot = 0; // Q6_K's levels (to 4096) times 32767, 32 times, pass 2^31
                 for (int i = 0; i < 32; i++) dot += (int32_t)level[i] * xb[i];
-                s += d * scale[t * blocks + b] * (float)dot + m * sum[t * blocks + b];
+                s = fmaf((float)dot, d * scale[t * blocks + b], s);
+                s = fmaf(m, sum[t * blocks + b], s);
             }
             float *o = y + t * yStride + r;
             *o = accumulate ? *o + s : s;
@@ -61,14 +63,19 @@ static void rows_scalar(uint32_t type, const uint8_t *w, size_t rowBytes, size_t
 #define QDOT_TARGET __attribute__((target("avx2,fma,f16c")))
 // 8 int32 sums of the products of 16 int16 pairs, added to acc.
 #define QDOT_DOT(acc, w, x) _mm256_add_epi32(acc, _mm256_madd_epi16(w, x))
+// Rows per pass of the Q4_0/Q4_1/Q8_0 kernel for N inputs: four rows' levels and sums for more than
+// two inputs would not fit AVX2's 16 registers.
+#define QDOT_GROUP(N) ((N) <= 2 ? 4 : 2)
 #include "qdot_kernels.h"
 #undef QDOT_NAME
 #undef QDOT_TARGET
 #undef QDOT_DOT
+#undef QDOT_GROUP
 
 #define QDOT_NAME(name) name##_vnni
 #define QDOT_TARGET __attribute__((target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")))
 #define QDOT_DOT(acc, w, x) _mm256_dpwssd_epi32(acc, w, x)
+#define QDOT_GROUP(N) 4
 #include "qdot_kernels.h"
 #define LK_QDOT_SIMD 1
 #endif

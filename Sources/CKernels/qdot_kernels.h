@@ -47,33 +47,93 @@ QI void QDOT_NAME(block)(const int N, const __m256i w[2], const int16_t *x, size
 // Bytes ahead of the current block to prefetch: the hardware prefetcher alone left bandwidth unused.
 enum { QDOT_NAME(PREFETCH) = 1024 };
 
-// The two f16 values at the head of a Q4_0/Q4_1/Q8_0 block, in one 32-bit load (the block has more
-// bytes after them): a 16-bit load becomes a vpinsrw that merges into a live register.
-QI __m128 QDOT_NAME(head)(const uint8_t *p) {
-    uint32_t v; memcpy(&v, p, 4);
-    return _mm_cvtph_ps(_mm_cvtsi32_si128((int)v));
+// The f16 pairs at the heads of four rows' blocks (d, and m for Q4_1), in lanes 0-3 of d and m.
+QI void QDOT_NAME(heads)(const uint8_t *const p[4], __m128 *d, __m128 *m) {
+    uint32_t h[4];
+    for (int i = 0; i < 4; i++) memcpy(&h[i], p[i], 4);
+    const __m256 f = _mm256_permutevar8x32_ps(_mm256_cvtph_ps(_mm_setr_epi32((int)h[0], (int)h[1], (int)h[2], (int)h[3])),
+                                              _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7));
+    *d = _mm256_castps256_ps128(f);
+    *m = _mm256_extractf128_ps(f, 1);
 }
 
-// Block b of a Q4_0, Q4_1 or Q8_0 row, at p, into acc and mins.
-QI void QDOT_NAME(block32)(const uint32_t type, const int N, const uint8_t *p, size_t b, const int16_t *xq, size_t cols,
-                           const float *xscale, const float *xsum, size_t blocks, __m256 *acc, float *mins) {
-    const __m256i low4 = _mm256_set1_epi8(0x0f);
-    _mm_prefetch((const char *)p + QDOT_NAME(PREFETCH), _MM_HINT_T0);
-    const __m128 dm = QDOT_NAME(head)(p);
-    __m256i v[2];
+// The 32 levels of a Q4_0/Q4_1/Q8_0 block at p: values 0-15 in v[0], 16-31 in v[1]. Q4_0's are
+// q, not q − 8: rows32 adds −8·Σx to the integer sums.
+QI void QDOT_NAME(levels32)(const uint32_t type, const uint8_t *p, __m256i v[2]) {
     if (type == T_Q8_0) {
-        QDOT_NAME(widen_signed)(_mm256_loadu_si256((const __m256i *)(p + 2)), v);
-    } else {
-        // Byte j holds value j (low nibble) and value j + 16 (high nibble).
-        const __m128i raw = _mm_loadu_si128((const __m128i *)(p + (type == T_Q4_1 ? 4 : 2)));
-        const __m256i u = _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(raw, 4), raw), low4);
-        if (type == T_Q4_0) QDOT_NAME(widen_signed)(_mm256_sub_epi8(u, _mm256_set1_epi8(8)), v); // q − 8
-        else QDOT_NAME(widen_unsigned)(u, v);
+        v[0] = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(p + 2)));
+        v[1] = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(p + 18)));
+    } else { // byte j holds value j (low nibble) and value j + 16 (high nibble)
+        const __m256i u = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(p + (type == T_Q4_1 ? 4 : 2))));
+        v[0] = _mm256_and_si256(u, _mm256_set1_epi16(0x0f));
+        v[1] = _mm256_srli_epi16(u, 4);
     }
-    QDOT_NAME(block)(N, v, xq + 32 * b, cols, xscale + b, blocks, _mm256_broadcastss_ps(dm), 0, _mm256_setzero_ps(), acc);
-    if (type == T_Q4_1) {
-        const float m = _mm_cvtss_f32(_mm_movehdup_ps(dm)); // value = d·level + m
-        for (int t = 0; t < N; t++) mins[t] += m * xsum[t * blocks + b];
+}
+
+// The four int32 totals of a[0..3]'s eight lanes each, in lanes 0-3.
+QI __m128i QDOT_NAME(totals)(const __m256i a[4]) {
+    const __m256i h = _mm256_hadd_epi32(_mm256_hadd_epi32(a[0], a[1]), _mm256_hadd_epi32(a[2], a[3]));
+    return _mm_add_epi32(_mm256_castsi256_si128(h), _mm256_extracti128_si256(h, 1));
+}
+
+// y[t·yStride + r] (+)= row r · input t for Q4_0/Q4_1/Q8_0 rows, R ≤ 4 rows at a time (each block
+// of x loaded once for them) and N ≤ 4 inputs. Each block's integer sum is exact, then
+// f = fma(sum, d·d_x, f) (and f = fma(m, sum_x, f) for Q4_1) in block order, one lane per row: the
+// same float operations, in the same order, as the scalar reference and the tiled lk_qgemm_rows,
+// so a row's result does not depend on R, N, the instruction set or the batch it came in.
+QI void QDOT_NAME(rows32)(const uint32_t type, const int N, const int R, const uint8_t *w, size_t rowBytes, size_t rows,
+                          size_t cols, const int16_t *xq, const float *xscale, const float *xsum, float *y, size_t yStride,
+                          int accumulate) {
+    const size_t blocks = cols / 32, bytes = type == T_Q8_0 ? 34 : type == T_Q4_1 ? 20 : 18;
+    // Q4_0: −8·Σ levels of each input block, added to the rows' integer sums.
+    int32_t offset[4][type == T_Q4_0 ? blocks : 1];
+    if (type == T_Q4_0) {
+        for (int t = 0; t < N; t++) {
+            for (size_t b = 0; b < blocks; b++) {
+                const int16_t *xb = xq + t * cols + 32 * b;
+                const __m256i one = _mm256_set1_epi16(1), a[4] = {
+                    _mm256_add_epi32(_mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)xb), one),
+                                     _mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)(xb + 16)), one)),
+                    _mm256_setzero_si256(), _mm256_setzero_si256(), _mm256_setzero_si256()};
+                offset[t][b] = -8 * _mm_cvtsi128_si32(QDOT_NAME(totals)(a));
+            }
+        }
+    }
+    for (size_t r0 = 0; r0 < rows; r0 += (size_t)R) {
+        const int live = rows - r0 < (size_t)R ? (int)(rows - r0) : R;
+        const uint8_t *p[4];
+        for (int i = 0; i < 4; i++) p[i] = w + (r0 + (size_t)(i < live ? i : live - 1)) * rowBytes;
+        __m128 f[4];
+        for (int t = 0; t < N; t++) f[t] = _mm_setzero_ps();
+        for (size_t b = 0; b < blocks; b++) {
+            // The next pass's rows, at this block: the same column ahead in each of the R streams
+            // kept streaming (measured against a fixed distance ahead in each row: up to 1.7x).
+            for (int i = 0; i < R; i++) _mm_prefetch((const char *)p[i] + (size_t)R * rowBytes, _MM_HINT_T0);
+            __m128 d, m;
+            QDOT_NAME(heads)(p, &d, &m);
+            __m256i v[4][2];
+            for (int i = 0; i < R; i++) QDOT_NAME(levels32)(type, p[i], v[i]);
+            for (int t = 0; t < N; t++) {
+                const int16_t *xb = xq + t * cols + 32 * b;
+                const __m256i x0 = _mm256_loadu_si256((const __m256i *)xb), x1 = _mm256_loadu_si256((const __m256i *)(xb + 16));
+                __m256i a[4];
+                for (int i = 0; i < 4; i++) a[i] = i < R ? QDOT_DOT(QDOT_DOT(_mm256_setzero_si256(), v[i][0], x0), v[i][1], x1) : _mm256_setzero_si256();
+                __m128i sums = QDOT_NAME(totals)(a);
+                if (type == T_Q4_0) sums = _mm_add_epi32(sums, _mm_set1_epi32(offset[t][b]));
+                const __m128 total = _mm_cvtepi32_ps(sums);
+                f[t] = _mm_fmadd_ps(total, _mm_mul_ps(d, _mm_set1_ps(xscale[t * blocks + b])), f[t]);
+                if (type == T_Q4_1) f[t] = _mm_fmadd_ps(m, _mm_set1_ps(xsum[t * blocks + b]), f[t]);
+            }
+            for (int i = 0; i < 4; i++) p[i] += bytes;
+        }
+        for (int t = 0; t < N; t++) {
+            float out[4];
+            _mm_storeu_ps(out, f[t]);
+            for (int i = 0; i < live; i++) {
+                float *o = y + t * yStride + r0 + (size_t)i;
+                *o = accumulate ? *o + out[i] : out[i];
+            }
+        }
     }
 }
 
@@ -89,17 +149,7 @@ QI void QDOT_NAME(rows_n)(const uint32_t type, const int N, const uint8_t *w, si
         __m256 acc[2][4];
         float mins[2][4] = {{0}};
         for (int t = 0; t < N; t++) acc[0][t] = acc[1][t] = _mm256_setzero_ps();
-        if (type == T_Q4_0 || type == T_Q4_1 || type == T_Q8_0) {
-            const size_t bytes = type == T_Q8_0 ? 34 : type == T_Q4_1 ? 20 : 18;
-            size_t b = 0;
-            // Two blocks per iteration into the two sets: an index that varies at run time would
-            // keep the accumulators in memory, each FMA waiting on the last one's store.
-            for (; b + 2 <= blocks; b += 2, p += 2 * bytes) {
-                QDOT_NAME(block32)(type, N, p, b, xq, cols, xscale, xsum, blocks, acc[0], mins[0]);
-                QDOT_NAME(block32)(type, N, p + bytes, b + 1, xq, cols, xscale, xsum, blocks, acc[1], mins[1]);
-            }
-            if (b < blocks) QDOT_NAME(block32)(type, N, p, b, xq, cols, xscale, xsum, blocks, acc[0], mins[0]);
-        } else if (type == T_Q4_K || type == T_Q5_K) {
+        if (type == T_Q4_K || type == T_Q5_K) {
             const int five = type == T_Q5_K;
             for (size_t sb = 0; sb < blocks / 8; sb++, p += five ? 176 : 144) {
                 for (int c = 0; c < 176; c += 64) _mm_prefetch((const char *)p + QDOT_NAME(PREFETCH) + c, _MM_HINT_T0);
@@ -153,17 +203,27 @@ QI void QDOT_NAME(rows_n)(const uint32_t type, const int N, const uint8_t *w, si
 
 typedef void (*QDOT_NAME(rows_fn))(const uint8_t *, size_t, size_t, size_t, const int16_t *, const float *, const float *,
                                    float *, size_t, int);
-#define QDOT_FN(T, S, N) \
+#define QDOT_FN(T, S, N, BODY) \
     QDOT_TARGET static void QDOT_NAME(rows_##S##_##N)(const uint8_t *w, size_t rb, size_t rows, size_t cols, const int16_t *xq, \
-        const float *xs, const float *xm, float *y, size_t ys, int acc) { QDOT_NAME(rows_n)(T, N, w, rb, rows, cols, xq, xs, xm, y, ys, acc); }
-#define QDOT_FNS(T, S) QDOT_FN(T, S, 1) QDOT_FN(T, S, 2) QDOT_FN(T, S, 3) QDOT_FN(T, S, 4)
-QDOT_FNS(T_Q4_0, q4_0)
-QDOT_FNS(T_Q4_1, q4_1)
-QDOT_FNS(T_Q8_0, q8_0)
+        const float *xs, const float *xm, float *y, size_t ys, int acc) { BODY; }
+#define QDOT_FNS32(T, S) \
+    QDOT_FN(T, S, 1, QDOT_NAME(rows32)(T, 1, QDOT_GROUP(1), w, rb, rows, cols, xq, xs, xm, y, ys, acc)) \
+    QDOT_FN(T, S, 2, QDOT_NAME(rows32)(T, 2, QDOT_GROUP(2), w, rb, rows, cols, xq, xs, xm, y, ys, acc)) \
+    QDOT_FN(T, S, 3, QDOT_NAME(rows32)(T, 3, QDOT_GROUP(3), w, rb, rows, cols, xq, xs, xm, y, ys, acc)) \
+    QDOT_FN(T, S, 4, QDOT_NAME(rows32)(T, 4, QDOT_GROUP(4), w, rb, rows, cols, xq, xs, xm, y, ys, acc))
+#define QDOT_FNS(T, S) \
+    QDOT_FN(T, S, 1, QDOT_NAME(rows_n)(T, 1, w, rb, rows, cols, xq, xs, xm, y, ys, acc)) \
+    QDOT_FN(T, S, 2, QDOT_NAME(rows_n)(T, 2, w, rb, rows, cols, xq, xs, xm, y, ys, acc)) \
+    QDOT_FN(T, S, 3, QDOT_NAME(rows_n)(T, 3, w, rb, rows, cols, xq, xs, xm, y, ys, acc)) \
+    QDOT_FN(T, S, 4, QDOT_NAME(rows_n)(T, 4, w, rb, rows, cols, xq, xs, xm, y, ys, acc))
+QDOT_FNS32(T_Q4_0, q4_0)
+QDOT_FNS32(T_Q4_1, q4_1)
+QDOT_FNS32(T_Q8_0, q8_0)
 QDOT_FNS(T_Q4_K, q4_k)
 QDOT_FNS(T_Q5_K, q5_k)
 QDOT_FNS(T_Q6_K, q6_k)
 #undef QDOT_FNS
+#undef QDOT_FNS32
 #undef QDOT_FN
 
 // All n inputs in groups of up to four, over runs of rows small enough to stay in L1 between groups.

@@ -53,10 +53,14 @@ LK_VNNI void lk_qgemm_quantize(const float *x, size_t xStride, size_t n, size_t 
             const float peak = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_and_ps(lo, absMask), _mm512_and_ps(hi, absMask)));
             const __m512 k = _mm512_set1_ps(peak > 0 ? limit / peak : 0);
             int16_t *q = xq + t * cols + b * BLOCK;
-            _mm256_storeu_si256((__m256i *)q, _mm512_cvtsepi32_epi16(_mm512_cvtps_epi32(_mm512_mul_ps(lo, k))));
-            _mm256_storeu_si256((__m256i *)(q + 16), _mm512_cvtsepi32_epi16(_mm512_cvtps_epi32(_mm512_mul_ps(hi, k))));
-            scale[t * nb + b] = peak / limit;
-            sum[t * nb + b] = _mm512_reduce_add_ps(_mm512_add_ps(lo, hi));
+            const __m512i qlo = _mm512_cvtps_epi32(_mm512_mul_ps(lo, k)), qhi = _mm512_cvtps_epi32(_mm512_mul_ps(hi, k));
+            _mm256_storeu_si256((__m256i *)q, _mm512_cvtsepi32_epi16(qlo));
+            _mm256_storeu_si256((__m256i *)(q + 16), _mm512_cvtsepi32_epi16(qhi));
+            const float d = peak / limit;
+            scale[t * nb + b] = d;
+            // The rounded values' sum, as lk_quantize_rows's: a weight's minimum meets the values its
+            // levels meet, and the row products give the same bits as these (qdot.c).
+            sum[t * nb + b] = d * (float)_mm512_reduce_add_epi32(_mm512_add_epi32(qlo, qhi));
         }
     }
 }

@@ -40,7 +40,7 @@ void lk_multiply_rows(uint32_t type, const void *w, size_t rowBytes, size_t rows
 /// Rounds n rows of `cols` floats (xStride apart) to int16 per block of 32: q (n × cols) holds
 /// levels within ±LK_ROWS_LIMIT, and per row and block `scale` the step d (value ≈ d·level) and
 /// `sum` d·Σ levels: a weight's minimum m then meets the rounded values as its d·level does.
-/// The levels and scales are lk_qgemm_quantize's with the same limit and rounded sums.
+/// The levels, scales and sums are lk_qgemm_quantize's with the same limit.
 void lk_quantize_rows(const float *x, size_t xStride, size_t n, size_t cols, int16_t *q, float *scale, float *sum);
 
 /// Whether lk_multiply_rows_quantized takes weights of ggml type `type`.
@@ -77,7 +77,7 @@ int lk_qgemm_available(uint32_t type);
 int lk_qgemm_limit(uint32_t type);
 
 /// The batch side of lk_qgemm_rows: x (n rows of `cols` floats, xStride apart) as int16 values
-/// xq (n × cols) within ±limit with, per row and block of 32, the scale (value ≈ scale · xq) and the float sum.
+/// xq (n × cols) within ±limit with, per row and block of 32, the scale (value ≈ scale · xq) and the sum of the rounded values (scale · Σ xq).
 void lk_qgemm_quantize(const float *x, size_t xStride, size_t n, size_t cols, int limit, int16_t *xq, float *scale, float *sum);
 
 /// Bytes of scratch (64-byte aligned) lk_qgemm_rows needs for up to `rows` weight rows of `cols` values.
