@@ -31,11 +31,13 @@ int lk_rows_available(uint32_t type) {
 }
 
 // The reference: each block's levels from block_levels (as the 16-bit matrix products use them),
-// an exact integer sum, then s = fma(Σ level·q, d_w·d_x, s) and s = fma(m_w, d_x·Σ q, s) in block
-// order (the SIMD kernels of Q4_0, Q4_1 and Q8_0 round the same way).
+// an exact integer sum (Q6_K's per 16 values: its two halves' sums can pass 2^31 together), then
+// s = fma(Σ level·q, d_w·d_x, s) (per half for Q6_K) and s = fma(m_w, d_x·Σ q, s) in block order.
+// The SIMD kernels and lk_qgemm_rows round the same way: a row's result is the same bits in each.
 static void rows_scalar(uint32_t type, const uint8_t *w, size_t rowBytes, size_t rows, size_t cols, const int16_t *xq,
                         const float *scale, const float *sum, size_t n, float *y, size_t yStride, int accumulate) {
     const size_t blocks = cols / 32;
+    const int parts = type == T_Q6_K ? 2 : 1;
     for (size_t r = 0; r < rows; r++) {
         const uint8_t *row = w + r * rowBytes;
         for (size_t t = 0; t < n; t++) {
@@ -45,9 +47,11 @@ static void rows_scalar(uint32_t type, const uint8_t *w, size_t rowBytes, size_t
                 float d, m;
                 block_levels(type, row, b, level, &d, &m);
                 const int16_t *xb = xq + t * cols + 32 * b;
-                int64_t dot = 0; // Q6_K's levels (to 4096) times 32767, 32 times, pass 2^31
-                for (int i = 0; i < 32; i++) dot += (int32_t)level[i] * xb[i];
-                s = fmaf((float)dot, d * scale[t * blocks + b], s);
+                for (int part = 0; part < parts; part++) {
+                    int32_t dot = 0;
+                    for (int i = part * 32 / parts; i < (part + 1) * 32 / parts; i++) dot += (int32_t)level[i] * xb[i];
+                    s = fmaf((float)dot, d * scale[t * blocks + b], s);
+                }
                 s = fmaf(m, sum[t * blocks + b], s);
             }
             float *o = y + t * yStride + r;
@@ -63,8 +67,8 @@ static void rows_scalar(uint32_t type, const uint8_t *w, size_t rowBytes, size_t
 #define QDOT_TARGET __attribute__((target("avx2,fma,f16c")))
 // 8 int32 sums of the products of 16 int16 pairs, added to acc.
 #define QDOT_DOT(acc, w, x) _mm256_add_epi32(acc, _mm256_madd_epi16(w, x))
-// Rows per pass of the Q4_0/Q4_1/Q8_0 kernel for N inputs: four rows' levels and sums for more than
-// two inputs would not fit AVX2's 16 registers.
+// Rows per pass for N inputs: four rows' levels and sums for more than two inputs would not fit
+// AVX2's 16 registers.
 #define QDOT_GROUP(N) ((N) <= 2 ? 4 : 2)
 #include "qdot_kernels.h"
 #undef QDOT_NAME

@@ -25,7 +25,7 @@ struct WeightMatrixIntegerTests {
             var y = initial
             w.multiplyLargeBatch(x, xStride: xStride, n: n, into: &y, yStride: yStride, accumulate: accumulate, integer: true, pool: pool)
             var excess = 0.0
-            let limit = Double(lk_qgemm_limit(type.rawValue))
+            let limit = Double(LK_ROWS_LIMIT)
             for t in 0..<n {
                 for o in 0..<rows {
                     var want = accumulate ? Double(initial[t * yStride + o]) : 0, bound = 0.0, magnitude = 0.0
@@ -115,9 +115,9 @@ struct WeightMatrixIntegerTests {
 
     /// A batch too large for the row products gives each input the bits the row products give it
     /// alone, so that a sequence's text does not depend on the batch it was decoded in.
-    @Test(arguments: QuantizedRowsTests.blockOrderTypes)
+    @Test(arguments: types)
     func largeBatchesGiveTheRowProductsBits(_ type: GGMLType) {
-        let rows = 70, cols = 384, n = WeightMatrix.rowwiseBatchLimit + 9
+        let rows = 70, cols = 512, n = WeightMatrix.rowwiseBatchLimit + 9
         let (w, _, _) = signedMatrix(type, rows: rows, cols: cols, seed: 51)
         var x = randomFloats(n * cols, scale: 2, seed: 52)
         for i in stride(from: 7, to: x.count, by: 61) { x[i] *= 25 }
