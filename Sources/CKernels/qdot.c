@@ -67,19 +67,14 @@ static void rows_scalar(uint32_t type, const uint8_t *w, size_t rowBytes, size_t
 #define QDOT_TARGET __attribute__((target("avx2,fma,f16c")))
 // 8 int32 sums of the products of 16 int16 pairs, added to acc.
 #define QDOT_DOT(acc, w, x) _mm256_add_epi32(acc, _mm256_madd_epi16(w, x))
-// Rows per pass for N inputs: four rows' levels and sums for more than two inputs would not fit
-// AVX2's 16 registers.
-#define QDOT_GROUP(N) ((N) <= 2 ? 4 : 2)
 #include "qdot_kernels.h"
 #undef QDOT_NAME
 #undef QDOT_TARGET
 #undef QDOT_DOT
-#undef QDOT_GROUP
 
 #define QDOT_NAME(name) name##_vnni
 #define QDOT_TARGET __attribute__((target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")))
 #define QDOT_DOT(acc, w, x) _mm256_dpwssd_epi32(acc, w, x)
-#define QDOT_GROUP(N) 4
 #include "qdot_kernels.h"
 #define LK_QDOT_SIMD 1
 #endif
