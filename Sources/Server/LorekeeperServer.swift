@@ -32,10 +32,10 @@ public struct ServerConfiguration: Sendable {
     public var adapterCacheBytes = 1 << 30
     public var chatTemplate: String?
     public var threads: Int?
-    /// Multiply in 16-bit integers (`LlamaModel.integerProducts`). Off by default: a row's
-    /// numbers then depend on its batch (row products up to 16 rows, tiled products beyond),
-    /// so under concurrent load the same seed could give another text.
-    public var integerProducts = false
+    /// Multiply with inputs rounded to 16-bit integers (`LlamaModel.integerProducts`): each row's
+    /// numbers are the same bits whatever batch it runs in, so a seeded request's text does not
+    /// depend on the requests batched with it.
+    public var integerProducts = true
     /// Seconds a request's header fields may take to arrive, from their first byte.
     public var headerTimeout = 10.0
     /// Seconds a connection may stay open with no request under way.
