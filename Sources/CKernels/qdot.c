@@ -31,10 +31,13 @@ int lk_rows_available(uint32_t type) {
 }
 
 // The reference: each block's levels from block_levels (as the 16-bit matrix products use them),
-// an exact integer sum, then d_w·d_x·Σ level·q + m_w·d_x·Σ q.
+// an exact integer sum (Q6_K's per 16 values: its two halves' sums can pass 2^31 together), then
+// s = fma(Σ level·q, d_w·d_x, s) (per half for Q6_K) and s = fma(m_w, d_x·Σ q, s) in block order.
+// The SIMD kernels and lk_qgemm_rows round the same way: a row's result is the same bits in each.
 static void rows_scalar(uint32_t type, const uint8_t *w, size_t rowBytes, size_t rows, size_t cols, const int16_t *xq,
                         const float *scale, const float *sum, size_t n, float *y, size_t yStride, int accumulate) {
     const size_t blocks = cols / 32;
+    const int parts = type == T_Q6_K ? 2 : 1;
     for (size_t r = 0; r < rows; r++) {
         const uint8_t *row = w + r * rowBytes;
         for (size_t t = 0; t < n; t++) {
@@ -44,9 +47,12 @@ static void rows_scalar(uint32_t type, const uint8_t *w, size_t rowBytes, size_t
                 float d, m;
                 block_levels(type, row, b, level, &d, &m);
                 const int16_t *xb = xq + t * cols + 32 * b;
-                int64_t dot = 0; // Q6_K's levels (to 4096) times 32767, 32 times, pass 2^31
-                for (int i = 0; i < 32; i++) dot += (int32_t)level[i] * xb[i];
-                s += d * scale[t * blocks + b] * (float)dot + m * sum[t * blocks + b];
+                for (int part = 0; part < parts; part++) {
+                    int32_t dot = 0;
+                    for (int i = part * 32 / parts; i < (part + 1) * 32 / parts; i++) dot += (int32_t)level[i] * xb[i];
+                    s = fmaf((float)dot, d * scale[t * blocks + b], s);
+                }
+                s = fmaf(m, sum[t * blocks + b], s);
             }
             float *o = y + t * yStride + r;
             *o = accumulate ? *o + s : s;

@@ -1,8 +1,8 @@
 // Products of quantised weights with large batches (training) in 16-bit integers, on CPUs with
 // AVX-512 VNNI. The weights stay their own integer levels (Q4_0, Q4_1, Q8_0, Q4_K, Q5_K, Q6_K:
-// exact); the float side is rounded to 16 bits (15 for Q6_K, whose levels take 13), one scale per
-// 32 values, so that 32 products add up in int32 without overflow, and vpdpwssd multiplies pairs into
-// 32-bit sums: twice the multiply-adds per instruction of a float FMA. Measured on Zen 4 against
+// exact); the float side is rounded to 16 bits (in dx = dy·W, 15 for Q6_K, whose levels take 13),
+// one scale per 32 values, so that 32 products (Q6_K's: 16) add up in int32 without overflow, and
+// vpdpwssd multiplies pairs into 32-bit sums: twice the multiply-adds per instruction of a float FMA. Measured on Zen 4 against
 // dequantising into OpenBLAS sgemm, one thread: 1.7-1.9x (rows), 1.2-1.5x (columns).
 #include "ckernels.h"
 #include "quant_blocks.h"
@@ -32,7 +32,8 @@ int lk_qgemm_available(uint32_t type) {
 #endif
 }
 
-// 32 products of |level| ≤ 4096 (Q6_K's 6-bit levels times int8 scales) and |x| ≤ 16383 stay below 2^31.
+// The sums of dx = dy·W add 32 products of |level| ≤ 4096 (Q6_K's 6-bit levels times int8 scales)
+// and |z| ≤ 16383: below 2^31. (y = x·Wᵀ rounds x to LK_ROWS_LIMIT and sums Q6_K's halves apart.)
 int lk_qgemm_limit(uint32_t type) { return type == T_Q6_K ? 16383 : 32767; }
 
 #ifdef LK_QGEMM
@@ -53,10 +54,14 @@ LK_VNNI void lk_qgemm_quantize(const float *x, size_t xStride, size_t n, size_t 
             const float peak = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_and_ps(lo, absMask), _mm512_and_ps(hi, absMask)));
             const __m512 k = _mm512_set1_ps(peak > 0 ? limit / peak : 0);
             int16_t *q = xq + t * cols + b * BLOCK;
-            _mm256_storeu_si256((__m256i *)q, _mm512_cvtsepi32_epi16(_mm512_cvtps_epi32(_mm512_mul_ps(lo, k))));
-            _mm256_storeu_si256((__m256i *)(q + 16), _mm512_cvtsepi32_epi16(_mm512_cvtps_epi32(_mm512_mul_ps(hi, k))));
-            scale[t * nb + b] = peak / limit;
-            sum[t * nb + b] = _mm512_reduce_add_ps(_mm512_add_ps(lo, hi));
+            const __m512i qlo = _mm512_cvtps_epi32(_mm512_mul_ps(lo, k)), qhi = _mm512_cvtps_epi32(_mm512_mul_ps(hi, k));
+            _mm256_storeu_si256((__m256i *)q, _mm512_cvtsepi32_epi16(qlo));
+            _mm256_storeu_si256((__m256i *)(q + 16), _mm512_cvtsepi32_epi16(qhi));
+            const float d = peak / limit;
+            scale[t * nb + b] = d;
+            // The rounded values' sum, as lk_quantize_rows's: a weight's minimum meets the values its
+            // levels meet, and the row products give the same bits as these (qdot.c).
+            sum[t * nb + b] = d * (float)_mm512_reduce_add_epi32(_mm512_add_epi32(qlo, qhi));
         }
     }
 }
@@ -80,13 +85,14 @@ static LK_VNNI void pack_panel(uint32_t type, const uint8_t *w, size_t rowBytes,
 
 // y[t][0..<32] (+)= the panel's rows · xq[t] for t < T (a constant at each call, so the
 // accumulators stay in registers); rows past `rows` are not written.
-LK_VNNI_INLINE void rows_tile(const int T, const int hasMin, const uint8_t *panel, size_t nb, const int16_t *xq, size_t cols,
-                              const float *scale, const float *sum, float *y, size_t yStride, size_t rows, int accumulate) {
+LK_VNNI_INLINE void rows_tile(const int T, const int hasMin, const int halves, const uint8_t *panel, size_t nb, const int16_t *xq,
+                              size_t cols, const float *scale, const float *sum, float *y, size_t yStride, size_t rows, int accumulate) {
     __m512 f[TILE][2];
     for (int t = 0; t < T; t++) f[t][0] = f[t][1] = _mm512_setzero_ps();
     for (size_t b = 0; b < nb; b++) {
         const __m512i *level = (const __m512i *)(panel + b * PANEL_BLOCK_BYTES);
         const float *dm = (const float *)(panel + b * PANEL_BLOCK_BYTES + PANEL_LEVEL_BYTES);
+        const __m512 d0 = _mm512_load_ps(dm), d1 = _mm512_load_ps(dm + 16);
         __m512i a[TILE][2];
         for (int t = 0; t < T; t++) a[t][0] = a[t][1] = _mm512_setzero_si512();
         for (int p = 0; p < 16; p++) {
@@ -97,8 +103,16 @@ LK_VNNI_INLINE void rows_tile(const int T, const int hasMin, const uint8_t *pane
                 a[t][0] = _mm512_dpwssd_epi32(a[t][0], xb, w0);
                 a[t][1] = _mm512_dpwssd_epi32(a[t][1], xb, w1);
             }
+            if (halves && p == 7) {
+                // Q6_K: the first 16 values' sums, which with the last 16's could pass 2^31 (as in the row products).
+                for (int t = 0; t < T; t++) {
+                    const __m512 s = _mm512_set1_ps(scale[t * nb + b]);
+                    f[t][0] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(a[t][0]), _mm512_mul_ps(d0, s), f[t][0]);
+                    f[t][1] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(a[t][1]), _mm512_mul_ps(d1, s), f[t][1]);
+                    a[t][0] = a[t][1] = _mm512_setzero_si512();
+                }
+            }
         }
-        const __m512 d0 = _mm512_load_ps(dm), d1 = _mm512_load_ps(dm + 16);
         for (int t = 0; t < T; t++) {
             const __m512 s = _mm512_set1_ps(scale[t * nb + b]);
             f[t][0] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(a[t][0]), _mm512_mul_ps(d0, s), f[t][0]);
@@ -127,11 +141,14 @@ LK_VNNI_INLINE void rows_tile(const int T, const int hasMin, const uint8_t *pane
     switch (T) { case 6: CALL(6); break; case 5: CALL(5); break; case 4: CALL(4); break; \
                  case 3: CALL(3); break; case 2: CALL(2); break; default: CALL(1); }
 
-#define ROWS_TILE_MIN(T) rows_tile(T, 1, panel, nb, xq, cols, scale, sum, y, yStride, rows, accumulate)
-#define ROWS_TILE(T) rows_tile(T, 0, panel, nb, xq, cols, scale, sum, y, yStride, rows, accumulate)
-static LK_VNNI void rows_tile_any(int T, int hasMin, const uint8_t *panel, size_t nb, const int16_t *xq, size_t cols,
+#define ROWS_TILE_MIN(T) rows_tile(T, 1, 0, panel, nb, xq, cols, scale, sum, y, yStride, rows, accumulate)
+#define ROWS_TILE_HALVES(T) rows_tile(T, 0, 1, panel, nb, xq, cols, scale, sum, y, yStride, rows, accumulate)
+#define ROWS_TILE(T) rows_tile(T, 0, 0, panel, nb, xq, cols, scale, sum, y, yStride, rows, accumulate)
+static LK_VNNI void rows_tile_any(uint32_t type, int T, const uint8_t *panel, size_t nb, const int16_t *xq, size_t cols,
                                   const float *scale, const float *sum, float *y, size_t yStride, size_t rows, int accumulate) {
-    if (hasMin) { WITH_CONSTANT_T(ROWS_TILE_MIN) } else { WITH_CONSTANT_T(ROWS_TILE) }
+    if (has_minimum(type)) { WITH_CONSTANT_T(ROWS_TILE_MIN) }
+    else if (type == T_Q6_K) { WITH_CONSTANT_T(ROWS_TILE_HALVES) }
+    else { WITH_CONSTANT_T(ROWS_TILE) }
 }
 
 static size_t panels_per_group(size_t cols) {
@@ -148,7 +165,6 @@ LK_VNNI void lk_qgemm_rows(uint32_t type, const void *w, size_t rowBytes, size_t
                            const int16_t *xq, const float *scale, const float *sum, size_t n,
                            float *y, size_t yStride, int accumulate, void *scratch) {
     const size_t nb = cols / BLOCK, panelBytes = nb * PANEL_BLOCK_BYTES, group = panels_per_group(cols) * PANEL_ROWS;
-    const int hasMin = has_minimum(type);
     uint8_t *panels = scratch;
     for (size_t g0 = row0; g0 < row1; g0 += group) {
         const size_t g1 = g0 + group < row1 ? g0 + group : row1;
@@ -157,7 +173,7 @@ LK_VNNI void lk_qgemm_rows(uint32_t type, const void *w, size_t rowBytes, size_t
         for (size_t t0 = 0; t0 < n; t0 += TILE) {
             const int T = n - t0 < TILE ? (int)(n - t0) : TILE;
             for (size_t r = g0; r < g1; r += PANEL_ROWS)
-                rows_tile_any(T, hasMin, panels + (r - g0) / PANEL_ROWS * panelBytes, nb, xq + t0 * cols, cols,
+                rows_tile_any(type, T, panels + (r - g0) / PANEL_ROWS * panelBytes, nb, xq + t0 * cols, cols,
                               scale + t0 * nb, sum + t0 * nb, y + t0 * yStride + r, yStride, g1 - r, accumulate);
         }
     }

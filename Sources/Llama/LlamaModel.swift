@@ -98,12 +98,17 @@ public final class LlamaModel: @unchecked Sendable {
         let x = buffer, xn = x + rows * d, q = xn + rows * d, att = q + rows * d
         let k = att + rows * d, v = k + rows * kvd, gate = v + rows * kvd, up = gate + rows * ff
         let rotations = up + rows * ff
+        // In integers every batch takes products that give each row the same bits: the row products
+        // up to rowwiseBatchLimit rows, the tiled ones beyond, or the row products for all where
+        // there are no tiled ones (CPUs without AVX-512 VNNI).
+        let everyBatchRowwise = integerProducts && WeightMatrix.rowProductsForEveryBatch
         let rowStorage = UnsafeMutableRawPointer.allocate(
-            byteCount: integerProducts ? QuantizedRows.byteCount(n: min(rows, WeightMatrix.rowwiseBatchLimit), cols: max(d, ff)) : 0, alignment: 64)
+            byteCount: integerProducts ? QuantizedRows.byteCount(n: everyBatchRowwise ? rows : min(rows, WeightMatrix.rowwiseBatchLimit), cols: max(d, ff)) : 0,
+            alignment: 64)
         defer { rowStorage.deallocate() }
         /// The products of `input` (n rows of `cols`) with matrices that share it, in one parallel loop where n is small.
         func project(_ products: [WeightMatrix.Product], _ input: UnsafePointer<Float>, cols: Int, n: Int, accumulate: Bool = false) {
-            if n <= WeightMatrix.rowwiseBatchLimit {
+            if n <= WeightMatrix.rowwiseBatchLimit || (everyBatchRowwise && products.allSatisfy { $0.weight.hasQuantizedRowProducts }) {
                 let quantized = integerProducts ? QuantizedRows(quantizing: input, xStride: cols, n: n, cols: cols, storage: rowStorage) : nil
                 WeightMatrix.multiply(products, input, xStride: cols, n: n, quantized: quantized, accumulate: accumulate, pool: pool)
             } else if integerProducts {

@@ -53,7 +53,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Threads for the forward pass (default: all cores).")
     var threads: Int?
 
-    @Flag(help: "Multiply in 16-bit integers, faster on large models; a seeded request's text may then depend on the other requests batched with it.")
+    @Flag(help: "Multiply in 16-bit integers, faster on large models; a repeated seeded request may then give another text.")
     var integerProducts = false
 
     @Option(help: "Seconds a request's header fields may take to arrive, from their first byte (408, then the connection closes).")

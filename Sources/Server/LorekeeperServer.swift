@@ -32,9 +32,9 @@ public struct ServerConfiguration: Sendable {
     public var adapterCacheBytes = 1 << 30
     public var chatTemplate: String?
     public var threads: Int?
-    /// Multiply in 16-bit integers (`LlamaModel.integerProducts`). Off by default: a row's
-    /// numbers then depend on its batch (row products up to 16 rows, tiled products beyond),
-    /// so under concurrent load the same seed could give another text.
+    /// Multiply in 16-bit integers (`LlamaModel.integerProducts`). Off by default: the products
+    /// give a row the same bits in any batch, but a seeded request repeated (its prompt then from
+    /// the prefix cache) still gave another text in integers (`ServerTests`).
     public var integerProducts = false
     /// Seconds a request's header fields may take to arrive, from their first byte.
     public var headerTimeout = 10.0

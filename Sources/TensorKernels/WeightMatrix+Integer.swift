@@ -2,7 +2,7 @@ import CKernels
 
 /// Large-batch products in 16-bit integers (CKernels' qgemm.c), on CPUs with AVX-512 VNNI:
 /// Q4_0/Q4_1/Q8_0/Q4_K/Q5_K/Q6_K levels are used exactly and the float operand is rounded to 16
-/// bits (15 for Q6_K) per block of 32 values. Measured against dequantising into sgemm: 1.7-1.9× (forward) and
+/// bits (15 for Q6_K in `multiplyTransposed`) per block of 32 values. Measured against dequantising into sgemm: 1.7-1.9× (forward) and
 /// 1.2-1.5× (transposed) as fast. (With AVX2 alone the same integers ran at 1.1-1.2× and 0.9-1.05×
 /// of OpenBLAS's AVX2 sgemm on Zen 4: not worth the rounding, so those CPUs stay in float.)
 extension WeightMatrix {
@@ -16,8 +16,8 @@ extension WeightMatrix {
         return evenSplit(panels, parts: min(panels, 4 * threads)).map { $0.lowerBound * 32..<min(rows, $0.upperBound * 32) }
     }
 
-    /// `multiplyLargeBatch` in integers: x is rounded once for all products whose levels take the
-    /// same range of it (Q6_K's take a smaller one), then every product's rows in items.
+    /// `multiplyLargeBatch` in integers: x is rounded once for all products, then every product's
+    /// rows in items. Each input's results are the bits the row products (`QuantizedRows`) give it.
     static func multiplyInteger(_ products: [(weight: WeightMatrix, y: UnsafeMutablePointer<Float>, yStride: Int)],
                                 _ x: UnsafePointer<Float>, xStride: Int, n: Int, accumulate: Bool, pool: ComputePool) {
         let cols = products[0].weight.cols, blocks = cols / 32
@@ -25,22 +25,18 @@ extension WeightMatrix {
         let scales = UnsafeMutablePointer<Float>.allocate(capacity: 2 * n * blocks), sums = scales + n * blocks
         defer { xq.deallocate(); scales.deallocate() }
         let rowRanges = evenSplit(n, parts: pool.threads * 4)
-        for limit in Set(products.map { lk_qgemm_limit($0.weight.type.rawValue) }).sorted() {
-            pool.run(rowRanges.count) { item, _ in
-                let r = rowRanges[item]
-                lk_qgemm_quantize(x + r.lowerBound * xStride, xStride, r.count, cols, limit, xq + r.lowerBound * cols,
-                                  scales + r.lowerBound * blocks, sums + r.lowerBound * blocks)
-            }
-            let items = products.indices.filter { lk_qgemm_limit(products[$0].weight.type.rawValue) == limit }.flatMap { p in
-                integerRowItems(products[p].weight.rows, threads: pool.threads).map { (p, $0) }
-            }
-            pool.run(items.count) { item, thread in
-                let (p, rows) = items[item]
-                let (weight, y, yStride) = products[p]
-                let scratch = pool.alignedScratch(thread: thread, bytes: lk_qgemm_rows_scratch(rows.count, cols))
-                lk_qgemm_rows(weight.type.rawValue, weight.tensor.data, weight.rowBytes, rows.lowerBound, rows.upperBound, cols,
-                              xq, scales, sums, n, y, yStride, accumulate ? 1 : 0, scratch)
-            }
+        pool.run(rowRanges.count) { item, _ in
+            let r = rowRanges[item]
+            lk_qgemm_quantize(x + r.lowerBound * xStride, xStride, r.count, cols, LK_ROWS_LIMIT, xq + r.lowerBound * cols,
+                              scales + r.lowerBound * blocks, sums + r.lowerBound * blocks)
+        }
+        let items = products.indices.flatMap { p in integerRowItems(products[p].weight.rows, threads: pool.threads).map { (p, $0) } }
+        pool.run(items.count) { item, thread in
+            let (p, rows) = items[item]
+            let (weight, y, yStride) = products[p]
+            let scratch = pool.alignedScratch(thread: thread, bytes: lk_qgemm_rows_scratch(rows.count, cols))
+            lk_qgemm_rows(weight.type.rawValue, weight.tensor.data, weight.rowBytes, rows.lowerBound, rows.upperBound, cols,
+                          xq, scales, sums, n, y, yStride, accumulate ? 1 : 0, scratch)
         }
     }
 

@@ -29,13 +29,19 @@ extension WeightMatrix {
     /// Whether `multiply` takes `QuantizedRows` for this matrix's type.
     public var hasQuantizedRowProducts: Bool { lk_rows_available(type.rawValue) != 0 }
 
+    /// Whether integer products with batches past `rowwiseBatchLimit` should take the row products
+    /// (`multiply` with `QuantizedRows`) too: on CPUs with SIMD row products but no tiled integer
+    /// products (AVX2 without AVX-512 VNNI), so that an input's results do not depend on its batch.
+    public static var rowProductsForEveryBatch: Bool { InstructionSet.current == .avx2 }
+
     /// One product of several that share an input: y[t·yStride + o] (+)= W[o, ·] · x_t.
     public typealias Product = (weight: WeightMatrix, y: UnsafeMutablePointer<Float>, yStride: Int)
 
     /// The products of matrices that share an input (a layer's q, k and v), all in one parallel
     /// loop: one wait for the threads instead of one per matrix. For `rowwiseBatchLimit` inputs or
-    /// fewer; with `quantized` (x rounded), the matrices of `hasQuantizedRowProducts` types multiply
-    /// its integer levels, the others x.
+    /// fewer (any number with `quantized` and matrices of `hasQuantizedRowProducts` types); with
+    /// `quantized` (x rounded), the matrices of `hasQuantizedRowProducts` types multiply its integer
+    /// levels, the others x.
     public static func multiply(_ products: [Product], _ x: UnsafePointer<Float>, xStride: Int, n: Int, quantized: QuantizedRows? = nil,
                                 accumulate: Bool = false, pool: ComputePool = .shared) {
         multiplyRows(products.map { ($0.weight, 0..<$0.weight.rows, $0.y, $0.yStride) }, x, xStride: xStride, n: n, quantized: quantized,
@@ -46,7 +52,8 @@ extension WeightMatrix {
     static func multiplyRows(_ products: [(weight: WeightMatrix, outputs: Range<Int>, y: UnsafeMutablePointer<Float>, yStride: Int)],
                              _ x: UnsafePointer<Float>, xStride: Int, n: Int, quantized: QuantizedRows?, accumulate: Bool, pool: ComputePool) {
         guard n > 0, let cols = products.first?.weight.cols else { return }
-        precondition(n <= rowwiseBatchLimit && products.allSatisfy { $0.weight.cols == cols })
+        precondition(products.allSatisfy { $0.weight.cols == cols })
+        precondition(n <= rowwiseBatchLimit || (quantized != nil && products.allSatisfy { $0.weight.hasQuantizedRowProducts }))
         precondition(quantized.map { $0.n == n && $0.cols == cols } ?? true)
         // Items of equal rows across the products, enough for balance and each large enough to amortise its claim.
         let total = products.reduce(0) { $0 + $1.outputs.count }

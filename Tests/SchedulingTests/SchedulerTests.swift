@@ -9,9 +9,7 @@ import Training
 
 /// The scheduler's batched, chunked decoding gives what one sequence alone gives.
 @Suite(.serialized) struct SchedulerTests {
-    // Float products, as the server runs: in integers a row's numbers depend on its batch's size
-    // (row products up to 16 rows, tiled beyond), so batched and alone could pick other tokens.
-    static let model = Result { try LoadedModel.load(path: try Repo.defaultModel, integerProducts: false) }
+    static let model = Result { try LoadedModel.load(path: try Repo.defaultModel) }
 
     func tokens(_ handle: Scheduler.Handle) async throws -> [Int] {
         var out = [Int]()

@@ -62,7 +62,8 @@ import ModelFormats
         }
     }
 
-    /// Every instruction set computes the scalar reference's integer sums (only the float scaling's order differs).
+    /// Every instruction set gives the scalar reference's bits: the same exact integer sums, scaled
+    /// by the same float operations in the same order.
     @Test(arguments: types, [1, 2, 3, 4, 7])
     func everyInstructionSetAgreesWithTheScalarPath(_ type: GGMLType, _ n: Int) {
         let rows = 13, cols = 1024, yStride = rows + 1
@@ -77,10 +78,48 @@ import ModelFormats
                 }
                 return y
             }
-            let want = InstructionSet.with(.scalar, run), scale = max(1, want.map(abs).max()!)
-            for set in InstructionSetTests.simdSets {
-                let worst = zip(InstructionSet.with(set, run), want).map { abs($0 - $1) / scale }.max()!
-                #expect(worst < 2e-6, "\(type) n=\(n) at \(set): \(worst)")
+            let want = InstructionSet.with(.scalar, run)
+            for set in InstructionSetTests.simdSets { #expect(InstructionSet.with(set, run) == want, "\(type) n=\(n) at \(set)") }
+        }
+    }
+
+    /// An input's products are the same bits whatever the batch it comes in and however the rows
+    /// are split (rows a kernel pass handles together, a pass's last rows, work items).
+    @Test(arguments: types)
+    func anInputsProductDoesNotDependOnItsBatchOrRowSplit(_ type: GGMLType) {
+        let rows = 23, cols = 512, n = 7
+        let (w, _) = matrix(type, rows: rows, cols: cols, seed: 21)
+        let x = randomFloats(n * cols, scale: 3, seed: 22)
+        func product(inputs: Range<Int>, outputs: Range<Int>) -> [Float] {
+            var y = [Float](repeating: .nan, count: inputs.count * rows)
+            x.withUnsafeBufferPointer { xs in
+                quantize(Array(xs[inputs.lowerBound * cols..<inputs.upperBound * cols]), xStride: cols, n: inputs.count, cols: cols) { q in
+                    y.withUnsafeMutableBufferPointer {
+                        WeightMatrix.multiplyRows([(w, outputs, $0.baseAddress!, rows)], xs.baseAddress! + inputs.lowerBound * cols,
+                                                  xStride: cols, n: inputs.count, quantized: q, accumulate: false, pool: .shared)
+                    }
+                }
+            }
+            return y
+        }
+        let whole = product(inputs: 0..<n, outputs: 0..<rows)
+        for t in 0..<n {
+            let want = Array(whole[t * rows..<(t + 1) * rows])
+            #expect(product(inputs: t..<t + 1, outputs: 0..<rows) == want, "\(type) input \(t) alone")
+            for split in [1, 2, 3, 5] {
+                var pieces = [Float]()
+                for lo in stride(from: 0, to: rows, by: split) {
+                    let part = product(inputs: t..<t + 1, outputs: lo..<min(rows, lo + split))
+                    pieces += part[lo..<min(rows, lo + split)]
+                }
+                #expect(pieces == want, "\(type) input \(t) in runs of \(split) rows")
+            }
+        }
+        for group in [2, 3, 4] {
+            for t0 in stride(from: 0, to: n, by: group) {
+                let inputs = t0..<min(n, t0 + group)
+                #expect(product(inputs: inputs, outputs: 0..<rows) == Array(whole[inputs.lowerBound * rows..<inputs.upperBound * rows]),
+                        "\(type) inputs \(inputs)")
             }
         }
     }

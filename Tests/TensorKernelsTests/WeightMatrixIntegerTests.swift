@@ -16,7 +16,7 @@ struct WeightMatrixIntegerTests {
     @Test(arguments: types, [1, 13, 40])
     func rowsAreWithinTheRoundingBound(_ type: GGMLType, _ n: Int) {
         let rows = 600, cols = 2048
-        let (w, dense, parts) = signedMatrix(type, rows: rows, cols: cols, seed: UInt64(type.rawValue) * 7 + UInt64(n))
+        let (w, dense, _) = signedMatrix(type, rows: rows, cols: cols, seed: UInt64(type.rawValue) * 7 + UInt64(n))
         let xStride = cols + 5, yStride = rows + 3
         var x = randomFloats(n * xStride, seed: 41)
         for i in stride(from: 3, to: x.count, by: 97) { x[i] *= 40 }  // outliers, as in a model's activations
@@ -25,7 +25,7 @@ struct WeightMatrixIntegerTests {
             var y = initial
             w.multiplyLargeBatch(x, xStride: xStride, n: n, into: &y, yStride: yStride, accumulate: accumulate, integer: true, pool: pool)
             var excess = 0.0
-            let limit = Double(lk_qgemm_limit(type.rawValue))
+            let limit = Double(LK_ROWS_LIMIT)
             for t in 0..<n {
                 for o in 0..<rows {
                     var want = accumulate ? Double(initial[t * yStride + o]) : 0, bound = 0.0, magnitude = 0.0
@@ -34,7 +34,7 @@ struct WeightMatrixIntegerTests {
                         let unit = xs.map(abs).max()! / limit
                         for (i, c) in block.enumerated() {
                             want += dense[o][c] * xs[i]
-                            bound += 0.51 * unit * abs(dense[o][c] - parts.m[o][b])
+                            bound += 0.51 * unit * abs(dense[o][c]) // the minimum meets the rounded values too
                             magnitude += abs(dense[o][c] * xs[i])
                         }
                     }
@@ -111,6 +111,31 @@ struct WeightMatrixIntegerTests {
         }
         let same = together == alone
         #expect(same)
+    }
+
+    /// A batch too large for the row products gives each input the bits the row products give it
+    /// alone, so that a sequence's text does not depend on the batch it was decoded in.
+    @Test(arguments: types)
+    func largeBatchesGiveTheRowProductsBits(_ type: GGMLType) {
+        let rows = 70, cols = 512, n = WeightMatrix.rowwiseBatchLimit + 9
+        let (w, _, _) = signedMatrix(type, rows: rows, cols: cols, seed: 51)
+        var x = randomFloats(n * cols, scale: 2, seed: 52)
+        for i in stride(from: 7, to: x.count, by: 61) { x[i] *= 25 }
+        var batch = [Float](repeating: 0, count: n * rows)
+        w.multiplyLargeBatch(x, xStride: cols, n: n, into: &batch, yStride: rows, integer: true, pool: ComputePool(threads: 2))
+        let storage = UnsafeMutableRawPointer.allocate(byteCount: QuantizedRows.byteCount(n: 1, cols: cols), alignment: 64)
+        defer { storage.deallocate() }
+        for t in 0..<n {
+            var alone = [Float](repeating: 0, count: rows)
+            x.withUnsafeBufferPointer { xs in
+                alone.withUnsafeMutableBufferPointer { y in
+                    let input = xs.baseAddress! + t * cols
+                    let q = QuantizedRows(quantizing: input, xStride: cols, n: 1, cols: cols, storage: storage)
+                    WeightMatrix.multiply([(w, y.baseAddress!, rows)], input, xStride: cols, n: 1, quantized: q)
+                }
+            }
+            #expect(Array(batch[t * rows..<(t + 1) * rows]) == alone, "\(type) input \(t)")
+        }
     }
 
     /// Types without integer levels (and `integer: false`) take the float path.

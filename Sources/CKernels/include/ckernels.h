@@ -34,13 +34,13 @@ void lk_multiply_rows(uint32_t type, const void *w, size_t rowBytes, size_t rows
 
 // ---- matrix-vector products with 16-bit integer inputs (qdot.c), for Q4_0, Q4_1, Q8_0, Q4_K, Q5_K and Q6_K weights ----
 
-/// The largest level lk_quantize_rows rounds to (lk_qgemm_limit of every type but Q6_K).
+/// The largest level lk_quantize_rows rounds to, and lk_qgemm_rows's x for every type.
 #define LK_ROWS_LIMIT 32767
 
 /// Rounds n rows of `cols` floats (xStride apart) to int16 per block of 32: q (n × cols) holds
 /// levels within ±LK_ROWS_LIMIT, and per row and block `scale` the step d (value ≈ d·level) and
 /// `sum` d·Σ levels: a weight's minimum m then meets the rounded values as its d·level does.
-/// The levels and scales are lk_qgemm_quantize's with the same limit and rounded sums.
+/// The levels, scales and sums are lk_qgemm_quantize's with the same limit.
 void lk_quantize_rows(const float *x, size_t xStride, size_t n, size_t cols, int16_t *q, float *scale, float *sum);
 
 /// Whether lk_multiply_rows_quantized takes weights of ggml type `type`.
@@ -68,16 +68,17 @@ float lk_dot_f32(const float *a, const float *b, size_t n);
 
 // ---- large-batch products in 16-bit integers (qgemm.c), for Q4_0, Q4_1, Q8_0, Q4_K, Q5_K and Q6_K weights ----
 // The weights' integer levels are used exactly; the float operand is rounded to integers of at
-// most lk_qgemm_limit(type) per 32 values: to 1/65534 of the largest of them (1/32766 for Q6_K).
+// most LK_ROWS_LIMIT (y = x·Wᵀ) or lk_qgemm_limit(type) (dx = dy·W) per 32 values: to 1/65534 of
+// the largest of them (1/32766 for Q6_K's dx). lk_qgemm_rows gives lk_multiply_rows_quantized's bits.
 
 /// Whether the lk_qgemm functions run on this CPU (AVX-512 with VNNI) for ggml type `type`.
 int lk_qgemm_available(uint32_t type);
 
-/// The largest integer the float operand is rounded to for weights of `type`: 32767, or 16383 for Q6_K.
+/// The largest integer lk_qgemm_columns rounds dy·W's scales to for weights of `type`: 32767, or 16383 for Q6_K.
 int lk_qgemm_limit(uint32_t type);
 
 /// The batch side of lk_qgemm_rows: x (n rows of `cols` floats, xStride apart) as int16 values
-/// xq (n × cols) within ±limit with, per row and block of 32, the scale (value ≈ scale · xq) and the float sum.
+/// xq (n × cols) within ±limit with, per row and block of 32, the scale (value ≈ scale · xq) and the sum of the rounded values (scale · Σ xq).
 void lk_qgemm_quantize(const float *x, size_t xStride, size_t n, size_t cols, int limit, int16_t *xq, float *scale, float *sum);
 
 /// Bytes of scratch (64-byte aligned) lk_qgemm_rows needs for up to `rows` weight rows of `cols` values.
