@@ -134,13 +134,13 @@ public final class Trainer: @unchecked Sendable {
             }
             loss += network.forwardBackward(batch, lossScale: 1 / Float(targets), dropoutSeed: generator.next())
         }
-        let norm = trained.gradientNorm()
-        if let limit = configuration.maxGradientNorm, norm > limit { trained.scaleGradients(by: limit / (norm + 1e-6)) }
+        let norm = trained.gradientNorm(pool: model.pool)
+        if let limit = configuration.maxGradientNorm, norm > limit { trained.scaleGradients(by: limit / (norm + 1e-6), pool: model.pool) }
         let lr = configuration.learningRate(atStep: completedSteps)
         let layers = model.config.layerCount
         for (layer, range) in trained.groups {
             let layerLR = lr * pow(configuration.layerDecay, Float(layer.map { layers - 1 - $0 } ?? 0))
-            optimizer.update(trained.values, trained.gradients, range: range, lr: layerLR, step: optimizerSteps + 1)
+            optimizer.update(trained.values, trained.gradients, range: range, lr: layerLR, step: optimizerSteps + 1, pool: model.pool)
         }
         completedSteps += 1
         optimizerSteps += 1
