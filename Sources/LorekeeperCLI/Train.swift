@@ -187,10 +187,10 @@ struct Train: ParsableCommand {
 
     func configuration(for config: LlamaConfig, tokenizer: Tokenizer) throws -> FineTuneConfiguration {
         var lora = FineTuneConfiguration.defaultLoRA, virtual: VirtualTokenConfiguration?
-        let parentShape = try parent.map { try FineTune.parentShape(path: $0, config: config) }
         if method == .full, parent != nil {
             throw ValidationError("--method full starts from the base model's weights: it takes no --parent")
         }
+        let parentShape = try parent.map { try FineTune.parentShape(path: $0, config: config) }
         if let parentShape, parentShape.method != method {
             throw ValidationError("the parent adapter was trained with --method \(parentShape.method.rawValue): a child run keeps its parent's method")
         }
