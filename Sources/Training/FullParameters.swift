@@ -60,9 +60,6 @@ final class FullParameters: TrainableParameters {
         gradients = arena.allocate(count)
     }
 
-    /// Floats of a model of `config`'s shape trained whole.
-    static func count(_ config: LlamaConfig) -> Int { FullParameters(config: config).count }
-
     /// Bytes the values and gradients take once written.
     var byteCount: Int { 2 * count * MemoryLayout<Float>.size }
 

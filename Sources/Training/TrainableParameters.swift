@@ -7,7 +7,7 @@ protocol TrainableParameters: AnyObject {
     var gradients: UnsafeMutablePointer<Float> { get }
     var count: Int { get }
     /// Slices of the vector with the layer they belong to, for layer-wise learning-rate decay
-    /// (nil: not in a layer, the full learning rate).
+    /// (nil: not in a layer, the full learning rate; −1: below the first layer, the embedding).
     var groups: [(layer: Int?, range: Range<Int>)] { get }
 }
 

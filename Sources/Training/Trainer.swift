@@ -190,6 +190,7 @@ public final class Trainer: @unchecked Sendable {
 
     /// The adapter as trained so far, in file layout (or the gradients of its values, laid out the same way).
     public func adapter(gradients: Bool = false) -> AnyAdapter {
+        precondition(full == nil, "full fine-tuning trains no adapter: write the model with modelFile(type:base:)")
         if let virtual { return .promptLearning(virtual.weights(gradients: gradients, pool: model.pool)) }
         return .lora(parameters.adapterWeights(gradients: gradients))
     }
