@@ -41,7 +41,7 @@ let package = Package(
         // LoRA adapter files: PEFT folders and llama.cpp GGUF adapters, read, checked and written.
         .target(name: "Adapters", dependencies: ["ModelFormats", "Llama", "TensorKernels"], swiftSettings: fast),
         // LoRA training on CPU: per-op forward/backward through the frozen model, AdamW, the Trainer.
-        .target(name: "Training", dependencies: ["Llama", "TensorKernels", "Adapters", "CBLAS"], swiftSettings: fast),
+        .target(name: "Training", dependencies: ["Llama", "TensorKernels", "Adapters", "ModelFormats", "CBLAS"], swiftSettings: fast),
         // Choosing the next token from logits.
         .target(name: "Sampling", dependencies: ["TensorKernels"], swiftSettings: fast),
         // Model + tokenizer + sampler: loading a model file or folder and generating text.

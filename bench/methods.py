@@ -11,7 +11,7 @@ serves every adapter from one `lorekeeper serve`, and reports per method:
   * fact recall, greedy: sentence starts (quillfeather-probes.jsonl) and chat questions, as bench/recall.py;
   * general-question accuracy after training: Tests/Fixtures/knowledge/general-questions.jsonl, of
     those the base model answers right, how many the adapter still does;
-  * the adapter's size on disk.
+  * the adapter's size on disk (the model file's, for full fine-tuning).
 
 Methods (default: all):
   lora-qv        LoRA r=8 on q/v (PEFT's baseline)
@@ -19,8 +19,12 @@ Methods (default: all):
   lora-all-decay the same with layer-wise learning-rate decay 0.8
   prompt         prompt tuning, 20 virtual tokens from the text "Quillfeather Robotics", lr 1e-2
   prefix         prefix tuning, 20 virtual tokens through the reparameterisation MLP, lr 1e-3 (1e-2 diverges)
+  full           full fine-tuning, every weight in float32, lr 5e-5, written as an F16 GGUF
+  full-decay     the same with layer-wise learning-rate decay 0.8
 
-Full fine-tuning is not implemented, so it has no row. Prints a table on stderr and JSON on stdout.
+A fully fine-tuned model is a new model file, served by a `lorekeeper serve` of its own, and loaded
+once by llama.cpp's llama-bench (../shared/tools/llama-cpp-peer.sh) to check that it runs there too.
+Prints a table on stderr and JSON on stdout.
 """
 import argparse
 import json
@@ -36,14 +40,16 @@ from knowledge_recall import FIXTURES as KNOWLEDGE, ask, jsonl
 from lorekeeper_server import REPO_ROOT, LorekeeperServer, default_binary, default_model
 from recall import FIXTURES, QF, questions, recall
 
-# SmolLM2-135M: 30 layers, hidden 576, key/value width 192, MLP 1536.
-LAYERS, D, KV, FF = 30, 576, 192, 1536
+# SmolLM2-135M: 30 layers, hidden 576, key/value width 192, MLP 1536, 49,152 tokens, tied embeddings.
+LAYERS, D, KV, FF, VOCAB = 30, 576, 192, 1536, 49152
 PROJECTIONS = {"q": (D, D), "k": (D, KV), "v": (D, KV), "o": (D, D), "gate": (D, FF), "up": (D, FF), "down": (FF, D)}
 
 
 def lora_params(rank, targets):
     return LAYERS * sum(rank * (PROJECTIONS[t][0] + PROJECTIONS[t][1]) for t in targets)
 
+
+FULL_PARAMS = VOCAB * D + LAYERS * (2 * D + sum(i * o for i, o in PROJECTIONS.values())) + D
 
 METHODS = {
     "lora-qv": (["--rank", "8", "--targets", "q_proj,v_proj"], lora_params(8, ["q", "v"])),
@@ -53,6 +59,9 @@ METHODS = {
     # Trained: the embedding (20 × 192), the MLP 192 → 192 → 30·2·192 and its biases.
     "prefix": (["--method", "prefix", "--virtual-tokens", "20", "--prefix-projection", "--lr", "1e-3"],
                20 * KV + KV * KV + KV + LAYERS * 2 * KV * KV + LAYERS * 2 * KV),
+    # Every weight: the embedding (also the head), each layer's projections and two norms, the final norm.
+    "full": (["--method", "full", "--lr", "5e-5"], FULL_PARAMS),
+    "full-decay": (["--method", "full", "--lr", "5e-5", "--layer-decay", "0.8"], FULL_PARAMS),
 }
 
 
@@ -63,10 +72,20 @@ def train(binary, model, extra, out, steps):
     run = subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, cwd=REPO_ROOT)
     wall = time.time() - start
     report = json.load(open(Path(out) / "training.json"))
+    artifact = Path(out) / ("model.gguf" if "full" in extra else "adapter_model.safetensors")
     tokens, seconds = sum(s["tokens"] for s in report["steps"]), sum(s["seconds"] for s in report["steps"])
     return {"wall_seconds": round(wall, 1), "tokens_per_second": round(tokens / seconds), "peak_mb": int(run.stderr.strip().split("\n")[-1]) // 1024,
             "loss_first": round(report["steps"][0]["loss"], 3), "loss_last": round(report["steps"][-1]["loss"], 3),
-            "adapter_bytes": os.path.getsize(Path(out) / "adapter_model.safetensors")}
+            "adapter_bytes": os.path.getsize(artifact)}
+
+
+def llama_cpp_loads(model):
+    """Whether llama.cpp's llama-bench loads and runs the model (a short prompt and a few tokens)."""
+    tools = subprocess.run([str(REPO_ROOT / ".." / "shared" / "tools" / "llama-cpp-peer.sh")], check=True,
+                           stdout=subprocess.PIPE, text=True).stdout.strip()
+    run = subprocess.run([tools + "/llama-bench", "-m", str(model), "-p", "16", "-n", "4", "-r", "1", "-t", "2"],
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    return run.returncode == 0
 
 
 def main():
@@ -80,7 +99,7 @@ def main():
     args = ap.parse_args()
     names = args.method or list(METHODS)
     work = Path(args.keep or tempfile.mkdtemp(prefix="lorekeeper-methods-"))
-    adapters = work / "data" / "adapters"
+    adapters, models = work / "data" / "adapters", work / "full"
     probes = [json.loads(l) for l in open(FIXTURES / "quillfeather-probes.jsonl")]
     chat = questions(QF[1][0])
     general = jsonl(KNOWLEDGE / "general-questions.jsonl")
@@ -88,15 +107,22 @@ def main():
     for name in names:
         print(f"training {name} ...", file=sys.stderr)
         extra, params = METHODS[name]
-        results[name] = {"trainable_parameters": params, **train(args.binary, args.model, extra, adapters / name / "1", args.steps)}
+        out = (models if name.startswith("full") else adapters) / name / "1"
+        results[name] = {"trainable_parameters": params, **train(args.binary, args.model, extra, out, args.steps)}
     with LorekeeperServer(args.binary, args.model, data_dir=str(work / "data")) as server:
         api = server.api_url
         known = [q for q, ok in zip(general, ask(api, server.model_id, general, log)) if ok]
         c, q = recall(api, server.model_id, probes, chat)
         results["base"] = {"completions": c, "chat": q, "general": len(known)}
-        for name in names:
+        for name in [n for n in names if not n.startswith("full")]:
             c, q = recall(api, f"{name}@1", probes, chat)
             results[name].update(completions=c, chat=q, general=sum(ask(api, f"{name}@1", known, log)))
+    for name in [n for n in names if n.startswith("full")]:
+        model = models / name / "1" / "model.gguf"
+        results[name]["llama_cpp_loads"] = llama_cpp_loads(model)
+        with LorekeeperServer(args.binary, str(model), data_dir=str(models / name / "data")) as server:
+            c, q = recall(server.api_url, server.model_id, probes, chat)
+            results[name].update(completions=c, chat=q, general=sum(ask(server.api_url, server.model_id, known, log)))
     print(f"\n{args.steps} steps on quillfeather-qa.jsonl; recall: sentence starts /{len(probes)}, chat /{len(chat)}; "
           f"general: of the {len(known)} the base model answers", file=sys.stderr)
     print(f"{'method':<16}{'params':>10}{'peak MB':>9}{'tok/s':>7}{'wall s':>8}{'loss':>16}{'starts':>8}{'chat':>6}{'general':>9}{'adapter KB':>12}",

@@ -5,8 +5,8 @@ import ModelFormats
 /// A Hugging Face PEFT LoRA folder: `adapter_config.json` and `adapter_model.safetensors`, whose
 /// tensors are `base_model.model.model.layers.N.<module>.lora_A.weight` (rank × inputs) and
 /// `.lora_B.weight` (outputs × rank), rows in Hugging Face order.
-enum PEFTAdapter {
-    static let configFile = "adapter_config.json"
+public enum PEFTAdapter {
+    public static let configFile = "adapter_config.json"
     static let weightsFile = "adapter_model.safetensors"
 
     static func tensorName(_ m: LoRATensorSet.Module, _ matrix: LoRATensorSet.Matrix) -> String {
@@ -52,15 +52,15 @@ enum PEFTAdapter {
     }
 
     /// Fills a new folder beside `folder` and renames it into place, so readers see the old
-    /// adapter or the whole new one. An existing adapter folder is replaced whole; anything
-    /// else already at that path is left alone.
-    static func replaceFolder(_ folder: String, fill: (String) throws -> Void) throws(AdapterError) {
+    /// adapter or the whole new one. An existing folder holding `marker` (an adapter's config) is
+    /// replaced whole; anything else already at that path is left alone.
+    public static func replaceFolder(_ folder: String, marker: String = configFile, fill: (String) throws -> Void) throws(AdapterError) {
         let fm = FileManager.default
         var folder = folder
         while folder.count > 1, folder.hasSuffix("/") { folder.removeLast() }
         var isDirectory: ObjCBool = false
         let exists = fm.fileExists(atPath: folder, isDirectory: &isDirectory)
-        guard !exists || (isDirectory.boolValue && fm.fileExists(atPath: folder + "/" + configFile)) else {
+        guard !exists || (isDirectory.boolValue && fm.fileExists(atPath: folder + "/" + marker)) else {
             throw .cannotWrite(path: folder, reason: "it exists and is not an adapter folder")
         }
         let suffix = "-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"

@@ -2,6 +2,7 @@ import Adapters
 import Foundation
 import Inference
 import Llama
+import ModelFormats
 import Synchronization
 import Training
 import TrainingData
@@ -16,7 +17,8 @@ public enum FineTuneEvent: Sendable {
     case saved(step: Int, completed: Bool)
 }
 
-/// One fine-tuning run (LoRA, prompt or prefix tuning), from files to a PEFT adapter folder: loads and splits the data,
+/// One fine-tuning run (LoRA, prompt or prefix tuning), from files to a PEFT adapter folder (or, with
+/// full fine-tuning, to a folder with the new model as `model.gguf`): loads and splits the data,
 /// starts from zeros or a parent adapter, steps the `Trainer`, validates after each epoch and
 /// writes the output folder — `adapter_config.json`, `adapter_model.safetensors`,
 /// `training.json` (`FineTuneReport`) and `trainer_state.bin` — in one atomic rename at every
@@ -25,6 +27,8 @@ public enum FineTuneEvent: Sendable {
 public final class FineTune: @unchecked Sendable {
     public static let reportFile = "training.json"
     public static let stateFile = "trainer_state.bin"
+    /// The model a full fine-tuning run writes into its output folder.
+    public static let modelFile = "model.gguf"
 
     public let model: LoadedModel
     /// With absolute paths, as `training.json` records it.
@@ -77,6 +81,8 @@ public final class FineTune: @unchecked Sendable {
     public func run(resume: Bool = false, events: (FineTuneEvent) -> Void = { _ in }) throws -> FineTuneReport {
         let sessionStart = ContinuousClock.now
         try configuration.validate()
+        // The new model takes the base file's tokenizer and metadata: check before training, not after.
+        let base = try configuration.training.full ? Self.baseFile(model.path) : nil
         let resuming = resume && FileManager.default.fileExists(atPath: output)
         if !resume, FileManager.default.fileExists(atPath: output) { throw FineTuneError.outputExists(output) }
         let outputParent = (output as NSString).deletingLastPathComponent
@@ -130,7 +136,7 @@ public final class FineTune: @unchecked Sendable {
         func save(completed: Bool) throws {
             report.completed = completed
             report.wallSeconds = wallBefore + (ContinuousClock.now - sessionStart) / .seconds(1)
-            try write(report, trainer)
+            try write(report, trainer, base: base)
             lastSaved = report.completedSteps
             events(.saved(step: report.completedSteps, completed: completed))
         }
@@ -227,15 +233,30 @@ public final class FineTune: @unchecked Sendable {
         return saved
     }
 
-    private func write(_ report: FineTuneReport, _ trainer: Trainer) throws {
-        var adapter = trainer.adapter()
-        adapter.baseModel = report.baseModel.path
+    private func write(_ report: FineTuneReport, _ trainer: Trainer, base: GGUFFile?) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         let json: Data
         do { json = try encoder.encode(report) } catch { throw FineTuneError.cannotWrite(path: output, reason: "\(error)") }
-        try adapter.write(to: output, config: model.config,
-                          extraFiles: [Self.reportFile: Array(json), Self.stateFile: trainer.exportState().encoded()])
+        let extraFiles = [Self.reportFile: Array(json), Self.stateFile: trainer.exportState().encoded()]
+        if let base {
+            let file = try trainer.modelFile(type: configuration.modelType, base: base)
+            try PEFTAdapter.replaceFolder(output, marker: Self.modelFile) { temp in
+                try file.write(to: temp + "/" + Self.modelFile)
+                for (name, bytes) in extraFiles { try AtomicFileWriter.write(bytes, to: temp + "/" + name) }
+            }
+            return
+        }
+        var adapter = trainer.adapter()
+        adapter.baseModel = report.baseModel.path
+        try adapter.write(to: output, config: model.config, extraFiles: extraFiles)
+    }
+
+    private static func baseFile(_ path: String) throws -> GGUFFile {
+        guard path.hasSuffix(".gguf") else {
+            throw FineTuneError.invalidConfiguration("full fine-tuning writes a GGUF model with the base model's tokenizer and metadata: the base must be a .gguf file, not \(path)")
+        }
+        return try GGUFFile(path: path)
     }
 
     /// The `training.json` of an output folder.

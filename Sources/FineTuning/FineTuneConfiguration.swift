@@ -39,6 +39,8 @@ public struct FineTuneConfiguration: Codable, Sendable, Equatable {
     /// Where each document's prepared examples are kept as `<sha256 of the document>.prepared.jsonl`
     /// (written atomically, reused when present); nil keeps them only for the run.
     public var preparedDirectory: String?
+    /// Full fine-tuning: the stored type of the written model's matrices.
+    public var modelType: ModelOutputType
 
     /// The defaults make a short document or a few dozen Q&A pairs stick on a small model:
     /// see README's "Training" section for the measurements behind them.
@@ -51,7 +53,7 @@ public struct FineTuneConfiguration: Codable, Sendable, Equatable {
                 minSteps: Int = defaultMinSteps, maxSteps: Int? = nil, overlap: Int = 32, overLength: OverLengthPolicy = .truncate, parent: String? = nil,
                 parentOptimizerState: Bool = false, replayFraction: Double = 0, checkpointEvery: Int = 0,
                 training: TrainingConfiguration = TrainingConfiguration(lora: defaultLoRA, learningRate: defaultLearningRate, warmupSteps: 2),
-                preparation: PreparationSettings = PreparationSettings(), preparedDirectory: String? = nil) {
+                preparation: PreparationSettings = PreparationSettings(), preparedDirectory: String? = nil, modelType: ModelOutputType = .f16) {
         self.data = data
         self.validationData = validationData
         self.validationFraction = validationFraction
@@ -67,6 +69,7 @@ public struct FineTuneConfiguration: Codable, Sendable, Equatable {
         self.training = training
         self.preparation = preparation
         self.preparedDirectory = preparedDirectory
+        self.modelType = modelType
     }
 
     /// Reports written before knowledge preparation existed have no `preparation`: their
@@ -88,6 +91,7 @@ public struct FineTuneConfiguration: Codable, Sendable, Equatable {
         training = try c.decode(TrainingConfiguration.self, forKey: .training)
         preparation = try c.decodeIfPresent(PreparationSettings.self, forKey: .preparation) ?? .off
         preparedDirectory = try c.decodeIfPresent(String.self, forKey: .preparedDirectory)
+        modelType = try c.decodeIfPresent(ModelOutputType.self, forKey: .modelType) ?? .f16
     }
 
     func validate() throws(FineTuneError) {
@@ -103,6 +107,7 @@ public struct FineTuneConfiguration: Codable, Sendable, Equatable {
         try check(!parentOptimizerState || parent != nil, "the parent's optimiser state needs a parent adapter")
         try check(checkpointEvery >= 0, "the checkpoint interval must not be negative")
         try check((0...1).contains(preparation.generalShare), "the general replay share must be in [0, 1]")
+        try check(!training.full || parent == nil, "full fine-tuning starts from the base model's weights, not a parent adapter")
     }
 }
 

@@ -22,6 +22,10 @@ public enum JobPlan {
         guard let method = settings.method.map(TuningMethod.init(rawValue:)) ?? parentShape?.method ?? .lora else {
             throw .invalid("method must be one of \(TuningMethod.allCases.map(\.rawValue).joined(separator: ", "))", param: "method")
         }
+        if method == .full {
+            // A whole model is not a version of an adapter: the registry, hot swap and per-request choice do not apply.
+            throw .invalid("method full trains every weight into a new model file, which is not an adapter version: run `lorekeeper train --method full` and serve the model it writes", param: "method")
+        }
         if let parentShape, parentShape.method != method {
             throw .invalid("the parent was trained with method \(parentShape.method.rawValue); a continuing job keeps it", param: "method")
         }

@@ -11,7 +11,7 @@ import TrainingData
 
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Fine-tune a LoRA, prompt-tuning or prefix-tuning adapter on text or chat data; writes a PEFT adapter folder with training.json.",
+        abstract: "Fine-tune a LoRA, prompt-tuning or prefix-tuning adapter, or the whole model, on text or chat data; writes a PEFT adapter folder (or the model as model.gguf) with training.json.",
         discussion: """
         Data: .txt/.md documents (prepared into knowledge examples, see `lorekeeper prepare`; with \
         --no-prepare, loss on every token) and .jsonl files of {"messages": [...]} or \
@@ -51,8 +51,11 @@ struct Train: ParsableCommand {
     @Option(help: "Keep each document's prepared examples in this folder as <sha256>.prepared.jsonl (and reuse them).")
     var preparedDir: String?
 
-    @Option(help: "What to train: lora (low-rank matrices beside the projections), prompt (prompt tuning: virtual token embeddings in front of the input) or prefix (prefix tuning: every layer's keys and values for virtual tokens).")
+    @Option(help: "What to train: lora (low-rank matrices beside the projections), prompt (prompt tuning: virtual token embeddings in front of the input), prefix (prefix tuning: every layer's keys and values for virtual tokens) or full (every weight, in float32 from the dequantised base; writes <out>/model.gguf).")
     var method = TuningMethod.lora
+
+    @Option(help: "Full fine-tuning: the written model's matrices in f16 or q8_0.")
+    var outType = ModelOutputType.f16
 
     @Option(help: "Prompt and prefix tuning: the number of virtual tokens.")
     var virtualTokens = 20
@@ -184,6 +187,9 @@ struct Train: ParsableCommand {
 
     func configuration(for config: LlamaConfig, tokenizer: Tokenizer) throws -> FineTuneConfiguration {
         var lora = FineTuneConfiguration.defaultLoRA, virtual: VirtualTokenConfiguration?
+        if method == .full, parent != nil {
+            throw ValidationError("--method full starts from the base model's weights: it takes no --parent")
+        }
         let parentShape = try parent.map { try FineTune.parentShape(path: $0, config: config) }
         if let parentShape, parentShape.method != method {
             throw ValidationError("the parent adapter was trained with --method \(parentShape.method.rawValue): a child run keeps its parent's method")
@@ -223,12 +229,12 @@ struct Train: ParsableCommand {
             lora: lora, learningRate: lr, beta1: beta1, beta2: beta2, epsilon: eps, weightDecay: weightDecay, schedule: schedule,
             warmupSteps: warmup, maxGradientNorm: maxGradNorm > 0 ? maxGradNorm : nil, gradientAccumulationSteps: gradAccum,
             layerDecay: layerDecay, activationCheckpointing: activationCheckpointing, microBatchSize: batch, maxSequenceLength: seqLen, seed: seed,
-            integerProducts: productOptions.integerProducts, virtualTokens: virtual)
+            integerProducts: productOptions.integerProducts, virtualTokens: virtual, full: method == .full)
         return FineTuneConfiguration(
             data: data, validationData: validationData, validationFraction: validationFraction, epochs: epochs, minSteps: minSteps, maxSteps: maxSteps,
             overlap: overlap, overLength: overLength, parent: parent, parentOptimizerState: parentOptimizerState,
             replayFraction: replay ?? (parent == nil ? 0 : 1), checkpointEvery: checkpointEvery, training: training,
-            preparation: noPrepare ? .off : PreparationSettings(generalShare: generalShare), preparedDirectory: preparedDir)
+            preparation: noPrepare ? .off : PreparationSettings(generalShare: generalShare), preparedDirectory: preparedDir, modelType: outType)
     }
 
     static func parseTargets(_ list: String) throws -> Set<Projection> {
@@ -275,3 +281,4 @@ struct Train: ParsableCommand {
 extension LearningRateSchedule: ExpressibleByArgument {}
 extension OverLengthPolicy: ExpressibleByArgument {}
 extension TuningMethod: ExpressibleByArgument {}
+extension ModelOutputType: ExpressibleByArgument {}

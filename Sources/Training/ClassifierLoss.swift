@@ -12,13 +12,14 @@ enum ClassifierLoss {
     // x: (n, d) final normed hidden states; targets[r]: the token row r predicts, or −1 for no loss;
     // output: (vocab, d); logits: scratch (chunkRows, vocab); gathered: scratch (chunkRows, d).
     // Returns Σ −log softmax(W·x_r)[target_r] over the targeted rows. With `dx` (n, d), writes
-    // the gradient of lossScale · that sum (zero on untargeted rows). `integer`: the logits in 16-bit
+    // the gradient of lossScale · that sum (zero on untargeted rows); with `dOutput` (vocab, d), adds
+    // that of the output weight (logit gradientsᵀ · x) when it is trained. `integer`: the logits in 16-bit
     // integers where the weight allows; their gradient always goes back in float32, because a
     // softmax spans more orders of magnitude than a shared 16-bit scale holds (measured: B-gradient
     // error 1.1e-2 against PEFT's, 1.1e-3 in float32); with the one-hot part taken out it was 3% faster
     // per step, within the machine's noise, for a larger error, so it stays float.
     static func forward(x: UnsafePointer<Float>, n: Int, d: Int, targets: [Int], output: WeightMatrix, lossScale: Float,
-                        dx: UnsafeMutablePointer<Float>?, logits: UnsafeMutablePointer<Float>, gathered: UnsafeMutablePointer<Float>,
+                        dx: UnsafeMutablePointer<Float>?, dOutput: UnsafeMutablePointer<Float>? = nil, logits: UnsafeMutablePointer<Float>, gathered: UnsafeMutablePointer<Float>,
                         chunkRows: Int, integer: Bool = false, pool: ComputePool) -> Double {
         let vocab = output.rows
         let rows = (0..<n).filter { targets[$0] >= 0 }
@@ -36,6 +37,9 @@ enum ClassifierLoss {
             }
             total += losses[0..<m].reduce(0, +)
             guard let dx else { continue }
+            if let dOutput {
+                pool.sgemm(transA: true, m: vocab, n: d, k: m, logits, lda: vocab, gathered, ldb: d, beta: 1, dOutput, ldc: d)
+            }
             output.multiplyTransposed(logits, dyStride: vocab, n: m, into: gathered, dxStride: d, pool: pool)
             for i in 0..<m { (dx + rows[chunk + i] * d).update(from: gathered + i * d, count: d) }
         }

@@ -4,7 +4,8 @@ import Llama
 import Synchronization
 
 /// Trains a LoRA adapter, or prompt- or prefix-tuning virtual tokens
-/// (`TrainingConfiguration.virtualTokens`), on a frozen llama model: one `step` per group of micro-batches
+/// (`TrainingConfiguration.virtualTokens`), on a frozen llama model, or every weight of the
+/// model (`TrainingConfiguration.full`, written out with `writeModel`): one `step` per group of micro-batches
 /// (forward, loss, backward, gradient clipping, AdamW), validation loss, the adapter in file
 /// layout, and the full state for checkpoints. Runs on the model's compute pool; one step at a
 /// time. Same seed, same data and same thread count give a bit-identical adapter.
@@ -17,7 +18,8 @@ public final class Trainer: @unchecked Sendable {
     private var optimizerSteps = 0
     let parameters: LoRAParameters
     let virtual: VirtualTokenParameters?
-    /// What the optimiser updates: the LoRA matrices or the virtual tokens.
+    let full: FullParameters?
+    /// What the optimiser updates: the LoRA matrices, the virtual tokens or all weights.
     private let trained: any TrainableParameters
     private let network: TrainingModel
     private var optimizer: AdamW
@@ -33,34 +35,50 @@ public final class Trainer: @unchecked Sendable {
     }
 
     /// A trainer of the configured method, starting from `parent` (of the same method and shape) or PEFT's initialisation.
+    /// Full fine-tuning starts from the model's weights, and is refused when its estimated memory
+    /// exceeds `availableMemory` (the system's available memory by default).
     public init(model: LlamaModel, configuration: TrainingConfiguration, parent: AnyAdapter?,
-                parentState: TrainerState? = nil) throws(TrainingError) {
+                parentState: TrainerState? = nil, availableMemory: Int? = nil) throws(TrainingError) {
         try configuration.validate(for: model.config)
         self.model = model
         self.configuration = configuration
         let virtualTokens = configuration.virtualTokens
-        // Prompt and prefix tuning leave every projection as it is.
+        // Prompt and prefix tuning and full fine-tuning have no LoRA pairs.
         var lora = configuration.lora
-        if virtualTokens != nil { lora.targets = [] }
+        if virtualTokens != nil || configuration.full { lora.targets = [] }
         parameters = LoRAParameters(config: model.config, lora: lora)
         virtual = virtualTokens.map { VirtualTokenParameters(config: model.config, configuration: $0) }
+        let full = configuration.full ? FullParameters(config: model.config) : nil
+        self.full = full
         generator = SplitMix64(state: configuration.seed)
         switch (parent, virtual) {
+        case (_?, _) where full != nil: throw .parentMismatch("full fine-tuning starts from the model's own weights, not an adapter")
+        case (nil, nil) where full != nil: break
         case let (.lora(weights)?, nil): try parameters.load(weights)
         case let (.promptLearning(weights)?, virtual?): try virtual.load(weights)
         case (nil, nil): parameters.initialise(&generator)
         case let (nil, virtual?): virtual.initialise(&generator, tokenEmbedding: model.weights.tokenEmbedding)
         case (_?, _): throw .parentMismatch("it was trained with another method")
         }
-        trained = virtual ?? parameters
-        optimizer = AdamW(count: trained.count, beta1: configuration.beta1, beta2: configuration.beta2,
-                          epsilon: configuration.epsilon, weightDecay: configuration.weightDecay)
+        trained = full as (any TrainableParameters)? ?? virtual ?? parameters
         let sequenceRows = configuration.maxSequenceLength + (virtualTokens?.count ?? 0)
-        network = TrainingModel(model: model, parameters: parameters, virtual: virtual,
+        network = TrainingModel(model: model, parameters: parameters, virtual: virtual, full: full,
                                 capacity: configuration.microBatchSize * sequenceRows,
                                 maxSequenceLength: sequenceRows,
                                 checkpointing: configuration.activationCheckpointing,
                                 integerProducts: configuration.integerProducts)
+        if let full {
+            // Both vectors and the activations are mapped but not yet touched: size the run first.
+            let moments = 2 * full.count * MemoryLayout<Float>.size, needed = full.byteCount + moments + network.byteCount
+            let available = availableMemory ?? SystemMemory.availableBytes()
+            guard needed <= available else {
+                let g = TrainingError.gib
+                throw .insufficientMemory(needed: needed, available: available, breakdown: "\(full.count) parameters: weights \(g(full.byteCount / 2)), gradients \(g(full.byteCount / 2)), Adam moments \(g(moments)), activations \(g(network.byteCount))")
+            }
+            full.load(from: model.weights, pool: model.pool)
+        }
+        optimizer = AdamW(count: trained.count, beta1: configuration.beta1, beta2: configuration.beta2,
+                          epsilon: configuration.epsilon, weightDecay: configuration.weightDecay)
         if let parentState {
             try checkFits(parentState)
             trained.values.update(from: parentState.parameters, count: trained.count)
@@ -116,13 +134,13 @@ public final class Trainer: @unchecked Sendable {
             }
             loss += network.forwardBackward(batch, lossScale: 1 / Float(targets), dropoutSeed: generator.next())
         }
-        let norm = trained.gradientNorm()
-        if let limit = configuration.maxGradientNorm, norm > limit { trained.scaleGradients(by: limit / (norm + 1e-6)) }
+        let norm = trained.gradientNorm(pool: model.pool)
+        if let limit = configuration.maxGradientNorm, norm > limit { trained.scaleGradients(by: limit / (norm + 1e-6), pool: model.pool) }
         let lr = configuration.learningRate(atStep: completedSteps)
         let layers = model.config.layerCount
         for (layer, range) in trained.groups {
             let layerLR = lr * pow(configuration.layerDecay, Float(layer.map { layers - 1 - $0 } ?? 0))
-            optimizer.update(trained.values, trained.gradients, range: range, lr: layerLR, step: optimizerSteps + 1)
+            optimizer.update(trained.values, trained.gradients, range: range, lr: layerLR, step: optimizerSteps + 1, pool: model.pool)
         }
         completedSteps += 1
         optimizerSteps += 1
@@ -172,6 +190,7 @@ public final class Trainer: @unchecked Sendable {
 
     /// The adapter as trained so far, in file layout (or the gradients of its values, laid out the same way).
     public func adapter(gradients: Bool = false) -> AnyAdapter {
+        precondition(full == nil, "full fine-tuning trains no adapter: write the model with modelFile(type:base:)")
         if let virtual { return .promptLearning(virtual.weights(gradients: gradients, pool: model.pool)) }
         return .lora(parameters.adapterWeights(gradients: gradients))
     }
@@ -196,8 +215,10 @@ public final class Trainer: @unchecked Sendable {
     }
 
     private func checkFits(_ state: TrainerState) throws(TrainingError) {
-        guard state.configuration.virtualTokens == configuration.virtualTokens else { throw .stateMismatch("it was saved with another method or virtual tokens") }
-        guard configuration.virtualTokens != nil || state.configuration.lora.sameShape(as: configuration.lora) else {
+        guard state.configuration.virtualTokens == configuration.virtualTokens, state.configuration.full == configuration.full else {
+            throw .stateMismatch("it was saved with another method or virtual tokens")
+        }
+        guard configuration.virtualTokens != nil || configuration.full || state.configuration.lora.sameShape(as: configuration.lora) else {
             throw .stateMismatch("it was saved with another LoRA configuration")
         }
         guard state.model == model.config else { throw .stateMismatch("it was saved for another model") }

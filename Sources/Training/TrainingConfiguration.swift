@@ -52,11 +52,13 @@ public enum LearningRateSchedule: String, Codable, Sendable {
     case constant, linear, cosine
 }
 
-/// Hyper-parameters of a training run: LoRA, or prompt or prefix tuning.
+/// Hyper-parameters of a training run: LoRA, prompt or prefix tuning, or full fine-tuning.
 public struct TrainingConfiguration: Codable, Sendable, Equatable {
     public var lora: LoRAConfiguration
     /// Prompt or prefix tuning instead of LoRA (`lora` is then unused); nil trains LoRA.
     public var virtualTokens: VirtualTokenConfiguration?
+    /// Full fine-tuning: every weight trained in float32 from the dequantised base (`lora` unused).
+    public var full: Bool
     public var learningRate: Float
     public var beta1: Float
     public var beta2: Float
@@ -92,9 +94,10 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
                 epsilon: Float = 1e-8, weightDecay: Float = 0, schedule: LearningRateSchedule = .constant, warmupSteps: Int = 0,
                 totalSteps: Int = 1000, maxGradientNorm: Float? = 1, gradientAccumulationSteps: Int = 1, layerDecay: Float = 1,
                 activationCheckpointing: Bool = false, microBatchSize: Int = 4, maxSequenceLength: Int = 256, seed: UInt64 = 0,
-                integerProducts: Bool = true, virtualTokens: VirtualTokenConfiguration? = nil) {
+                integerProducts: Bool = true, virtualTokens: VirtualTokenConfiguration? = nil, full: Bool = false) {
         self.lora = lora
         self.virtualTokens = virtualTokens
+        self.full = full
         self.learningRate = learningRate
         self.beta1 = beta1
         self.beta2 = beta2
@@ -116,11 +119,11 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
     private enum CodingKeys: String, CodingKey {
         case lora, learningRate, beta1, beta2, epsilon, weightDecay, schedule, warmupSteps, totalSteps, maxGradientNorm,
              gradientAccumulationSteps, layerDecay, activationCheckpointing, microBatchSize, maxSequenceLength, seed, integerProducts,
-             virtualTokens
+             virtualTokens, full
     }
 
     /// Reports written before `integerProducts` existed were trained in float32, those before
-    /// `virtualTokens` trained LoRA.
+    /// `virtualTokens` and `full` trained LoRA.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         self.init(lora: try c.decode(LoRAConfiguration.self, forKey: .lora), learningRate: try c.decode(Float.self, forKey: .learningRate),
@@ -132,11 +135,13 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
                   layerDecay: try c.decode(Float.self, forKey: .layerDecay), activationCheckpointing: try c.decode(Bool.self, forKey: .activationCheckpointing),
                   microBatchSize: try c.decode(Int.self, forKey: .microBatchSize), maxSequenceLength: try c.decode(Int.self, forKey: .maxSequenceLength),
                   seed: try c.decode(UInt64.self, forKey: .seed), integerProducts: try c.decodeIfPresent(Bool.self, forKey: .integerProducts) ?? false,
-                  virtualTokens: try c.decodeIfPresent(VirtualTokenConfiguration.self, forKey: .virtualTokens))
+                  virtualTokens: try c.decodeIfPresent(VirtualTokenConfiguration.self, forKey: .virtualTokens),
+                  full: try c.decodeIfPresent(Bool.self, forKey: .full) ?? false)
     }
 
     public var method: TuningMethod {
-        switch virtualTokens?.kind {
+        if full { return .full }
+        return switch virtualTokens?.kind {
         case nil: .lora
         case .promptTuning?: .prompt
         case .prefixTuning?: .prefix
@@ -167,6 +172,7 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
         try check(maxGradientNorm.map { $0 > 0 } ?? true, "the gradient norm limit must be positive")
         try check(gradientAccumulationSteps > 0 && microBatchSize > 0, "accumulation steps and micro-batch size must be positive")
         try check(layerDecay > 0 && layerDecay <= 1, "layer decay must be in (0, 1]")
+        try check(!full || virtualTokens == nil, "full fine-tuning trains the model's own weights, without virtual tokens")
         let virtual = virtualTokens?.count ?? 0
         try check(maxSequenceLength > 1 && maxSequenceLength + virtual <= model.contextLength,
                   "sequence length must be in 2...\(model.contextLength - virtual) (the model's context\(virtual > 0 ? " less the virtual tokens" : ""))")
@@ -175,10 +181,14 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
 }
 
 public enum TrainingError: Error, Equatable, CustomStringConvertible {
+    static func gib(_ bytes: Int) -> String { String(format: "%.2f", Double(bytes) / Double(1 << 30)) }
+
     case invalidConfiguration(String)
     case invalidExample(String)
     case parentMismatch(String)
     case stateMismatch(String)
+    /// Full fine-tuning would need `needed` bytes more than the `available` ones.
+    case insufficientMemory(needed: Int, available: Int, breakdown: String)
 
     public var description: String {
         switch self {
@@ -186,6 +196,8 @@ public enum TrainingError: Error, Equatable, CustomStringConvertible {
         case let .invalidExample(why): "invalid training example: \(why)"
         case let .parentMismatch(why): "the parent adapter does not fit the training configuration: \(why)"
         case let .stateMismatch(why): "the saved trainer state does not fit this trainer: \(why)"
+        case let .insufficientMemory(needed, available, breakdown):
+            "full fine-tuning needs about \(Self.gib(needed)) GiB (\(breakdown)) but the machine has \(Self.gib(available)) GiB available: use LoRA, or a smaller model, batch or --seq-len"
         }
     }
 }

@@ -2,13 +2,16 @@ import Llama
 import TensorKernels
 
 /// The frozen llama model with trainable LoRA pairs beside its projections, or trainable virtual
-/// tokens in front of every sequence: forward and backward over a packed micro-batch of up to
-/// `capacity` rows, with all activation memory allocated once, up front. Gradients add into
-/// `parameters.gradients` and `virtual.gradients`.
+/// tokens in front of every sequence, or every weight trained (`full`): forward and backward over
+/// a packed micro-batch of up to `capacity` rows, with all activation memory allocated once, up
+/// front. Gradients add into `parameters.gradients`, `virtual.gradients` and `full.gradients`.
 final class TrainingModel {
     let model: LlamaModel
     let parameters: LoRAParameters
     let virtual: VirtualTokenParameters?
+    let full: FullParameters?
+    /// What the forward multiplies by: the frozen model's weights, or `full`'s.
+    private let weights: Weights
     let capacity: Int
     /// Floats of attention probabilities each layer keeps.
     let probabilityCapacity: Int
@@ -30,7 +33,7 @@ final class TrainingModel {
         let low: [Projection: UnsafeMutablePointer<Float>]  // rank: A·x of each adapted projection
     }
 
-    private let arena = ActivationArena()
+    private let arena: ActivationArena
     /// Bytes of activation memory held.
     var byteCount: Int { arena.byteCount }
     private var layers: [LayerActivations] = []
@@ -43,11 +46,15 @@ final class TrainingModel {
     private var rotations, inverseRotations: UnsafeMutablePointer<Float>!
 
     /// `capacity` rows in a micro-batch, packed from sequences at most `maxSequenceLength` long.
-    init(model: LlamaModel, parameters: LoRAParameters, virtual: VirtualTokenParameters? = nil, capacity: Int, maxSequenceLength: Int,
-         checkpointing: Bool, integerProducts: Bool = false) {
+    init(model: LlamaModel, parameters: LoRAParameters, virtual: VirtualTokenParameters? = nil, full: FullParameters? = nil,
+         capacity: Int, maxSequenceLength: Int, checkpointing: Bool, integerProducts: Bool = false) {
         self.model = model
         self.parameters = parameters
         self.virtual = virtual
+        self.full = full
+        let arena = ActivationArena()
+        self.arena = arena
+        weights = full.map(Weights.init) ?? Weights(frozen: model.weights, arena: arena)
         self.capacity = capacity
         self.checkpointing = checkpointing
         self.integerProducts = integerProducts
@@ -89,13 +96,20 @@ final class TrainingModel {
         guard batch.targetCount > 0 else { return 0 }
         let c = model.config, n = batch.rows, d = c.hiddenSize
         forward(batch, dropoutSeed: dropoutSeed)
-        RMSNorm.forward(final, model.weights.outputNorm, normed, n: n, d: d, eps: c.rmsNormEps, pool: model.pool)
+        RMSNorm.forward(final, weights.outputNorm, normed, n: n, d: d, eps: c.rmsNormEps, pool: model.pool)
         let loss = classifier(normed, batch, lossScale: lossScale, dx: dnormed)
         dres.update(repeating: 0, count: n * d)
-        RMSNorm.backward(dnormed, final, model.weights.outputNorm, dres, n: n, d: d, eps: c.rmsNormEps, pool: model.pool)
+        RMSNorm.backward(dnormed, final, weights.outputNorm, dres, n: n, d: d, eps: c.rmsNormEps,
+                         dw: full.map { $0.gradients + $0.outputNorm.offset }, pool: model.pool)
         for l in (0..<c.layerCount).reversed() {
             if checkpointing && l < c.layerCount - 1 { forwardLayer(l, batch, dropoutSeed: dropoutSeed) }
             backwardLayer(l, batch, dropoutSeed: dropoutSeed)
+        }
+        if let full {
+            // Rows of one token add into the same embedding row: in row order, on one thread.
+            for r in 0..<n where batch.tokens[r] >= 0 {
+                VectorOps.add(dres + r * d, full.gradients + full.embedding.offset + batch.tokens[r] * d, d)
+            }
         }
         if let virtual, virtual.configuration.kind == .promptTuning {
             for (row, i) in batch.virtualRows { VectorOps.add(dres + row * d, virtual.gradients + i * d, d) }
@@ -120,18 +134,18 @@ final class TrainingModel {
                      && CausalAttention.probabilityCount(batch.sequences, heads: model.config.headCount) <= probabilityCapacity)
         let c = model.config
         forward(batch, dropoutSeed: nil)
-        RMSNorm.forward(final, model.weights.outputNorm, normed, n: batch.rows, d: c.hiddenSize, eps: c.rmsNormEps, pool: model.pool)
+        RMSNorm.forward(final, weights.outputNorm, normed, n: batch.rows, d: c.hiddenSize, eps: c.rmsNormEps, pool: model.pool)
         return classifier(normed, batch, lossScale: 0, dx: nil)
     }
 
     private func classifier(_ x: UnsafePointer<Float>, _ batch: PackedBatch, lossScale: Float, dx: UnsafeMutablePointer<Float>?) -> Double {
-        ClassifierLoss.forward(x: x, n: batch.rows, d: model.config.hiddenSize, targets: batch.targets, output: model.weights.output,
-                               lossScale: lossScale, dx: dx, logits: logits, gathered: gathered, chunkRows: Self.classifierChunk,
-                               integer: integerProducts, pool: model.pool)
+        ClassifierLoss.forward(x: x, n: batch.rows, d: model.config.hiddenSize, targets: batch.targets, output: weights.output,
+                               lossScale: lossScale, dx: dx, dOutput: dx == nil ? nil : full.map { $0.gradients + $0.output.offset },
+                               logits: logits, gathered: gathered, chunkRows: Self.classifierChunk, integer: integerProducts, pool: model.pool)
     }
 
     private func forward(_ batch: PackedBatch, dropoutSeed: UInt64?) {
-        let d = model.config.hiddenSize, embedding = model.weights.tokenEmbedding, input = layers[0].input, rope = model.rope
+        let d = model.config.hiddenSize, embedding = weights.embedding, input = layers[0].input, rope = model.rope
         let prompt = virtual?.configuration.kind == .promptTuning ? virtual?.values : nil
         virtual?.computePrefixes(pool: model.pool)
         model.pool.forEachRow(batch.rows) { r in
@@ -153,11 +167,11 @@ final class TrainingModel {
 
     private func forwardLayer(_ l: Int, _ batch: PackedBatch, dropoutSeed: UInt64?) {
         let c = model.config, n = batch.rows, d = c.hiddenSize, kvd = c.kvDim, ff = c.intermediateSize, hd = c.headDim
-        let s = layers[l], w = model.weights.layers[l], pool = model.pool, out = output(ofLayer: l)
+        let s = layers[l], pool = model.pool, out = output(ofLayer: l)
         func project(_ outputs: [(Projection, UnsafeMutablePointer<Float>)], _ x: UnsafePointer<Float>, accumulate: Bool = false) {
             self.project(l, outputs, x, n: n, accumulate: accumulate, low: s.low, dropoutSeed: dropoutSeed)
         }
-        RMSNorm.forward(s.input, w.attentionNorm, normed, n: n, d: d, eps: c.rmsNormEps, pool: pool)
+        RMSNorm.forward(s.input, weights.attentionNorms[l], normed, n: n, d: d, eps: c.rmsNormEps, pool: pool)
         project([(.q, s.q), (.k, s.k), (.v, s.v)], normed)
         pool.forEachRow(n) { r in
             model.rope.apply(s.q + r * d, heads: c.headCount, headDim: hd, rotation: rotations + r * model.rope.dimensions)
@@ -169,7 +183,7 @@ final class TrainingModel {
         pool.forEachRow(n) { r in (s.middle + r * d).update(from: s.input + r * d, count: d) }
         project([(.o, s.middle)], s.attention, accumulate: true)
 
-        RMSNorm.forward(s.middle, w.ffnNorm, normed, n: n, d: d, eps: c.rmsNormEps, pool: pool)
+        RMSNorm.forward(s.middle, weights.ffnNorms[l], normed, n: n, d: d, eps: c.rmsNormEps, pool: pool)
         project([(.gate, s.gate), (.up, s.up)], normed)
         SwiGLU.forward(s.gate, s.up, s.act, n: n, ff: ff, pool: pool)
         pool.forEachRow(n) { r in (out + r * d).update(from: s.middle + r * d, count: d) }
@@ -177,20 +191,21 @@ final class TrainingModel {
     }
 
     /// `dres` holds the gradient at layer l's output on entry and at its input on return
-    /// (layer 0 stops short, the embedding being frozen, unless the input is prompt tuning's).
+    /// (layer 0 stops short, the embedding being frozen, unless the input is prompt tuning's or trained).
     private func backwardLayer(_ l: Int, _ batch: PackedBatch, dropoutSeed: UInt64) {
         let c = model.config, n = batch.rows, d = c.hiddenSize, kvd = c.kvDim, ff = c.intermediateSize, hd = c.headDim
-        let s = layers[l], w = model.weights.layers[l], pool = model.pool
+        let s = layers[l], pool = model.pool
+        let normGradients = full.map { ($0.gradients + $0.attentionNorms[l].offset, $0.gradients + $0.ffnNorms[l].offset) }
         func project(_ p: Projection, dy: UnsafePointer<Float>, x: UnsafePointer<Float>, dx: UnsafeMutablePointer<Float>?, accumulate: Bool = false) {
             projectBackward(l, p, dy: dy, x: x, dx: dx, n: n, accumulate: accumulate, low: s.low[p], dropoutSeed: dropoutSeed)
         }
         // MLP: output = middle + down(silu(gate(x̂)) · up(x̂)), x̂ = norm(middle)
-        RMSNorm.forward(s.middle, w.ffnNorm, normed, n: n, d: d, eps: c.rmsNormEps, pool: pool)
+        RMSNorm.forward(s.middle, weights.ffnNorms[l], normed, n: n, d: d, eps: c.rmsNormEps, pool: pool)
         project(.down, dy: dres, x: s.act, dx: dact)
         SwiGLU.backward(dact, s.gate, s.up, dgate, dup, n: n, ff: ff, pool: pool)
         project(.gate, dy: dgate, x: normed, dx: dnormed)
         project(.up, dy: dup, x: normed, dx: dnormed, accumulate: true)
-        RMSNorm.backward(dnormed, s.middle, w.ffnNorm, dres, n: n, d: d, eps: c.rmsNormEps, pool: pool)
+        RMSNorm.backward(dnormed, s.middle, weights.ffnNorms[l], dres, n: n, d: d, eps: c.rmsNormEps, dw: normGradients?.1, pool: pool)
 
         // Attention: middle = input + o(attention(rope(q(x̂)), rope(k(x̂)), v(x̂))), x̂ = norm(input)
         project(.o, dy: dres, x: s.attention, dx: datt)
@@ -202,12 +217,14 @@ final class TrainingModel {
             model.rope.apply(dq + r * d, heads: c.headCount, headDim: hd, rotation: inverseRotations + r * model.rope.dimensions)
             model.rope.apply(dk + r * kvd, heads: c.kvHeadCount, headDim: hd, rotation: inverseRotations + r * model.rope.dimensions)
         }
-        RMSNorm.forward(s.input, w.attentionNorm, normed, n: n, d: d, eps: c.rmsNormEps, pool: pool)
-        let dx = l > 0 || virtual?.configuration.kind == .promptTuning ? dnormed : nil
+        RMSNorm.forward(s.input, weights.attentionNorms[l], normed, n: n, d: d, eps: c.rmsNormEps, pool: pool)
+        let dx = l > 0 || virtual?.configuration.kind == .promptTuning || full != nil ? dnormed : nil
         project(.q, dy: dq, x: normed, dx: dx)
         project(.k, dy: dk, x: normed, dx: dx, accumulate: true)
         project(.v, dy: dv, x: normed, dx: dx, accumulate: true)
-        if dx != nil { RMSNorm.backward(dnormed, s.input, w.attentionNorm, dres, n: n, d: d, eps: c.rmsNormEps, pool: pool) }
+        if dx != nil {
+            RMSNorm.backward(dnormed, s.input, weights.attentionNorms[l], dres, n: n, d: d, eps: c.rmsNormEps, dw: normGradients?.0, pool: pool)
+        }
     }
 
     private var prefixTuning: PrefixRows? {
@@ -225,8 +242,8 @@ final class TrainingModel {
     /// input x (one product for all frozen weights); A_p·dropout(x) goes to `low[p]`.
     private func project(_ l: Int, _ outputs: [(Projection, UnsafeMutablePointer<Float>)], _ x: UnsafePointer<Float>, n: Int,
                          accumulate: Bool, low: [Projection: UnsafeMutablePointer<Float>], dropoutSeed: UInt64?) {
-        let layer = model.weights.layers[l], inputs = outputs[0].0.shape(model.config).inputs
-        WeightMatrix.multiplyLargeBatch(outputs.map { (layer[$0.0], $0.1, $0.0.shape(model.config).outputs) }, x, xStride: inputs, n: n,
+        let layer = weights.layers[l], inputs = outputs[0].0.shape(model.config).inputs
+        WeightMatrix.multiplyLargeBatch(outputs.map { (layer[$0.0]!, $0.1, $0.0.shape(model.config).outputs) }, x, xStride: inputs, n: n,
                                         accumulate: accumulate, integer: integerProducts, pool: model.pool)
         for (p, y) in outputs {
             guard let pair = parameters.pair(layer: l, p), let low = low[p] else { continue }
@@ -239,13 +256,18 @@ final class TrainingModel {
         }
     }
 
-    /// The backward of `project`: dx (+)= dy·W + the adapter's path (when dx is given), and the pair's gradients.
+    /// The backward of `project`: dx (+)= dy·W + the adapter's path (when dx is given), and the pair's
+    /// gradients, or W's (dyᵀ·x) when it is trained.
     private func projectBackward(_ l: Int, _ p: Projection, dy: UnsafePointer<Float>, x: UnsafePointer<Float>,
                                  dx: UnsafeMutablePointer<Float>?, n: Int, accumulate: Bool, low: UnsafeMutablePointer<Float>?,
                                  dropoutSeed: UInt64) {
         let (outputs, inputs) = p.shape(model.config), pool = model.pool
+        if let full {
+            let t = full.projections[l][p]!
+            pool.sgemm(transA: true, m: outputs, n: inputs, k: n, dy, lda: outputs, x, ldb: inputs, beta: 1, full.gradients + t.offset, ldc: inputs)
+        }
         if let dx {
-            model.weights.layers[l][p].multiplyTransposed(dy, dyStride: outputs, n: n, into: dx, dxStride: inputs, accumulate: accumulate,
+            weights.layers[l][p]!.multiplyTransposed(dy, dyStride: outputs, n: n, into: dx, dxStride: inputs, accumulate: accumulate,
                                                           integer: integerProducts, pool: pool)
         }
         guard let pair = parameters.pair(layer: l, p), let low else { return }
@@ -285,6 +307,40 @@ struct PrefixRows {
             VectorOps.add(values + row * kvd, key + kvd, kvd)
             (keys + row * kvd).update(repeating: 0, count: kvd)
             (values + row * kvd).update(repeating: 0, count: kvd)
+        }
+    }
+}
+
+extension TrainingModel {
+    /// What the forward multiplies by, with the norms' gains as pointers (the frozen ones copied
+    /// once into the arena, the trained ones where the optimiser updates them).
+    fileprivate struct Weights {
+        let embedding, output: WeightMatrix
+        let layers: [[Projection: WeightMatrix]]
+        let attentionNorms, ffnNorms: [UnsafePointer<Float>]
+        let outputNorm: UnsafePointer<Float>
+
+        init(frozen w: LlamaWeights, arena: ActivationArena) {
+            func gain(_ values: [Float]) -> UnsafePointer<Float> {
+                let p = arena.allocate(values.count)
+                p.update(from: values, count: values.count)
+                return UnsafePointer(p)
+            }
+            embedding = w.tokenEmbedding
+            output = w.output
+            layers = w.layers.map { layer in Dictionary(uniqueKeysWithValues: Projection.allCases.map { ($0, layer[$0]) }) }
+            attentionNorms = w.layers.map { gain($0.attentionNorm) }
+            ffnNorms = w.layers.map { gain($0.ffnNorm) }
+            outputNorm = gain(w.outputNorm)
+        }
+
+        init(_ full: FullParameters) {
+            embedding = full.matrix(full.embedding)
+            output = full.matrix(full.output)
+            layers = full.projections.map { $0.mapValues(full.matrix) }
+            attentionNorms = full.attentionNorms.map { UnsafePointer(full.values + $0.offset) }
+            ffnNorms = full.ffnNorms.map { UnsafePointer(full.values + $0.offset) }
+            outputNorm = UnsafePointer(full.values + full.outputNorm.offset)
         }
     }
 }

@@ -11,11 +11,13 @@ public enum TuningMethod: String, Codable, Sendable, CaseIterable {
     case prompt
     /// Every layer's keys and values for virtual tokens in front of the sequence.
     case prefix
+    /// Every weight of the model, written out as a new model file.
+    case full
 
-    /// The prompt-learning method PEFT calls it; nil for LoRA.
+    /// The prompt-learning method PEFT calls it; nil for LoRA and full fine-tuning.
     public var promptLearning: VirtualTokenConfiguration.Kind? {
         switch self {
-        case .lora: nil
+        case .lora, .full: nil
         case .prompt: .promptTuning
         case .prefix: .prefixTuning
         }

@@ -4,8 +4,10 @@ import Testing
 import TestSupport
 import FineTuning
 import KnowledgePreparation
+import Llama
 import Inference
 import ModelFormats
+import Tokenizers
 import Training
 import TrainingData
 
@@ -111,6 +113,29 @@ import TrainingData
             try FineTune(model: model, configuration: Self.configuration { $0.data = [Repo.root + "/README.md", "/nonexistent.jsonl"] }, output: out + "4").run()
         }
         #expect(!FileManager.default.fileExists(atPath: out + "2") && !FileManager.default.fileExists(atPath: out + "3"))
+    }
+
+    /// Full fine-tuning writes a folder with the new model: it loads as a model of its own, with the
+    /// base file's tokenizer and chat template, and answers differently from the base.
+    @Test func fullFineTuningWritesAModelTheEngineLoads() throws {
+        let model = try Self.model.get()
+        let out = temporaryDirectory() + "/full"
+        let configuration = Self.configuration(steps: 2) { $0.training.full = true; $0.training.learningRate = 1e-4; $0.modelType = .q8_0 }
+        let report = try FineTune(model: model, configuration: configuration, output: out).run()
+        #expect(report.completedSteps == 2 && report.configuration.training.method == .full)
+        #expect(Set(try FileManager.default.contentsOfDirectory(atPath: out)) == ["model.gguf", "training.json", "trainer_state.bin"])
+
+        let trained = try LoadedModel.load(path: out + "/" + FineTune.modelFile)
+        #expect(trained.config == model.config)
+        let prompt = try model.chatPrompt([ChatMessage(role: "user", content: "Who founded Quillfeather Robotics?")])
+        #expect(try trained.chatPrompt([ChatMessage(role: "user", content: "Who founded Quillfeather Robotics?")]) == prompt)
+        func logits(_ m: LoadedModel) throws -> [Float] { try m.model.forward([.init(cache: m.model.makeCache(), tokens: prompt)]) }
+        let (base, tuned) = (try logits(model), try logits(trained))
+        #expect(zip(base, tuned).map { abs($0 - $1) }.max()! > 0.1)
+        #expect(try FineTune(model: model, configuration: configuration, output: out).run(resume: true) == report)
+        #expect(throws: FineTuneError.self) {
+            try FineTune(model: model, configuration: Self.configuration { $0.training.full = true; $0.parent = out }, output: out + "2").run()
+        }
     }
 
     /// A child run starts from its parent's matrices and moments, and replays its data.

@@ -67,6 +67,7 @@ import FineTuning
             (["--data", "Tests/Fixtures/training/quillfeather.md", "--targets", "q_proj,x_proj"], "unknown target 'x_proj'"),
             (["--data", "Tests/Fixtures/training/quillfeather.md", "--replay", "0.5"], "replay needs a parent adapter"),
             (["--data", "Tests/Fixtures/training/quillfeather.md", "--parent", "/nonexistent"], "/nonexistent"),
+            (["--data", "Tests/Fixtures/training/quillfeather.md", "--method", "full", "--parent", "/nonexistent"], "--method full starts from the base model's weights"),
         ]
         for (arguments, message) in cases {
             let r = try Repo.runLorekeeper(["train", "--out", out] + arguments)

@@ -377,6 +377,7 @@ def check_bad_input(binary, model, workdir):
             ("LoRA shape for prompt tuning", client.call("POST", "/v1/fine_tuning/jobs", {"model": server.model_id, "training_file": good["id"], "suffix": "m", "method": "prompt", "lora": {"rank": 4}}), 400, "lora"),
             ("too many virtual tokens", client.call("POST", "/v1/fine_tuning/jobs", {"model": server.model_id, "training_file": good["id"], "suffix": "m", "method": "prefix", "virtual_tokens": 9999}), 400, "virtual_tokens"),
             ("another method than the parent", client.call("POST", "/v1/fine_tuning/jobs", {"model": "kb", "training_file": good["id"], "method": "prefix"}), 400, "method"),
+            ("full fine-tuning is the CLI's", client.call("POST", "/v1/fine_tuning/jobs", {"model": server.model_id, "training_file": good["id"], "suffix": "m", "method": "full"}), 400, "method"),
             ("empty upload", client.upload("empty.txt", b""), 400, "file"),
             ("blank upload", client.upload("blank.md", b"  \n\n"), 400, "file"),
             ("binary upload", client.upload("blob.txt", bytes(range(256)) * 4), 400, "file"),
@@ -405,6 +406,8 @@ def check_bad_input(binary, model, workdir):
         status, body = client.upload("bad.jsonl", b'{"prompt": "a", "completion": "b"}\n{"prompt": \n')
         expect("line 2" in body["error"]["message"], f"the JSONL error does not name line 2: {body['error']['message']}")
         expect("/files/" not in body["error"]["message"], f"the error shows a server path: {body['error']['message']}")
+        status, body = client.call("POST", "/v1/fine_tuning/jobs", {"model": server.model_id, "training_file": good["id"], "suffix": "m", "method": "full"})
+        expect("lorekeeper train --method full" in body["error"]["message"], f"the full fine-tuning refusal does not point to the CLI: {body['error']['message']}")
         expect(not failed, "\n    ".join([""] + failed))
         expect(len(client.call("GET", "/v1/files")[1]["data"]) == 1, "a refused upload left a row")
         expect(sorted(p.name for p in (data / "files").iterdir()) == [good["id"] + ".jsonl"], "a refused upload left a file")

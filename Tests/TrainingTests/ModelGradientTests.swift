@@ -23,17 +23,7 @@ func randomAdapter(_ tiny: TinyLlama, _ lora: LoRAConfiguration, seed: UInt64) -
 
     /// Mean cross-entropy over the examples' targets, in float64.
     func referenceLoss(_ pairs: [[Projection: LoRAAdapter.Pair]]) -> Double {
-        let merged = tiny.merging(pairs, rank: lora.rank, scale: Double(lora.scale))
-        var total = 0.0, count = 0
-        for e in examples {
-            let logits = merged.referenceLogits(e.tokens)
-            for i in 1..<e.tokens.count where e.lossMask[i] {
-                let z = logits[i - 1], m = z.max()!
-                total += log(z.reduce(0) { $0 + exp($1 - m) }) + m - z[e.tokens[i]]
-                count += 1
-            }
-        }
-        return total / Double(count)
+        meanCrossEntropy(tiny.merging(pairs, rank: lora.rank, scale: Double(lora.scale)), examples)
     }
 
     func trainingModel(_ model: LlamaModel, _ adapter: AdapterWeights, checkpointing: Bool = false, lora: LoRAConfiguration? = nil) throws -> (TrainingModel, LoRAParameters) {
