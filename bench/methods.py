@@ -29,13 +29,13 @@ Prints a table on stderr and JSON on stdout.
 import argparse
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+from bench_io import finish
 from knowledge_recall import FIXTURES as KNOWLEDGE, ask, jsonl
 from lorekeeper_server import REPO_ROOT, LorekeeperServer, default_binary, default_model
 from recall import FIXTURES, QF, questions, recall
@@ -134,12 +134,7 @@ def main():
               file=sys.stderr)
     b = results["base"]
     print(f"{'base model':<16}{'':>10}{'':>9}{'':>7}{'':>8}{'':>16}{b['completions']:>8}{b['chat']:>6}{b['general']:>9}", file=sys.stderr)
-    report = json.dumps(results, indent=1)
-    print(report)
-    if args.json:
-        Path(args.json).write_text(report)
-    if not args.keep:
-        shutil.rmtree(work, ignore_errors=True)
+    finish(results, args.json, work, args.keep)
 
 
 if __name__ == "__main__":
