@@ -17,7 +17,6 @@ Prints a summary on stderr and a JSON report on stdout; exits 1 on any error or 
 import argparse
 import json
 import os
-import random
 import struct
 import sys
 import tempfile

@@ -19,7 +19,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import urllib.request
 import uuid
@@ -123,7 +122,7 @@ def main():
         quiet = wait(base, call(base, "POST", "/v1/fine_tuning/jobs", {"model": model, "suffix": "quiet", **settings})["id"])
         job_speed = job_tokens_per_second(base, quiet["id"])
         with tempfile.TemporaryDirectory() as out:
-            run = subprocess.run([args.binary, "train", "--model", args.model, "--data", args.data, "--out", out + "/a",
+            subprocess.run([args.binary, "train", "--model", args.model, "--data", args.data, "--out", out + "/a",
                                   "--epochs", str(args.epochs), "--seed", "1"], capture_output=True, text=True, check=True)
             report = json.loads(Path(out + "/a/training.json").read_text())
         steps = report["steps"]
