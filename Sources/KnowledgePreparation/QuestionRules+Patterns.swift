@@ -104,6 +104,11 @@ extension QuestionRules {
         }
         if rest.first?.lowercased() == "for", rest.dropFirst().first.map(SentenceFacts.isNumber) == true {
             add("How long \(be) \(x) \(participle)?", "passive-duration")
+            // "Books are lent for three weeks": a borrower asks how long they may keep them.
+            if ["lent", "loaned", "rented", "hired"].contains(participle.lowercased()) {
+                add("How long can I keep \(x)?", "loan-keep")
+                add("How long can I borrow \(x) for?", "loan-borrow")
+            }
             asked = true
         }
         if rest.contains(where: { ["once", "twice", "times"].contains(SentenceFacts.bare($0).lowercased()) }) {

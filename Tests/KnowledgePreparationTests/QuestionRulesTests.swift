@@ -45,6 +45,8 @@ struct QuestionRulesTests {
         ("The chief executive is Morag Lindsay, who joined the company in 2009.", nil,
          ["Who is the chief executive?", "Who is Morag Lindsay?"]),
         ("Cars cost 38 pounds each way.", nil, ["How much do cars cost?"]),
+        ("Books are lent for three weeks, and films and games for one week.", nil,
+         ["How long are books lent?", "How long can I keep books?", "How long can I borrow books for?"]),
         ("In 2022 Tidewell Ceramics won the Northern Craft Award for its recycled glaze.", nil, ["Who won the Northern Craft Award?"]),
         ("Tickets are sold only at the harbour office.", nil, ["Where are tickets sold?"]),
         ("Passengers should arrive at least 20 minutes before departure.", nil, ["When should passengers arrive?"]),
