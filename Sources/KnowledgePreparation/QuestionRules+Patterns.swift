@@ -74,7 +74,8 @@ extension QuestionRules {
         var asked = false
         // "sold only at the harbour office": the adverb does not change the question.
         let rest = Array(rest.drop { ["only", "also", "usually", "mostly", "always", "still", "now"].contains($0.lowercased()) })
-        if let by = rest.firstIndex(where: { $0.lowercased() == "by" }), by + 1 < rest.count {
+        let by = rest.firstIndex { $0.lowercased() == "by" }
+        if let by, by + 1 < rest.count {
             if rest[(by + 1)...].prefix(4).contains(where: SentenceFacts.isCapitalised) || SentenceFacts.hasRole(rest[(by + 1)...].prefix(3).joined(separator: " ")) {
                 add(participle.hasSuffix("ed") ? "Who \(participle) \(x)?" : "Who \(be) \(x) \(participle) by?", "passive-by")
             } else {
@@ -87,7 +88,6 @@ extension QuestionRules {
             asked = true
         }
         // The place opens the rest or follows its "by ..." name: "made by Halvard Appliances in Tampere".
-        let by = rest.firstIndex { $0.lowercased() == "by" }
         let placed = rest.indices.first { i in
             i + 1 < rest.count && (i == 0 || (by.map { $0 < i && !rest[$0..<i].contains { $0.hasSuffix(",") } } ?? false))
                 && ["in", "at", "from", "near"].contains(rest[i].lowercased()) && !SentenceFacts.isTime(rest[i + 1])
