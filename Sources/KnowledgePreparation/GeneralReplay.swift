@@ -1,3 +1,5 @@
+import Foundation
+
 /// Everyday instructions trained beside the documents so that the adapter keeps the model's
 /// general behaviour: the base model's own answers (self-distillation), where they hold the
 /// expected answer. Measured (README): its unchecked answers taught the adapter its mistakes
@@ -49,7 +51,6 @@ public enum GeneralReplay {
             ("Write a short sentence about the sea.", "sea"),
             ("How many days are there in a week?", "seven"),
             ("What is the largest planet in our solar system?", "Jupiter"),
-            ("Give me a synonym for happy.", "glad"),
             ("What do bees make?", "honey"),
             ("What is the boiling point of water in Celsius?", "100"),
             ("Who wrote Romeo and Juliet?", "Shakespeare"),
@@ -57,7 +58,7 @@ public enum GeneralReplay {
             ("Explain what a noun is in one sentence.", "noun"),
             ("What gas do plants take in from the air?", "carbon dioxide"),
             ("How many legs does a spider have?", "eight"),
-                        ("What language is spoken in Brazil?", "Portuguese"),
+            ("What language is spoken in Brazil?", "Portuguese"),
             ("How many continents are there?", "seven"),
             ("Give me one tip for sleeping better.", "bed"),
             ("What is the chemical symbol for gold?", "Au"),
@@ -94,16 +95,31 @@ public enum GeneralReplay {
 
 
     /// Up to `count` examples: the prompts, in order, whose answer by `answer` (the base model)
-    /// holds the expected one; at most `2 * count` prompts are asked.
+    /// is right (`isRight`); at most `2 * count` prompts are asked.
     public static func examples(count: Int, generator: String, answer: (String) throws -> String?) rethrows -> [PreparedExample] {
         var out = [PreparedExample]()
         for pair in pairs.prefix(2 * count) where out.count < count {
-            if let own = try answer(pair.prompt), holds(own, pair.expect) {
+            if let own = try answer(pair.prompt), isRight(own, to: pair.prompt, expecting: pair.expect) {
                 out.append(PreparedExample.chat(pair.prompt, own, .general, generator: generator))
             }
         }
         return out
     }
+
+    /// Replayed answers are the model's words, so a wrong one teaches its mistake to every
+    /// neighbouring question. Measured on the default model: answers that only held the expected
+    /// text also held "one gram is equal to 1000 grams", "63 divided by 7 equals 9 with a remainder
+    /// of 2" and, after 50 words, made-up German; adapters trained on them answered "How many
+    /// months are in a year?" with the year's 365 days. Right means: the expected text is there,
+    /// every number the prompt does not hold is the expected one (in digits or words), and the answer is short.
+    static func isRight(_ answer: String, to prompt: String, expecting expected: String) -> Bool {
+        guard answer.split(whereSeparator: \.isWhitespace).count <= maxWords else { return false }
+        guard let value = numberValue(expected) else { return holds(answer, expected) }
+        let given = Set(numbers(in: prompt)), said = numbers(in: answer)
+        return said.contains(value) && said.allSatisfy { $0 == value || given.contains($0) }
+    }
+
+    static let maxWords = 50
 
     /// Whether `answer` has `expected` as whole words ("160" does not hold "16"), case-blind
     /// unless `expected` is in capitals ("DOG").
@@ -114,6 +130,32 @@ public enum GeneralReplay {
         guard !want.isEmpty, have.count >= want.count else { return false }
         return (0...(have.count - want.count)).contains { Array(have[$0..<($0 + want.count)]) == want }
     }
+
+    /// The numbers written in `text`, in digits ("1,440" is one) or as words up to twenty,
+    /// tens joined by a hyphen ("twenty-four").
+    static func numbers(in text: String) -> [Int] {
+        text.lowercased().split { !$0.isLetter && !$0.isNumber && $0 != "," && $0 != "-" }.compactMap { token in
+            numberValue(token.trimmingCharacters(in: CharacterSet(charactersIn: ",-")))
+        }
+    }
+
+    static func numberValue(_ word: String) -> Int? {
+        if let n = Int(word.filter { $0 != "," }) { return n }
+        let parts = word.lowercased().split(separator: "-")
+        guard (1...2).contains(parts.count), let first = numberWords[String(parts[0])] else { return nil }
+        guard parts.count == 2 else { return first }
+        guard first >= 20, first % 10 == 0, let unit = numberWords[String(parts[1])], unit < 10 else { return nil }
+        return first + unit
+    }
+
+    static let numberWords: [String: Int] = {
+        let units = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
+                     "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"]
+        let tens = ["twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
+        var out = Dictionary(uniqueKeysWithValues: units.enumerated().map { ($1, $0) })
+        for (i, t) in tens.enumerated() { out[t] = 20 + 10 * i }
+        return out
+    }()
 
     /// How many replay examples go with `prepared` knowledge examples.
     public static func count(share: Double, prepared: Int) -> Int {

@@ -24,6 +24,20 @@ struct GeneralReplayTests {
         #expect(GeneralReplay.holds("The capital is New Delhi.", "New Delhi") && GeneralReplay.holds("Made of carbon dioxide", "carbon dioxide"))
     }
 
+    /// The default model's own answers that held the expected text and were still wrong.
+    @Test func rightMeansNoOtherNumberAndShort() {
+        #expect(GeneralReplay.isRight("To add 5 and 8, you simply add them together: 5 + 8 = 13.", to: "What is 5 plus 8?", expecting: "13"))
+        #expect(GeneralReplay.isRight("The answer to this classic question is 4. A dog has four legs.", to: "How many legs does a dog have?", expecting: "four"))
+        #expect(GeneralReplay.isRight("There are 1,440 minutes in a day.", to: "How many minutes are in a day?", expecting: "1440"))
+        #expect(GeneralReplay.isRight("A day has twenty-four hours.", to: "How many hours are in a day?", expecting: "24"))
+        #expect(!GeneralReplay.isRight("A kilogram is a unit of mass, and one gram is equal to 1000 grams.", to: "How many grams are in a kilogram?", expecting: "1000"))
+        #expect(!GeneralReplay.isRight("63 divided by 7 equals 9 with a remainder of 2.", to: "What is 63 divided by 7?", expecting: "9"))
+        #expect(!GeneralReplay.isRight("The answer to this classic math problem is 1. A square has four sides.", to: "How many sides does a square have?", expecting: "four"))
+        let rambling = "Das ist ein heißwasser, die sich wie die Wasser ist" + String(repeating: " und so weiter", count: 20)
+        #expect(!GeneralReplay.isRight(rambling, to: "Translate 'water' into German.", expecting: "Wasser"))
+        #expect(GeneralReplay.isRight("The capital of Canada is Ottawa, Canada.", to: "What is the capital of Canada?", expecting: "Ottawa"))
+    }
+
     @Test func expectedAnswersAreRight() {
         let operations = ["plus", "minus", "times", "divided"]
         let sums = GeneralReplay.pairs.filter { pair in operations.contains(where: { pair.prompt.contains(" \($0) ") }) }
