@@ -97,6 +97,9 @@ extension QuestionRules {
         case ("cost", .money):
             add("What is the price of \(x)?", "price-of")
             add("How much \(be) \(x)?", "how-much")
+            chargeQuestions(charged: x, by: nil, does: does, rest: rest, add)
+        case ("charge", .money):
+            chargeQuestions(charged: chargedItem(rest), by: x, does: does, rest: rest, add)
         case ("employ", .count):
             add("How many people work at \(x)?", "work-at")
             add("How many employees \(does) \(x) have?", "employees")
@@ -107,6 +110,39 @@ extension QuestionRules {
         default:
             break
         }
+    }
+
+    /// A charge is asked as its fee, or its fine when it is for lateness: "The library charges 20 cents
+    /// per day for each overdue book, with a maximum of 6 euros per item" → "How much does the library
+    /// charge for an overdue book?", "What is the fine for an overdue book?", "What is the maximum fine?".
+    static func chargeQuestions(charged item: String?, by charger: String?, does: String, rest: [String], _ add: (String, String) -> Void) {
+        let lower = rest.map { SentenceFacts.bare($0).lowercased() }
+        let late = (item?.split(separator: " ") ?? []).contains { ["overdue", "late", "lost", "damaged", "missed", "cancelled"].contains($0.lowercased()) }
+        let fee = late ? "fine" : "fee"
+        if let item {
+            if let charger { add("How much \(does) \(charger) charge for \(item)?", "charge-for") }
+            add("What is the \(fee) for \(item)?", "fee-for")
+            add("How much is the \(fee) for \(item)?", "fee-for-price")
+        }
+        if let m = lower.firstIndex(where: { $0 == "maximum" || $0 == "minimum" }), m + 1 < lower.count, lower[m + 1] == "of",
+           SentenceFacts.hasMoney(Array(rest[(m + 2)...].prefix(3))) {
+            add("What is the \(lower[m]) \(late ? "fine" : charger == nil ? "price" : "charge")\(item.map { " for " + $0 } ?? "")?", "charge-limit")
+        }
+    }
+
+    /// "… for each overdue book" → "an overdue book"; "… per night" → nil (a rate, not an item).
+    static func chargedItem(_ rest: [String]) -> String? {
+        let lower = rest.map { SentenceFacts.bare($0).lowercased() }
+        guard let f = lower.indices.dropLast().first(where: { lower[$0] == "for" && ["each", "every", "a", "an"].contains(lower[$0 + 1]) }) else { return nil }
+        var words = [String]()
+        for w in rest[(f + 2)...].prefix(4) {
+            if ["with", "and", "or", "if", "unless", "per", "at", "in"].contains(w.lowercased()) { break }
+            words.append(w)
+            if w.hasSuffix(",") || w.hasSuffix(".") { break }
+        }
+        let noun = phrase(words.map(SentenceFacts.bare)).lowercased()
+        guard !noun.isEmpty, noun.allSatisfy({ $0.isLetter || $0 == " " || $0 == "-" || $0 == "'" }) else { return nil }
+        return ("aeiou".contains(noun.first!) ? "an " : "a ") + noun
     }
 
     /// "X must not be washed in a dishwasher" → "Can X be washed in a dishwasher?" — "No. …";
