@@ -59,6 +59,21 @@ extension QuestionRules {
         }
         negations(words, verbAt: k, subject: x, be: be, answer: answer, addAnswered)
         hours(words, x: x, be: be, add)
+        commencement(words, x: x, add)
+    }
+
+    /// "X took effect on 1 September 2024" (or came into force, came into effect) → "When did X
+    /// start to apply?", "When did X come into force?", "Since when has X applied?".
+    static func commencement(_ words: [String], x: String, _ add: (String, String) -> Void) {
+        let lower = words.map { SentenceFacts.bare($0).lowercased() }
+        let started = lower.indices.dropLast().contains { i in
+            (lower[i] == "took" && lower[i + 1] == "effect")
+                || (["came", "entered"].contains(lower[i]) && lower[i + 1] == "into" && i + 2 < lower.count && ["force", "effect"].contains(lower[i + 2]))
+        }
+        guard started, SentenceFacts.hasTime(words) else { return }
+        add("When did \(x) start to apply?", "commencement")
+        add("When did \(x) come into force?", "commencement")
+        add("Since when has \(x) applied?", "commencement")
     }
 
     /// "a warranty of three years" → "What is the warranty of X?", "How long is the warranty of X?";

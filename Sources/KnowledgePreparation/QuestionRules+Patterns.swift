@@ -210,14 +210,16 @@ extension QuestionRules {
     static func pastQuestions(subject: String, verb: String, rest: [String], all: [String], _ add: (String, String) -> Void) {
         let v = SentenceFacts.bare(verb), object = objectHead(rest)
         guard !object.isEmpty else { return }
+        // "took effect", "took place": an idiom, asked only with "When" ("What did the policy take?" asks nothing).
+        let idiom = ["effect", "place", "part", "shape"].contains(object.lowercased())
         // People and organisations ("Tidewell Ceramics won ...") are asked with "Who".
         let words = subject.split(separator: " ").map(String.init)
         let named = words.allSatisfy(SentenceFacts.isCapitalised) && !["The", "A", "An", "This", "Its"].contains(words.first ?? "")
-        add("\(SentenceFacts.hasRole(subject) || named ? "Who" : "What") \(v) \(object)?", "past-subject")
+        if !idiom { add("\(SentenceFacts.hasRole(subject) || named ? "Who" : "What") \(v) \(object)?", "past-subject") }
         if let base = irregularPast[v.lowercased()], SentenceFacts.hasTime(all) {
             add("When did \(lowerArticle(subject)) \(base) \(object)?", "past-when")
         }
-        if let base = irregularPast[v.lowercased()] {
+        if let base = irregularPast[v.lowercased()], !idiom {
             add("What did \(lowerArticle(subject)) \(base)?", "past-object")
         }
     }

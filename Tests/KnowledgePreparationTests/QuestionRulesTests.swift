@@ -65,6 +65,9 @@ struct QuestionRulesTests {
         ("The library charges 20 cents per day for each overdue book, with a maximum of 6 euros per item.", nil,
          ["How much does the library charge for an overdue book?", "What is the fine for an overdue book?", "What is the maximum fine for an overdue book?"]),
         ("The marina charges 30 euros per night for a berth.", nil, ["How much does the marina charge for a berth?", "What is the fee for a berth?"]),
+        ("This policy took effect on 1 September 2024 and replaces the policy of 2019.", "Larkspur Valley Library Membership Policy",
+         ["When did this policy take effect?", "When did this policy start to apply?"]),
+        ("The new timetable came into force on 3 May 2021.", nil, ["When did the new timetable start to apply?", "When did the new timetable come into force?"]),
         ("Overdue games cost 1 euro per day.", nil, ["What is the fine for overdue games?"]),
         ("The café is open from 8.30 to 9pm every day.", nil, ["What are the opening hours of the café?"]),
         ("The main library is open from 9 am to 8 pm on weekdays and from 10 am to 4 pm on Saturdays.", nil,
@@ -116,6 +119,12 @@ struct QuestionRulesTests {
     @Test func asksNothingOfANegatedCopula() {
         let smoking = QuestionRules.questions(for: "Smoking is not allowed anywhere on board.").map(\.question)
         #expect(smoking == ["Is smoking allowed anywhere on board?"])
+    }
+
+    /// "took effect" is an idiom: asked when, never what was taken.
+    @Test func asksAnIdiomOnlyWhen() {
+        let policy = QuestionRules.questions(for: "The policy took effect on 1 September 2024.").map(\.question)
+        #expect(policy.contains("When did the policy take effect?") && !policy.contains { $0.hasPrefix("What took") || $0.hasPrefix("What did") }, "\(policy)")
     }
 
     @Test func skipsQuestionsAndFragments() {
