@@ -48,6 +48,7 @@ extension QuestionRules {
         for v in verbs {
             let word = SentenceFacts.bare(words[v]).lowercased()
             verbQuestions(lemma: plural ? word : lemma(word), x: x, does: does, be: be, rest: Array(words[(v + 1)...]), add)
+            countedPlace(lemma: plural ? word : lemma(word), x: x, does: does, rest: Array(words[(v + 1)...]), add)
         }
         if kind == .modal, person, let v = rest.first, v.lowercased() != "be", v.lowercased() != "not" {
             let after = Array(rest.dropFirst())
@@ -125,6 +126,13 @@ extension QuestionRules {
         default:
             break
         }
+    }
+
+    /// "sells its pottery in 31 countries" → "In how many countries does X sell its pottery?".
+    static func countedPlace(lemma: String, x: String, does: String, rest: [String], _ add: (String, String) -> Void) {
+        guard let i = rest.prefix(6).firstIndex(where: { ["in", "across"].contains($0.lowercased()) }), i > 0,
+              let (_, noun) = countedNoun(Array(rest[(i + 1)...].prefix(3))), !rest[..<i].contains(where: { $0.hasSuffix(",") }) else { return }
+        add("In how many \(noun) \(does) \(x) \(lemma) \(phrase(Array(rest[..<i])))?", "counted-place")
     }
 
     /// A charge is asked as its fee, or its fine when it is for lateness: "The library charges 20 cents

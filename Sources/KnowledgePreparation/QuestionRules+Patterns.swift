@@ -150,7 +150,9 @@ extension QuestionRules {
         // minutes before departure" as "When".
         if let n = after.prefix(7).firstIndex(where: SentenceFacts.isNumber), measure(after: after[n...]) == .duration {
             let relative = after[n...].dropFirst(2).first.map { ["before", "after", "ahead", "early", "earlier"].contains(SentenceFacts.bare($0).lowercased()) } ?? false
-            add("\(relative ? "When" : "How long") \(modal) \(x) \(v)?", "modal-duration")
+            // The verb's object goes with it: "postpone the start by up to 13 hours" → "How long can X postpone the start?".
+            let object = n > 0 && after.first?.lowercased() == "the" ? " " + phrase(Array(after[..<n].prefix { !["by", "for", "up", "to", "at", "in"].contains($0.lowercased()) })) : ""
+            add("\(relative ? "When" : "How long") \(modal) \(x) \(v)\(object)?", "modal-duration")
         } else if let (_, noun) = countedNoun(after) {
             add("How many \(noun) \(modal) \(x) \(v)?", "modal-number")
         } else if SentenceFacts.hasMoney(after) {
