@@ -39,10 +39,13 @@ public struct DocumentPreparation: Sendable {
     /// Up to `count` general replay examples: the base model's own right answers (answers cut
     /// off by the token limit do not count).
     public func generalExamples(count: Int) throws -> [PreparedExample] {
-        try GeneralReplay.examples(count: count, generator: "self:\(model.id)") { prompt in
-            guard let reply = try reply(to: [ChatMessage(role: "user", content: prompt)], maxTokens: 160), reply.finished else { return nil }
-            let text = reply.text.trimmingCharacters(in: .whitespacesAndNewlines)
-            return text.isEmpty ? nil : text
+        try GeneralReplay.examples(count: count, generator: "self:\(model.id)") { prompts in
+            guard model.chatTemplate != nil else { return prompts.map { _ in nil } }
+            let chats = try prompts.map { try model.chatPrompt([ChatMessage(role: "user", content: $0)]) }
+            return try Generator(model: model).generate(prompts: chats, options: GenerationOptions(maxTokens: 160, sampling: .init(temperature: 0))).map { reply in
+                let text = reply.text.trimmingCharacters(in: .whitespacesAndNewlines)
+                return reply.finishReason == .stop && !text.isEmpty ? text : nil
+            }
         }
     }
 

@@ -31,6 +31,55 @@ public struct Generator {
     }
 }
 
+extension Generator {
+    /// A finished completion: its text and why it ended.
+    public struct Completion: Sendable {
+        public let text: String
+        public let finishReason: FinishReason?
+    }
+
+    /// Completions of `prompts`, in their order, `width` at a time: one forward pass per step
+    /// serves every unfinished sequence, and a finished one's slot takes the next prompt. A small
+    /// model's decode is bound by per-step overhead, so eight sequences cost little more than one.
+    public func generate(prompts: [[Int]], options: GenerationOptions, width: Int = 8) throws -> [Completion] {
+        precondition(width > 0)
+        var done = [Completion?](repeating: nil, count: prompts.count)
+        var slots = [(index: Int, state: GenerationState, text: String)]()
+        var logits = [[Float]]()
+        var next = 0
+        while true {
+            // Fill free slots: each new prompt is prefilled on its own.
+            while slots.count < width, next < prompts.count {
+                let cache = try model.model.makeCache(maxTokens: model.config.contextLength, adapter: nil)
+                let state = try GenerationState(model: model, prompt: prompts[next], options: options, cache: cache)
+                var last = [Float]()
+                while state.isPrefilling {
+                    let chunk = state.pendingTokens(limit: Self.prefillChunk)
+                    last = try model.model.forward([.init(cache: cache, tokens: chunk, logits: state.isLastChunk(chunk) ? .last : .none)])
+                }
+                slots.append((next, state, ""))
+                logits.append(last)
+                next += 1
+            }
+            guard !slots.isEmpty else { break }
+            for i in slots.indices {
+                let step = logits[i].withUnsafeMutableBufferPointer { slots[i].state.step(logits: $0) }
+                slots[i].text += step.text
+            }
+            for i in slots.indices.reversed() where slots[i].state.finishReason != nil {
+                done[slots[i].index] = Completion(text: slots[i].text, finishReason: slots[i].state.finishReason)
+                slots.remove(at: i)
+                logits.remove(at: i)
+            }
+            guard !slots.isEmpty else { continue }
+            let all = try model.model.forward(slots.map { .init(cache: $0.state.cache, tokens: $0.state.pendingTokens()) })
+            let vocab = model.config.vocabSize
+            logits = slots.indices.map { Array(all[($0 * vocab)..<(($0 + 1) * vocab)]) }
+        }
+        return done.map { $0! }
+    }
+}
+
 extension GenerationState {
     /// Whether `chunk` (from `pendingTokens`) completes the prompt.
     func isLastChunk(_ chunk: [Int]) -> Bool { cache.count + chunk.count == prompt.count }

@@ -94,14 +94,20 @@ public enum GeneralReplay {
     }()
 
 
-    /// Up to `count` examples: the prompts, in order, whose answer by `answer` (the base model)
-    /// is right (`isRight`); at most `2 * count` prompts are asked.
-    public static func examples(count: Int, generator: String, answer: (String) throws -> String?) rethrows -> [PreparedExample] {
+    /// Up to `count` examples: the prompts, in order, whose answer by `answers` (the base model,
+    /// asked a block of prompts at a time) is right (`isRight`); at most `2 * count` prompts are asked.
+    public static func examples(count: Int, generator: String, answers: ([String]) throws -> [String?]) rethrows -> [PreparedExample] {
         var out = [PreparedExample]()
-        for pair in pairs.prefix(2 * count) where out.count < count {
-            if let own = try answer(pair.prompt), isRight(own, to: pair.prompt, expecting: pair.expect) {
-                out.append(PreparedExample.chat(pair.prompt, own, .general, generator: generator))
+        let asked = pairs.prefix(2 * count)
+        var start = asked.startIndex
+        while out.count < count, start < asked.endIndex {
+            let block = asked[start..<min(asked.endIndex, start + max(8, count - out.count))]
+            for (pair, own) in zip(block, try answers(block.map(\.prompt))) where out.count < count {
+                if let own, isRight(own, to: pair.prompt, expecting: pair.expect) {
+                    out.append(PreparedExample.chat(pair.prompt, own, .general, generator: generator))
+                }
             }
+            start = block.endIndex
         }
         return out
     }

@@ -57,6 +57,21 @@ import Tokenizers
         #expect(state.generated == Array(((ref["greedy_32_no_eos_stop"] as! [String: Any])["ids"] as! [Int]).prefix(5)))
     }
 
+    /// Batched completions, with slots refilled as sequences finish, are the one-at-a-time
+    /// greedy texts, in the prompts' order.
+    @Test func batchedCompletionsAreTheSingleOnes() throws {
+        let model = try Self.model.get()
+        let questions = ["What is the capital of France?", "Name a colour.", "What is 2 plus 2?", "Write the word 'cat' in capitals.",
+                         "What do bees make?"]
+        let prompts = try questions.map { try model.chatPrompt([ChatMessage(role: "user", content: $0)]) }
+        let options = GenerationOptions(maxTokens: 24, sampling: .init(temperature: 0))
+        let single = try prompts.map { try generate($0, options) }
+        let batched = try Generator(model: model).generate(prompts: prompts, options: options, width: 3)
+        #expect(batched.map(\.text) == single.map(\.text))
+        #expect(batched.map(\.finishReason) == single.map(\.state.finishReason))
+        #expect(Set(batched.map(\.finishReason)).count == 2, "some finish by length, some by the end of generation")
+    }
+
     @Test func promptLongerThanTheContextIsAnError() throws {
         let model = try Self.model.get()
         let prompt = model.textPrompt(String(repeating: "word ", count: 40))

@@ -8,9 +8,9 @@ struct GeneralReplayTests {
     /// twice the wanted prompts are asked.
     @Test func keepsTheModelsRightAnswersOnly() {
         var asked = [String]()
-        let made = GeneralReplay.examples(count: 3, generator: "self:m") { prompt in
-            asked.append(prompt)
-            return prompt.contains("capital") ? "Rome is the capital of Italy, a country in Europe." : "I am not sure."
+        let made = GeneralReplay.examples(count: 3, generator: "self:m") { prompts in
+            asked += prompts
+            return prompts.map { $0.contains("capital") ? "Rome is the capital of Italy, a country in Europe." : "I am not sure." }
         }
         #expect(asked == GeneralReplay.pairs.prefix(6).map(\.prompt))
         #expect(made.map { $0.messages![0].content } == ["What is the capital of Italy?"])
