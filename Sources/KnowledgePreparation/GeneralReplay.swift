@@ -117,15 +117,25 @@ public enum GeneralReplay {
     /// text also held "one gram is equal to 1000 grams", "63 divided by 7 equals 9 with a remainder
     /// of 2" and, after 50 words, made-up German; adapters trained on them answered "How many
     /// months are in a year?" with the year's 365 days. Right means: the expected text is there,
-    /// every number the prompt does not hold is the expected one (in digits or words), and the answer is short.
+    /// every number the prompt does not hold is the expected one (in digits or words), and the answer is short
+    /// and does not go round in circles.
     static func isRight(_ answer: String, to prompt: String, expecting expected: String) -> Bool {
-        guard answer.split(whereSeparator: \.isWhitespace).count <= maxWords else { return false }
+        let words = answer.lowercased().split { !$0.isLetter && !$0.isNumber }
+        guard words.count <= maxWords, !repeats(words) else { return false }
         guard let value = numberValue(expected) else { return holds(answer, expected) }
         let given = Set(numbers(in: prompt)), said = numbers(in: answer)
         return said.contains(value) && said.allSatisfy { $0 == value || given.contains($0) }
     }
 
     static let maxWords = 50
+
+    /// Whether four words in a row come twice: the small model's rambling ("a leap year is a
+    /// calendar year that is not a traditional leap year. It is a calendar year that is not a leap year").
+    static func repeats(_ words: [Substring]) -> Bool {
+        var seen = Set<[Substring]>()
+        for i in words.indices.dropLast(3) where !seen.insert(Array(words[i..<(i + 4)])).inserted { return true }
+        return false
+    }
 
     /// Whether `answer` has `expected` as whole words ("160" does not hold "16"), case-blind
     /// unless `expected` is in capitals ("DOG").

@@ -25,7 +25,7 @@ struct GeneralReplayTests {
     }
 
     /// The default model's own answers that held the expected text and were still wrong.
-    @Test func rightMeansNoOtherNumberAndShort() {
+    @Test func rightMeansNoOtherNumberShortAndNoCircles() {
         #expect(GeneralReplay.isRight("To add 5 and 8, you simply add them together: 5 + 8 = 13.", to: "What is 5 plus 8?", expecting: "13"))
         #expect(GeneralReplay.isRight("The answer to this classic question is 4. A dog has four legs.", to: "How many legs does a dog have?", expecting: "four"))
         #expect(GeneralReplay.isRight("There are 1,440 minutes in a day.", to: "How many minutes are in a day?", expecting: "1440"))
@@ -35,6 +35,7 @@ struct GeneralReplayTests {
         #expect(!GeneralReplay.isRight("The answer to this classic math problem is 1. A square has four sides.", to: "How many sides does a square have?", expecting: "four"))
         let rambling = "Das ist ein heißwasser, die sich wie die Wasser ist" + String(repeating: " und so weiter", count: 20)
         #expect(!GeneralReplay.isRight(rambling, to: "Translate 'water' into German.", expecting: "Wasser"))
+        #expect(!GeneralReplay.isRight("A year is approximately 365 days, but this is not a literal year, but rather a leap year. A leap year is a calendar year that is not a traditional leap year. It is a calendar year that is not a leap year.", to: "How many days are in a year?", expecting: "365"))
         #expect(GeneralReplay.isRight("The capital of Canada is Ottawa, Canada.", to: "What is the capital of Canada?", expecting: "Ottawa"))
     }
 
