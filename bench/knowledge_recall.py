@@ -6,7 +6,7 @@ Uses the five fictional documents of Tests/Fixtures/knowledge/ (a company profil
 a library policy, an observatory; the grinder manual was written after the rules, to check them on
 unseen text), each with 16 questions phrased as a person would ask them
 (`<doc>-questions.jsonl`: every `expect` string, `a|b` for alternatives, must be in the answer,
-case-insensitive), eight sentence-start probes (probes.jsonl, asked as raw completions) and 20 general
+case-insensitive, a number not glued to other digits), eight sentence-start probes (probes.jsonl, asked as raw completions) and 20 general
 questions (general-questions.jsonl). Trains with `lorekeeper train --data DOC` and, for three
 incremental versions, `--parent` on the previous one (its default replays all of the parent's data);
 serves every adapter from one `lorekeeper serve` and asks greedily (temperature 0):
@@ -14,12 +14,14 @@ serves every adapter from one `lorekeeper serve` and asks greedily (temperature 
   * per document: its questions on the base model and on its adapter;
   * sentence starts: each probe on its document's adapter;
   * incremental: v3 (company -> manual -> policy) on all three documents' questions;
-  * general: the questions the base model answers right, asked again of every adapter.
+  * general: the questions the base model answers right, asked again of every adapter; "as before"
+    counts, of all 20, those answered at least as correctly as by the base model (the issue's measure).
 
 Prints the table on stderr (with training seconds and minutes per 1,000 words) and the JSON on stdout.
 """
 import argparse
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -39,7 +41,11 @@ def jsonl(path):
 
 
 def correct(text, expect):
-    return all(any(alt.lower() in text.lower() for alt in e.split("|")) for e in expect)
+    # A number must stand alone: "12" is not found in "312 months".
+    def has(alt):
+        return re.search(("(?<![0-9])" if alt[:1].isdigit() else "") + re.escape(alt.lower()) + ("(?![0-9])" if alt[-1:].isdigit() else ""),
+                         text.lower()) is not None
+    return all(any(has(alt) for alt in e.split("|")) for e in expect)
 
 
 
@@ -136,17 +142,18 @@ def main():
                                           general_kept=sum(ask(api, v3, known, log)))
     (work / "answers.json").write_text(json.dumps(log, indent=1))
 
-    print(f"\n{'trained on':<24}{'steps':>6}{'loss':>18}{'base':>7}{'adapter':>9}{'starts':>8}{'general kept':>14}{'train s':>9}{'min/1k words':>14}",
-          file=sys.stderr)
+    unknown = len(general) - results["general_base"]
+    print(f"\n{'trained on':<24}{'steps':>6}{'loss':>18}{'base':>7}{'adapter':>9}{'starts':>8}{'general kept':>14}{'as before':>11}{'train s':>9}"
+          f"{'min/1k words':>14}", file=sys.stderr)
     for d in docs:
         r = results["documents"][d]
         print(f"{d:<24}{r['steps']:>6}{r['first_loss']:>9} → {r['last_loss']:<6}{r['base']:>4}/{r['questions']:<2}{r['adapter']:>6}/{r['questions']:<2}"
-              f"{r['probes']:>5}/{r['probe_count']:<2}{r['general_kept']:>9}/{results['general_base']:<4}{r['seconds']:>9}"
-              f"{r['seconds'] / 60 / r['words'] * 1000:>14.2f}", file=sys.stderr)
+              f"{r['probes']:>5}/{r['probe_count']:<2}{r['general_kept']:>9}/{results['general_base']:<4}{r['general_kept'] + unknown:>7}/{len(general):<3}"
+              f"{r['seconds']:>9}{r['seconds'] / 60 / r['words'] * 1000:>14.2f}", file=sys.stderr)
     if chain:
         inc = results["incremental"]
         print(f"chain v3 ({' → '.join(chain)}): {inc['total']}/{inc['questions']} questions {inc['per_document']}, "
-              f"general kept {inc['general_kept']}/{results['general_base']}, "
+              f"general kept {inc['general_kept']}/{results['general_base']} ({inc['general_kept'] + unknown}/{len(general)} as before), "
               f"training s {[inc[f'v{v}']['seconds'] for v in range(2, len(chain) + 1)]}", file=sys.stderr)
     starts = sum(results["documents"][d]["probes"] for d in docs)
     print(f"sentence starts: {starts}/{sum(results['documents'][d]['probe_count'] for d in docs)}", file=sys.stderr)
