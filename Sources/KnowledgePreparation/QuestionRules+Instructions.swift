@@ -12,6 +12,8 @@ extension QuestionRules {
         "push", "pull", "select", "choose", "attach", "detach", "lift", "lower", "allow", "let", "wait", "show", "book", "pay",
         "apply", "email", "visit", "ask", "report", "wear", "lock", "unlock", "cover", "shake", "stir", "heat", "cool", "run",
     ]
+    static let purposeVerbs = instructionVerbs.union(["start", "stop", "reset", "pause", "activate", "enable", "disable", "change",
+                                                      "release", "fold", "unfold"])
     static let cleaningVerbs: Set<String> = ["brush", "clean", "wash", "wipe", "rinse", "descale"]
     static let frequencyWords: Set<String> = ["once", "twice", "every", "each", "daily", "weekly", "monthly", "yearly", "regularly"]
 
@@ -40,6 +42,11 @@ extension QuestionRules {
             out.append(("When should I \(does)?", "instruction-when", answer))
         }
         out.append(("How should I \(does)?", "instruction", answer))
+        // "Hold the minus button for five seconds to switch on the walk assist": what it is for.
+        if let to = rest.lastIndex(where: { $0.lowercased() == "to" }), to + 1 < rest.count,
+           purposeVerbs.contains(SentenceFacts.bare(rest[to + 1]).lowercased()) {
+            out.append(("How do I \(actionPhrase(rest[(to + 1)...]))?", "instruction-purpose", answer))
+        }
         return out
     }
 

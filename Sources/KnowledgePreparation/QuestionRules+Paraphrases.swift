@@ -4,7 +4,7 @@
 /// the annual fee for visitors?", "members may borrow" as "can I borrow", "must not be washed"
 /// as "Can it be washed?" (answered "No").
 extension QuestionRules {
-    enum Measure { case money, duration, weight, power, length, count }
+    enum Measure { case money, duration, weight, power, length, speed, count }
 
     static let measureUnits: [Measure: Set<String>] = [
         .duration: ["second", "seconds", "minute", "minutes", "hour", "hours", "day", "days", "week", "weeks", "month", "months",
@@ -16,12 +16,20 @@ extension QuestionRules {
     ]
     /// What a number with this unit answers: "How heavy ...?", "How long ...?".
     static func measure(after words: ArraySlice<String>) -> Measure? {
+        // "up to 65 kilometres", "at least 16": the number's qualifier does not change what it measures.
+        let qualifiers: Set<String> = ["up", "to", "about", "around", "over", "under", "nearly", "almost", "approximately", "roughly",
+                                       "more", "less", "fewer", "than", "at", "least", "most", "just"]
+        let words = words.drop { qualifiers.contains($0.lowercased()) }
         // "the policy of 2019", "one of the founders": a date or a part, not a measure.
         guard let first = words.first, SentenceFacts.isNumber(first), !SentenceFacts.isYear(first),
               words.dropFirst().first?.lowercased() != "of" else { return nil }
         if SentenceFacts.hasMoney([first]) { return .money }
         let unit = words.dropFirst().first { !SentenceFacts.isNumber($0) }.map { SentenceFacts.bare($0).lowercased() } ?? ""
         if SentenceFacts.currencies.contains(unit) { return .money }
+        let after = words.dropFirst(2).prefix(2).map { SentenceFacts.bare($0).lowercased() }
+        if ["km/h", "mph", "kph"].contains(unit) || (measureUnits[.length]!.contains(unit) && after.count == 2 && ["per", "an", "a"].contains(after[0]) && after[1] == "hour") {
+            return .speed
+        }
         return measureUnits.first { $0.value.contains(unit) }?.key ?? .count
     }
 
@@ -29,6 +37,13 @@ extension QuestionRules {
     static let readers: Set<String> = ["members", "visitors", "customers", "users", "guests", "residents", "students", "passengers",
                                        "readers", "patrons", "owners", "adults", "buyers", "clients", "tenants", "employees",
                                        "staff", "participants", "applicants", "subscribers", "you"]
+    /// "Members", "Each member", "All visitors": people the reader is one of.
+    static func isReader(_ subject: String) -> Bool {
+        let words = subject.split(separator: " ").map { SentenceFacts.bare($0).lowercased() }.drop { ["each", "every", "all", "any"].contains($0) }
+        guard let head = words.first else { return false }
+        return readers.contains(head) || readers.contains(head + "s")
+    }
+
     /// Nouns too vague to ask for on their own: "a maximum of 6 euros".
     static let vagueNouns: Set<String> = ["maximum", "minimum", "total", "average", "number", "lot", "couple", "pair", "range",
                                           "set", "group", "series", "sum", "amount", "piece", "part", "share", "rest", "one"]
@@ -39,7 +54,7 @@ extension QuestionRules {
         guard !subject.isEmpty, !pronouns.contains(subject.lowercased()) else { return }
         let x = lowerArticle(subject), plural = isPlural(subject), does = plural ? "do" : "does", be = plural ? "are" : "is"
         let rest = Array(words[(k + 1)...])
-        let person = readers.contains(SentenceFacts.bare(subject.split(separator: " ").first.map(String.init) ?? "").lowercased())
+        let person = isReader(subject)
         valueOfQuestions(rest, owner: x, person: person, add)
         // The main verb's and any verb joined to it: "weighs 6.4 kilograms and draws 650 watts".
         let verbs = (kind == .present ? [k] : []) + rest.indices.dropLast().filter { i in
@@ -60,21 +75,22 @@ extension QuestionRules {
         }
         negations(words, verbAt: k, subject: x, be: be, answer: answer, addAnswered)
         hours(words, x: x, be: be, add)
-        commencement(words, x: x, add)
+        commencement(words, x: x, plural: plural, add)
     }
 
-    /// "X took effect on 1 September 2024" (or came into force, came into effect) → "When did X
-    /// start to apply?", "When did X come into force?", "Since when has X applied?".
-    static func commencement(_ words: [String], x: String, _ add: (String, String) -> Void) {
+    /// "X took effect on 1 September 2024" (or came into force, applies from, is valid from) →
+    /// "When did X start to apply?", "When did X come into force?", "Since when has X applied?".
+    static func commencement(_ words: [String], x: String, plural: Bool, _ add: (String, String) -> Void) {
         let lower = words.map { SentenceFacts.bare($0).lowercased() }
         let started = lower.indices.dropLast().contains { i in
             (lower[i] == "took" && lower[i + 1] == "effect")
                 || (["came", "entered"].contains(lower[i]) && lower[i + 1] == "into" && i + 2 < lower.count && ["force", "effect"].contains(lower[i + 2]))
-        }
+        } || (lower.contains { ["apply", "applies", "valid", "effective"].contains($0) }
+              && lower.indices.dropLast().contains { lower[$0] == "from" && (SentenceFacts.isTime(words[$0 + 1]) || SentenceFacts.isNumber(words[$0 + 1])) })
         guard started, SentenceFacts.hasTime(words) else { return }
         add("When did \(x) start to apply?", "commencement")
         add("When did \(x) come into force?", "commencement")
-        add("Since when has \(x) applied?", "commencement")
+        add("Since when \(plural ? "have" : "has") \(x) applied?", "commencement")
     }
 
     /// "a warranty of three years" → "What is the warranty of X?", "How long is the warranty of X?";
@@ -85,7 +101,8 @@ extension QuestionRules {
                   let start = rest[..<of].lastIndex(where: { ["a", "an", "the", "its", "their"].contains($0.lowercased()) }),
                   (1...3).contains(of - start - 1) else { continue }
             let nounWords = rest[(start + 1)..<of].map(SentenceFacts.bare)
-            guard let head = nounWords.last?.lowercased(), !vagueNouns.contains(head), nounWords.allSatisfy({ $0.allSatisfy { $0.isLetter || $0 == "-" } })
+            // "a range of 65 kilometres" is a distance; "a range of 20 products" is vague.
+            guard let head = nounWords.last?.lowercased(), !vagueNouns.contains(head) || (head == "range" && measure == .length), nounWords.allSatisfy({ $0.allSatisfy { $0.isLetter || $0 == "-" } })
             else { continue }
             let noun = "the " + nounWords.joined(separator: " ").lowercased()
             let owned = "\(noun) \(person ? "for" : "of") \(owner)"
@@ -95,7 +112,7 @@ extension QuestionRules {
             case .duration: add("How long is \(owned)?", "value-of-duration")
             case .weight: add("How heavy is \(owned)?", "value-of-weight")
             case .power: add("How powerful is \(owned)?", "value-of-power")
-            case .count, .length: break
+            case .count, .length, .speed: break
             }
         }
     }
@@ -123,6 +140,10 @@ extension QuestionRules {
             add("How big \(be) \(x)?", "size")
         case (_, .duration) where ["take", "last", "run"].contains(lemma):
             add("How long \(be) \(x)?", "how-long")
+        case (_, .speed):
+            // "stops assisting at 25 kilometres per hour" → "At what speed does X stop assisting?"
+            let action = rest[..<n].prefix { !["at", "up", "to", "of", "about", "around"].contains($0.lowercased()) }
+            add("At what speed \(does) \(x) \(([lemma] + action).joined(separator: " "))?", "speed")
         default:
             break
         }

@@ -26,6 +26,7 @@ extension QuestionRules {
         }
         if lowercaseWord, locatives.contains(first) {
             add("Where \(be) \(x) \(first)?", "located")
+            if let _ = durationFor(predicate) { add("How long \(be) \(x) \(first)?", "passive-duration") }
             return
         }
         if lowercaseWord, ["in", "at", "on"].contains(first), let place = predicate.dropFirst().first,
@@ -102,7 +103,19 @@ extension QuestionRules {
             }
             asked = true
         }
-        if rest.first?.lowercased() == "for", rest.dropFirst().first.map(SentenceFacts.isNumber) == true {
+        if participle.hasSuffix("made"), ["of", "from"].contains(rest.first?.lowercased() ?? "") {
+            add("What \(be) \(x) \(participle) \(rest[0].lowercased())?", "made-of")
+            asked = true
+        }
+        if rest.contains(where: { ["every", "daily", "weekly", "monthly", "yearly", "annually"].contains(SentenceFacts.bare($0).lowercased()) }) {
+            add("How often \(be) \(x) \(participle)?", "passive-often")
+            asked = true
+        }
+        if rest.indices.dropLast().contains(where: { rest[$0].lowercased() == "in" && SentenceFacts.bare(rest[$0 + 1]).lowercased() == "advance" }) {
+            add("How far in advance \(be) \(x) \(participle)?", "in-advance")
+            asked = true
+        }
+        if durationFor(rest) != nil {
             add("How long \(be) \(x) \(participle)?", "passive-duration")
             // "Books are lent for three weeks": a borrower asks how long they may keep them.
             if ["lent", "loaned", "rented", "hired"].contains(participle.lowercased()) {
@@ -122,10 +135,17 @@ extension QuestionRules {
         if !asked { add("How \(be) \(x) \(participle)?", "passive-how") }
     }
 
+    /// "for up to three months", "for 28 days": where a duration follows "for".
+    static func durationFor(_ words: [String]) -> Int? {
+        words.indices.dropLast().first { words[$0].lowercased() == "for" && measure(after: words[($0 + 1)...]) == .duration }
+    }
+
     static func haveQuestions(subject: String, plural: Bool, rest: [String], _ add: (String, String) -> Void) {
         let x = lowerArticle(subject), does = plural ? "do" : "does"
         if let (_, noun) = countedNoun(rest) {
             add("How many \(noun) \(does) \(x) have?", "have-number")
+            // "three assistance modes: Eco, Tour and Boost" names them too.
+            if rest.prefix(4).contains(where: { $0.hasSuffix(":") }) { add("What \(noun) \(does) \(x) have?", "have-list") }
         } else if rest.first?.lowercased() == "the", let code = rest.lastIndex(where: { SentenceFacts.isCapitalised($0) || $0.contains(where: \.isNumber) }), code > 1 {
             add("What \(rest[1..<code].joined(separator: " ")) \(does) \(x) have?", "have-named")
         } else if let (_, noun) = countedNoun(Array(rest.drop { !SentenceFacts.isNumber($0) }.prefix(2))), rest.contains(where: { $0.lowercased() == "of" }) {
@@ -139,6 +159,14 @@ extension QuestionRules {
     static func modalQuestions(subject: String, modal: String, rest: [String], all: [String], _ add: (String, String) -> Void) {
         guard let v = rest.first.map(SentenceFacts.bare) else { return }
         let x = lowerArticle(subject), after = Array(rest.dropFirst())
+        // "must be at least 16 years old to use the gym" → "How old must members be to use the gym?"
+        if v.lowercased() == "be", let old = after.firstIndex(where: { SentenceFacts.bare($0).lowercased() == "old" }), old > 0,
+           after[..<old].contains(where: SentenceFacts.isNumber) {
+            let purpose = old + 1 < after.count && after[old + 1].lowercased() == "to" ? " " + phrase(Array(after[(old + 1)...])) : ""
+            add("How old \(modal) \(x) be\(purpose)?", "age")
+            if isReader(subject) { add("How old do I have to be\(purpose)?", "age-reader") }
+            return
+        }
         if v.lowercased() == "be", let participle = after.first.map(SentenceFacts.bare) {
             passiveQuestions(x: x, be: modal, participle: "be " + participle, rest: Array(after.dropFirst()), all: all, add)
             return
@@ -184,6 +212,10 @@ extension QuestionRules {
         }
         if base == "cost" || (SentenceFacts.hasMoney(rest) && ["charge", "pay", "earn", "raise", "sell"].contains(base)) {
             add("How much \(does) \(x) \(base)?", "price")
+        } else if let n = rest.prefix(4).firstIndex(where: SentenceFacts.isNumber), measure(after: rest[n...]) == .duration,
+                  rest.dropFirst(n + 2).first.map({ ["before", "after"].contains(SentenceFacts.bare($0).lowercased()) }) == true {
+            // "closes 30 minutes before the centre": a time relative to another.
+            add("When \(does) \(x) \(base)?", "present-relative-when")
         } else if ["take", "last"].contains(base), rest.contains(where: SentenceFacts.isNumber) {
             add("How long \(does) \(x) \(base)?", "duration")
         } else if let (_, noun) = countedNoun(rest) {

@@ -26,7 +26,8 @@ extension QuestionRules {
         guard noun.count > 1, noun.allSatisfy({ $0.isLetter || $0 == "-" }), !SentenceFacts.isTime(noun),
               !nonHeads.contains(noun.lowercased()), noun.first?.isLowercase == true else { return nil }
         // "40 grind settings", "12 guest rooms": a singular word before the plural noun it modifies.
-        if !isPlural(noun), !words[j].hasSuffix(","), j + 1 < words.count, case let next = SentenceFacts.bare(words[j + 1]), next == words[j + 1],
+        if !isPlural(noun), !words[j].hasSuffix(","), j + 1 < words.count, case let next = SentenceFacts.bare(words[j + 1]),
+           next == words[j + 1] || [":", ","].contains(words[j + 1].dropFirst(next.count)),
            next.allSatisfy(\.isLetter), next.first?.isLowercase == true, isPlural(next), !notNouns.contains(next) {
             return (words[i], noun + " " + next)
         }
@@ -44,7 +45,7 @@ extension QuestionRules {
         if isNumberedName(words) { return nil }
         // "a warranty of two years" measures, it does not count.
         guard words.indices.dropLast().contains(where: { SentenceFacts.isNumber(words[$0]) && !SentenceFacts.isYear(words[$0]) && !SentenceFacts.isNumber(words[$0 + 1])
-                  && ($0 == 0 || words[$0 - 1].lowercased() != "of") })
+                  && ($0 == 0 || words[$0 - 1].lowercased() != "of") && ($0 < 2 || !SentenceFacts.isCapitalised(words[$0 - 1])) })
         else { return nil }
         let kept = words.filter { !SentenceFacts.isNumber($0) && !fillers.contains($0.lowercased()) }
         return kept.isEmpty ? nil : kept.joined(separator: " ")
@@ -190,6 +191,24 @@ extension QuestionRules {
         return topic
     }
 
+    /// "There is a one-off joining fee of 15 pounds" → "What is the one-off joining fee?", "How much
+    /// is the one-off joining fee?"; "There are 14 guest rooms in the west wing" → "How many guest
+    /// rooms are there?". Nil when the sentence does not open with "There is/are".
+    static func existential(_ words: [String]) -> [(question: String, rule: String)]? {
+        guard words.count > 3, words[0] == "There", ["is", "are", "was", "were"].contains(words[1].lowercased()) else { return nil }
+        let rest = Array(words[2...])
+        if let (_, noun) = countedNoun(rest) {
+            return [("How many \(noun) \(words[1].lowercased()) there?", "there-count")]
+        }
+        guard ["a", "an"].contains(rest[0].lowercased()) else { return [] }
+        let np = rest.dropFirst().prefix { w in !["of", "for", "at", "in", "on", "which", "that", "with"].contains(w.lowercased()) && !w.hasSuffix(",") }
+        guard !np.isEmpty, np.count <= 4 else { return [] }
+        let noun = phrase(np.map(SentenceFacts.bare)).lowercased()
+        var out = [("What is the \(noun)?", "there-what")]
+        if SentenceFacts.hasMoney(Array(rest.dropFirst(1 + np.count).prefix(4))) { out.append(("How much is the \(noun)?", "there-price")) }
+        return out
+    }
+
     static func phrase(_ words: [String]) -> String {
         var s = words.joined(separator: " ")
         while let last = s.last, ",;:".contains(last) { s.removeLast() }
@@ -206,7 +225,8 @@ extension QuestionRules {
         // A common word opening the sentence ("Visitors", "The"), not a name ("Tidewell", "Program 1").
         let common: Set<String> = ["the", "a", "an", "all", "every", "each", "this", "these", "visitors", "members", "children", "books",
                                    "guests", "customers", "users", "students", "residents", "parking", "membership", "fines", "complaints",
-                                   "spare", "guided", "overdue", "most", "some", "many", "both", "staff", "employees"]
+                                   "spare", "guided", "overdue", "most", "some", "many", "both", "staff", "employees", "lost", "new",
+                                   "extra", "additional", "late", "single", "return"]
         // "Cars cost", "Smoking is": a plural or a gerund opening the sentence is a common noun.
         let commonNoun = (first.hasSuffix("s") && !first.hasSuffix("ss")) || (words.count == 1 && first.hasSuffix("ing"))
         return common.contains(first.lowercased()) || commonNoun ? first.lowercased() + subject.dropFirst(first.count) : subject

@@ -43,6 +43,19 @@ public enum QuestionRules {
     }
 
     public static func questions(for sentence: String, context: SentenceContext) -> [SynthesizedQuestion] {
+        // "Check the tyre pressure every week; the correct pressure is 4.5 bar": each clause is
+        // asked on its own and answered with the whole sentence.
+        let parts = sentence.components(separatedBy: "; ").filter { !$0.isEmpty }
+        if parts.count > 1 {
+            let whole = resolvePronoun(sentence.trimmingCharacters(in: .whitespaces), context)
+            var out = [SynthesizedQuestion]()
+            for part in parts {
+                for q in questions(for: part, context: context) where !out.contains(where: { $0.question == q.question }) {
+                    out.append(SynthesizedQuestion(question: q.question, answer: q.answer.hasPrefix("No. ") ? "No. " + whole : whole, rule: q.rule))
+                }
+            }
+            return out
+        }
         let answer = resolvePronoun(sentence.trimmingCharacters(in: .whitespaces), context)
         guard !answer.hasSuffix("?"), answer.split(separator: " ").count >= 3 else { return [] }
         var out = [SynthesizedQuestion]()
@@ -58,6 +71,10 @@ public enum QuestionRules {
         if let first = words.first, ["it", "its"].contains(first.lowercased()), context.topic != nil {
             words = resolvePronoun(words.joined(separator: " ").prefix(1).uppercased() + words.joined(separator: " ").dropFirst(), context)
                 .split(separator: " ").map(String.init)
+        }
+        if let there = existential(all) {
+            for q in there { add(q.question, q.rule) }
+            return out
         }
         if let how = howTo(all) {
             add(how, "how-to")
@@ -142,7 +159,7 @@ public enum QuestionRules {
     static let modals: Set<String> = ["can", "will", "may", "must", "should", "could", "would", "cannot"]
     static let pronouns: Set<String> = ["she", "he", "they", "we", "you", "i", "it", "this", "that", "there", "these", "those"]
     /// Common verbs in their base form, for plural subjects: "Guided tours start at 9 pm".
-    static let baseVerbs: Set<String> = ["pay", "cost", "start", "work", "open", "close", "need", "take", "last", "visit", "cover",
+    static let baseVerbs: Set<String> = ["pay", "cost", "start", "work", "open", "close", "need", "take", "last", "visit", "cover", "apply",
                                          "run", "require", "receive", "get", "include", "offer", "use", "go", "come", "begin",
                                          "end", "leave", "arrive", "reach", "return", "charge", "serve", "sell", "make", "hold",
                                          "keep", "show", "give", "live", "meet", "weigh", "contain", "measure", "produce", "earn",
@@ -177,8 +194,9 @@ public enum QuestionRules {
             if modals.contains(w) { return (k, .modal) }
             let next = k + 1 < words.count ? words[k + 1].lowercased() : ""
             if baseVerbs.contains(w), !words[k - 1].hasSuffix(","), !copulas.contains(next), isPlural(words[..<k].joined(separator: " ")) { return (k, .present) }
-            // "three seconds", "The planetarium, called ...": nouns after numbers, participles after commas.
-            if SentenceFacts.isNumber(words[k - 1]) || words[k - 1].hasSuffix(",") { continue }
+            // "three seconds", "The planetarium, called ...": nouns after numbers, participles after commas
+            // ("The Volt 7 weighs": a number in a name is not a count).
+            if (SentenceFacts.isNumber(words[k - 1]) && !(k >= 3 && SentenceFacts.isCapitalised(words[k - 2]))) || words[k - 1].hasSuffix(",") { continue }
             // "Quillfeather robots are", "Its headquarters are": a plural noun, not a verb.
             guard !(copulas.contains(next) || modals.contains(next) || auxiliaries.contains(next) || baseVerbs.contains(next)),
                   !previous.hasSuffix("'s") else { continue }

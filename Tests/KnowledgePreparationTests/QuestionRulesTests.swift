@@ -70,6 +70,26 @@ struct QuestionRulesTests {
          ["When did this policy take effect?", "When did this policy start to apply?"]),
         ("The new timetable came into force on 3 May 2021.", nil, ["When did the new timetable start to apply?", "When did the new timetable come into force?"]),
         ("Overdue games cost 1 euro per day.", nil, ["What is the fine for overdue games?"]),
+        // Written from a gym's terms and an e-bike manual that the rules had not seen (session 4).
+        ("The removable battery gives a range of up to 65 kilometres.", nil, ["What is the range of the removable battery?"]),
+        ("A membership can be frozen for up to three months a year at a cost of 5 pounds a month.", nil, ["How long can a membership be frozen?"]),
+        ("Lost property is kept at reception for 28 days.", nil, ["How long is lost property kept?", "Where is lost property kept?"]),
+        ("The brake pads should be replaced every 2,000 kilometres.", nil, ["How often should the brake pads be replaced?"]),
+        ("The frame is made of aluminium.", nil, ["What is the frame made of?"]),
+        ("Each member may bring up to two guests per visit.", nil, ["How many guests can I bring?"]),
+        ("Members must be at least 16 years old to use the gym without supervision.", nil,
+         ["How old must members be to use the gym without supervision?", "How old do I have to be to use the gym without supervision?"]),
+        ("The pool closes 30 minutes before the centre.", nil, ["When does the pool close?"]),
+        ("Classes can be booked up to seven days in advance through the Fernhollow app.", nil, ["How far in advance can classes be booked?"]),
+        ("These terms apply to all members of the centre from 1 March 2025.", nil, ["When did these terms start to apply?"]),
+        ("Hold the minus button for five seconds to switch on the walk assist.", nil, ["How do I switch on the walk assist?"]),
+        ("Check the tyre pressure every week; the correct pressure is 4.5 bar.", nil, ["How often should I check the tyre pressure?", "What is the correct pressure?"]),
+        ("There is a one-off joining fee of 15 pounds.", nil, ["How much is the one-off joining fee?", "What is the one-off joining fee?"]),
+        ("There are 14 guest rooms in the west wing.", nil, ["How many guest rooms are there?"]),
+        ("The Volt 7 has three assistance modes: Eco, Tour and Boost.", nil,
+         ["How many assistance modes does the Volt 7 have?", "What assistance modes does the Volt 7 have?"]),
+        ("The Stellan Volt 7 weighs 18.5 kilograms and folds in under 20 seconds.", nil, ["How heavy is the Stellan Volt 7?"]),
+        ("The motor stops assisting at 25 kilometres per hour.", nil, ["At what speed does the motor stop assisting?"]),
         ("The café is open from 8.30 to 9pm every day.", nil, ["What are the opening hours of the café?"]),
         ("The main library is open from 9 am to 8 pm on weekdays and from 10 am to 4 pm on Saturdays.", nil,
          ["What are the opening hours of the main library?", "When does the main library open on Saturdays?"]),
@@ -94,6 +114,7 @@ struct QuestionRulesTests {
         ("Do not put the pan in a dishwasher.", "Can I put the pan in a dishwasher?"),
         ("The warranty does not cover burrs worn by normal use.", "Does the warranty cover burrs worn by normal use?"),
         ("Visitors are not allowed in the rare books room.", "Are visitors allowed in the rare books room?"),
+        ("Charge the battery indoors; never charge it below 0 degrees Celsius.", "Can I charge it below 0 degrees Celsius?"),
     ])
     func answersNegativeFactsWithNo(_ sentence: String, _ question: String) {
         let made = QuestionRules.questions(for: sentence)
@@ -126,6 +147,12 @@ struct QuestionRulesTests {
     @Test func asksAnIdiomOnlyWhen() {
         let policy = QuestionRules.questions(for: "The policy took effect on 1 September 2024.").map(\.question)
         #expect(policy.contains("When did the policy take effect?") && !policy.contains { $0.hasPrefix("What took") || $0.hasPrefix("What did") }, "\(policy)")
+    }
+
+    /// A number inside a name ("Stellan Volt 7 Electric Bicycle") names, it does not count.
+    @Test func aNumberInANameIsNotACount() {
+        let made = QuestionRules.questions(for: "It weighs 18 kilograms.", topic: "Stellan Volt 7 Electric Bicycle").map(\.question)
+        #expect(made.contains("How heavy is Stellan Volt 7 Electric Bicycle?") && !made.contains { $0.hasPrefix("How many Stellan") }, "\(made)")
     }
 
     @Test func skipsQuestionsAndFragments() {
