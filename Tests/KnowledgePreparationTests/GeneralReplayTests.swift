@@ -5,14 +5,14 @@ import TestSupport
 
 struct GeneralReplayTests {
     /// The model's own answer is kept only where it holds the expected answer; no more than
-    /// twice the wanted prompts are asked.
+    /// four times the wanted prompts are asked, a block at a time.
     @Test func keepsTheModelsRightAnswersOnly() {
         var asked = [String]()
         let made = GeneralReplay.examples(count: 3, generator: "self:m") { prompts in
             asked += prompts
             return prompts.map { $0.contains("capital") ? "Rome is the capital of Italy, a country in Europe." : "I am not sure." }
         }
-        #expect(asked == GeneralReplay.pairs.prefix(6).map(\.prompt))
+        #expect(asked == GeneralReplay.pairs.prefix(12).map(\.prompt))
         #expect(made.map { $0.messages![0].content } == ["What is the capital of Italy?"])
         #expect(made[0].messages![1].content == "Rome is the capital of Italy, a country in Europe." && made[0].generator == "self:m")
         #expect(made[0].kind == .general)
