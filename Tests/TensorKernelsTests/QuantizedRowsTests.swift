@@ -15,7 +15,7 @@ import ModelFormats
     }
 
     /// Each block's largest value becomes ±32767; the rest round to the nearest step; the sum is
-    /// that of the rounded values; a block of zeros stays zero.
+    /// that of the rounded values; the bytes split each level as 256·hi + lo; a block of zeros stays zero.
     @Test func roundingKeepsEachBlocksLargestValueAndSum() {
         let cols = 96
         var x = randomFloats(2 * cols, scale: 3, seed: 1)
@@ -28,6 +28,10 @@ import ModelFormats
                     #expect(d == peak / 32767)
                     #expect(q.sums[i] == d * Float(block.reduce(0) { $0 + Int(q.levels[$1]) }))
                     for c in block { #expect(abs(x[c] - d * Float(q.levels[c])) <= d / 2 * 1.0001) }
+                    for c in block {
+                        let hi = Int(Int8(bitPattern: q.bytes[t * 2 * cols + c % cols])), lo = Int(q.bytes[t * 2 * cols + cols + c % cols])
+                        #expect(256 * hi + lo == Int(q.levels[c]))
+                    }
                     if peak > 0 { #expect(x[block].indices.contains { abs(Int(q.levels[$0])) == 32767 }) }
                 }
             }
@@ -73,7 +77,7 @@ import ModelFormats
             func run() -> [Float] {
                 var y = initial
                 bytes.withUnsafeBytes {
-                    lk_multiply_rows_quantized(type.rawValue, $0.baseAddress!, bytes.count / rows, rows, cols, q.levels, q.scales, q.sums, n,
+                    lk_multiply_rows_quantized(type.rawValue, $0.baseAddress!, bytes.count / rows, rows, cols, q.levels, q.bytes, q.scales, q.sums, n,
                                                &y, yStride, 1)
                 }
                 return y
