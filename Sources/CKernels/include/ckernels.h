@@ -47,8 +47,9 @@ void lk_quantize_rows(const float *x, size_t xStride, size_t n, size_t cols, int
 /// Whether lk_multiply_rows_quantized takes weights of ggml type `type`.
 int lk_rows_available(uint32_t type);
 
-/// y[t·yStride + r] (+)= Σ_c W[r, c] · x[t, c] for r < rows, t < n, with x from lk_quantize_rows:
-/// the weights' levels times the input's in integers, each block's sum scaled in float.
+/// y[t·yStride + r] (+)= Σ_c W[r, c] · x[t, c] for r < rows, t < n, with x from lk_quantize_rows
+/// (xq, xbytes, scale, sum): the weights' levels times the input's in integers, each block's sum
+/// scaled in float. The kernels take eight rows a pass: rows in multiples of 8 keep every lane busy.
 void lk_multiply_rows_quantized(uint32_t type, const void *w, size_t rowBytes, size_t rows, size_t cols, const int16_t *xq,
                                 const uint8_t *xbytes, const float *scale, const float *sum, size_t n, float *y, size_t yStride,
                                 int accumulate);
