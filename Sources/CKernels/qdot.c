@@ -1,14 +1,15 @@
 // Matrix-vector products of quantised weights with inputs rounded to 16-bit integers per block
 // of 32 (lk_qgemm_quantize's rounding, in plain C): the weights' integer levels meet the input's
-// in integer dot products (vpmaddwd on AVX2, vpdpwssd on AVX-512 VNNI) and only each block's sum
-// is scaled in float, so a decode step is bound by reading the weights, not by converting them to
-// floats. (Inputs rounded to int8, as llama.cpp's Q8 activations, moved the default model's top
+// in integer dot products and only each block's sum is scaled in float, so a decode step is bound
+// by reading the weights, not by converting them to floats. Levels that fit a byte meet the
+// input's two bytes in u8 × s8 products (vpmaddubsw on AVX2, vpdpbusd on AVX-512 VNNI), eight rows
+// a pass; Q6_K's (and Q8_0's on AVX2) meet the 16-bit input in vpmaddwd / vpdpwssd. (Inputs rounded to int8, as llama.cpp's Q8 activations, moved the default model's top
 // logits by up to 0.65 from transformers' and changed its greedy text; 16 bits keep them within 0.01.)
 #include "ckernels.h"
 #include "quant_blocks.h"
 #include <math.h>
 
-void lk_quantize_rows(const float *x, size_t xStride, size_t n, size_t cols, int16_t *q, float *scale, float *sum) {
+void lk_quantize_rows(const float *x, size_t xStride, size_t n, size_t cols, int16_t *q, uint8_t *bytes, float *scale, float *sum) {
     const size_t blocks = cols / 32;
     for (size_t t = 0; t < n; t++) {
         for (size_t b = 0; b < blocks; b++) {
@@ -20,6 +21,10 @@ void lk_quantize_rows(const float *x, size_t xStride, size_t n, size_t cols, int
             const float inverse = peak > 0 ? LK_ROWS_LIMIT / peak : 0, d = peak / LK_ROWS_LIMIT;
             int total = 0;
             for (int i = 0; i < 32; i++) { qb[i] = (int16_t)lrintf(v[i] * inverse); total += qb[i]; }
+            for (int i = 0; i < 32; i++) { // q = 256·hi + lo
+                bytes[2 * cols * t + 32 * b + (size_t)i] = (uint8_t)(qb[i] >> 8);
+                bytes[2 * cols * t + cols + 32 * b + (size_t)i] = (uint8_t)(qb[i] & 0xff);
+            }
             scale[t * blocks + b] = d;
             sum[t * blocks + b] = d * (float)total;
         }
@@ -67,24 +72,36 @@ static void rows_scalar(uint32_t type, const uint8_t *w, size_t rowBytes, size_t
 #define QDOT_TARGET __attribute__((target("avx2,fma,f16c")))
 // 8 int32 sums of the products of 16 int16 pairs, added to acc.
 #define QDOT_DOT(acc, w, x) _mm256_add_epi32(acc, _mm256_madd_epi16(w, x))
+// acc + the 8 int32 sums of the u8 × s8 products of (u0, s0) and (u1, s1), 4 per lane each. Exact
+// where each pair of products, and the two pairs' sum, stays within int16 (levels of 4 bits).
+#define QDOT_DOTB2(acc, u0, s0, u1, s1) \
+    _mm256_add_epi32(acc, _mm256_madd_epi16(_mm256_add_epi16(_mm256_maddubs_epi16(u0, s0), _mm256_maddubs_epi16(u1, s1)), _mm256_set1_epi16(1)))
+// Q8_0's levels overflow vpmaddubsw's 16-bit pairs: four rows a pass, 16-bit products.
+#define QDOT_Q8_0 QDOT_GROUP
 #include "qdot_kernels.h"
 #undef QDOT_NAME
 #undef QDOT_TARGET
 #undef QDOT_DOT
+#undef QDOT_DOTB2
+#undef QDOT_Q8_0
 
 #define QDOT_NAME(name) name##_vnni
 #define QDOT_TARGET __attribute__((target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512vnni")))
 #define QDOT_DOT(acc, w, x) _mm256_dpwssd_epi32(acc, w, x)
+#define QDOT_DOTB2(acc, u0, s0, u1, s1) _mm256_dpbusd_epi32(_mm256_dpbusd_epi32(acc, u0, s0), u1, s1)
+#define QDOT_Q8_0 QDOT_EIGHT
 #include "qdot_kernels.h"
 #define LK_QDOT_SIMD 1
 #endif
 
 void lk_multiply_rows_quantized(uint32_t type, const void *w, size_t rowBytes, size_t rows, size_t cols, const int16_t *xq,
-                                const float *scale, const float *sum, size_t n, float *y, size_t yStride, int accumulate) {
+                                const uint8_t *xbytes, const float *scale, const float *sum, size_t n, float *y, size_t yStride,
+                                int accumulate) {
 #ifdef LK_QDOT_SIMD
     const int level = lk_cpu_level();
-    if (level >= LK_CPU_AVX512) { rows_q_vnni(type, w, rowBytes, rows, cols, xq, scale, sum, n, y, yStride, accumulate); return; }
-    if (level >= LK_CPU_AVX2) { rows_q_avx2(type, w, rowBytes, rows, cols, xq, scale, sum, n, y, yStride, accumulate); return; }
+    if (level >= LK_CPU_AVX512) { rows_q_vnni(type, w, rowBytes, rows, cols, xq, xbytes, scale, sum, n, y, yStride, accumulate); return; }
+    if (level >= LK_CPU_AVX2) { rows_q_avx2(type, w, rowBytes, rows, cols, xq, xbytes, scale, sum, n, y, yStride, accumulate); return; }
 #endif
+    (void)xbytes;
     rows_scalar(type, w, rowBytes, rows, cols, xq, scale, sum, n, y, yStride, accumulate);
 }

@@ -1,16 +1,18 @@
 import CKernels
 
 /// Inputs rounded to 16-bit integers per block of 32 values (CKernels' lk_quantize_rows), for
-/// `multiply`'s integer row products: levels, and per row and block the step and the rounded sum.
+/// `multiply`'s integer row products: levels, the same split in bytes (hi, lo), and per row and
+/// block the step and the rounded sum.
 public struct QuantizedRows {
     public let levels: UnsafeMutablePointer<Int16>
+    public let bytes: UnsafeMutablePointer<UInt8>
     public let scales: UnsafeMutablePointer<Float>
     public let sums: UnsafeMutablePointer<Float>
     public let n: Int
     public let cols: Int
 
     /// Bytes of storage `quantizing` needs for n rows of `cols` values.
-    public static func byteCount(n: Int, cols: Int) -> Int { n * cols * 2 + 2 * (n * cols / 32) * MemoryLayout<Float>.size }
+    public static func byteCount(n: Int, cols: Int) -> Int { n * cols * 4 + 2 * (n * cols / 32) * MemoryLayout<Float>.size }
 
     /// Rounds n rows of x (`cols` values each, a multiple of 32, xStride apart) into `storage`
     /// (`byteCount` bytes, 4-byte aligned).
@@ -20,8 +22,9 @@ public struct QuantizedRows {
         scales = storage.bindMemory(to: Float.self, capacity: 2 * blocks)
         sums = scales + blocks
         levels = (storage + 2 * blocks * MemoryLayout<Float>.size).bindMemory(to: Int16.self, capacity: n * cols)
+        bytes = UnsafeMutableRawPointer(levels + n * cols).bindMemory(to: UInt8.self, capacity: 2 * n * cols)
         (self.n, self.cols) = (n, cols)
-        lk_quantize_rows(x, xStride, n, cols, levels, scales, sums)
+        lk_quantize_rows(x, xStride, n, cols, levels, bytes, scales, sums)
     }
 }
 
@@ -57,7 +60,8 @@ extension WeightMatrix {
         precondition(quantized.map { $0.n == n && $0.cols == cols } ?? true)
         // Items of equal rows across the products, enough for balance and each large enough to amortise its claim.
         let total = products.reduce(0) { $0 + $1.outputs.count }
-        let perItem = max(8, total / (pool.threads * 8))
+        // Whole passes of the row products' eight rows.
+        let perItem = (max(8, total / (pool.threads * 8)) + 7) / 8 * 8
         var items = [(product: Int, rows: Range<Int>)]()
         for (p, product) in products.enumerated() {
             for lo in stride(from: product.outputs.lowerBound, to: product.outputs.upperBound, by: perItem) {
@@ -68,7 +72,7 @@ extension WeightMatrix {
             let (p, rows) = items[item]
             let (w, _, y, yStride) = products[p]
             if let quantized, w.hasQuantizedRowProducts {
-                lk_multiply_rows_quantized(w.type.rawValue, w.row(rows.lowerBound), w.rowBytes, rows.count, cols, quantized.levels,
+                lk_multiply_rows_quantized(w.type.rawValue, w.row(rows.lowerBound), w.rowBytes, rows.count, cols, quantized.levels, quantized.bytes,
                                            quantized.scales, quantized.sums, n, y + rows.lowerBound, yStride, accumulate ? 1 : 0)
             } else {
                 lk_multiply_rows(w.type.rawValue, w.row(rows.lowerBound), w.rowBytes, rows.count, cols, x, xStride, n,

@@ -15,7 +15,7 @@ import ModelFormats
     }
 
     /// Each block's largest value becomes ±32767; the rest round to the nearest step; the sum is
-    /// that of the rounded values; a block of zeros stays zero.
+    /// that of the rounded values; the bytes split each level as 256·hi + lo; a block of zeros stays zero.
     @Test func roundingKeepsEachBlocksLargestValueAndSum() {
         let cols = 96
         var x = randomFloats(2 * cols, scale: 3, seed: 1)
@@ -28,6 +28,10 @@ import ModelFormats
                     #expect(d == peak / 32767)
                     #expect(q.sums[i] == d * Float(block.reduce(0) { $0 + Int(q.levels[$1]) }))
                     for c in block { #expect(abs(x[c] - d * Float(q.levels[c])) <= d / 2 * 1.0001) }
+                    for c in block {
+                        let hi = Int(Int8(bitPattern: q.bytes[t * 2 * cols + c % cols])), lo = Int(q.bytes[t * 2 * cols + cols + c % cols])
+                        #expect(256 * hi + lo == Int(q.levels[c]))
+                    }
                     if peak > 0 { #expect(x[block].indices.contains { abs(Int(q.levels[$0])) == 32767 }) }
                 }
             }
@@ -63,23 +67,26 @@ import ModelFormats
     }
 
     /// Every instruction set gives the scalar reference's bits: the same exact integer sums, scaled
-    /// by the same float operations in the same order.
+    /// by the same float operations in the same order, in both kernels (rows shorter than 1024
+    /// values take four rows a pass, longer ones eight).
     @Test(arguments: types, [1, 2, 3, 4, 7])
     func everyInstructionSetAgreesWithTheScalarPath(_ type: GGMLType, _ n: Int) {
-        let rows = 13, cols = 1024, yStride = rows + 1
-        let bytes = randomQuantized(type, rows: rows, cols: cols, seed: 6)
-        let x = randomFloats(n * cols, scale: 2, seed: 7), initial = randomFloats(n * yStride, seed: 8)
-        quantize(x, xStride: cols, n: n, cols: cols) { q in
-            func run() -> [Float] {
-                var y = initial
-                bytes.withUnsafeBytes {
-                    lk_multiply_rows_quantized(type.rawValue, $0.baseAddress!, bytes.count / rows, rows, cols, q.levels, q.scales, q.sums, n,
-                                               &y, yStride, 1)
+        for cols in [512, 1024] {
+            let rows = 13, yStride = rows + 1
+            let bytes = randomQuantized(type, rows: rows, cols: cols, seed: 6)
+            let x = randomFloats(n * cols, scale: 2, seed: 7), initial = randomFloats(n * yStride, seed: 8)
+            quantize(x, xStride: cols, n: n, cols: cols) { q in
+                func run() -> [Float] {
+                    var y = initial
+                    bytes.withUnsafeBytes {
+                        lk_multiply_rows_quantized(type.rawValue, $0.baseAddress!, bytes.count / rows, rows, cols, q.levels, q.bytes, q.scales,
+                                                   q.sums, n, &y, yStride, 1)
+                    }
+                    return y
                 }
-                return y
+                let want = InstructionSet.with(.scalar, run)
+                for set in InstructionSetTests.simdSets { #expect(InstructionSet.with(set, run) == want, "\(type) n=\(n) cols=\(cols) at \(set)") }
             }
-            let want = InstructionSet.with(.scalar, run)
-            for set in InstructionSetTests.simdSets { #expect(InstructionSet.with(set, run) == want, "\(type) n=\(n) at \(set)") }
         }
     }
 

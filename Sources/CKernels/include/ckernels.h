@@ -38,18 +38,21 @@ void lk_multiply_rows(uint32_t type, const void *w, size_t rowBytes, size_t rows
 #define LK_ROWS_LIMIT 32767
 
 /// Rounds n rows of `cols` floats (xStride apart) to int16 per block of 32: q (n × cols) holds
-/// levels within ±LK_ROWS_LIMIT, and per row and block `scale` the step d (value ≈ d·level) and
-/// `sum` d·Σ levels: a weight's minimum m then meets the rounded values as its d·level does.
-/// The levels, scales and sums are lk_qgemm_quantize's with the same limit.
-void lk_quantize_rows(const float *x, size_t xStride, size_t n, size_t cols, int16_t *q, float *scale, float *sum);
+/// levels within ±LK_ROWS_LIMIT, `bytes` (n × 2·cols) the same levels split as 256·hi + lo, row t's
+/// hi (int8) at bytes + 2·cols·t and its lo (uint8) cols further, and per row and block `scale` the
+/// step d (value ≈ d·level) and `sum` d·Σ levels: a weight's minimum m then meets the rounded
+/// values as its d·level does. The levels, scales and sums are lk_qgemm_quantize's with the same limit.
+void lk_quantize_rows(const float *x, size_t xStride, size_t n, size_t cols, int16_t *q, uint8_t *bytes, float *scale, float *sum);
 
 /// Whether lk_multiply_rows_quantized takes weights of ggml type `type`.
 int lk_rows_available(uint32_t type);
 
-/// y[t·yStride + r] (+)= Σ_c W[r, c] · x[t, c] for r < rows, t < n, with x from lk_quantize_rows:
-/// the weights' levels times the input's in integers, each block's sum scaled in float.
+/// y[t·yStride + r] (+)= Σ_c W[r, c] · x[t, c] for r < rows, t < n, with x from lk_quantize_rows
+/// (xq, xbytes, scale, sum): the weights' levels times the input's in integers, each block's sum
+/// scaled in float. The kernels take eight rows a pass: rows in multiples of 8 keep every lane busy.
 void lk_multiply_rows_quantized(uint32_t type, const void *w, size_t rowBytes, size_t rows, size_t cols, const int16_t *xq,
-                                const float *scale, const float *sum, size_t n, float *y, size_t yStride, int accumulate);
+                                const uint8_t *xbytes, const float *scale, const float *sum, size_t n, float *y, size_t yStride,
+                                int accumulate);
 
 /// out_h = softmax(scale · K·q_h) · V for `heads` queries sharing one key/value head (grouped-query
 /// attention), over `len` keys whose rows in k and v are kvStride floats apart. q_h and out_h are
