@@ -7,8 +7,10 @@ import TensorKernels
 /// With integer products a sequence's logits are the same bits whatever else runs in its forward pass:
 /// its prompt whole or split (the prefix cache leaves the last token alone), beside other sequences'
 /// prompts and decodes (other attention items per head group, other product paths). This is what lets
-/// the server give a seeded request the same text every time.
-@Suite(.serialized) struct BatchIndependenceTests {
+/// the server give a seeded request the same text every time. (Plain C has no integer products: the
+/// float path's sgemm tiles do depend on the batch.)
+@Suite(.serialized, .enabled(if: InstructionSet.current != .scalar, "integer products need AVX2 or AVX-512"))
+struct BatchIndependenceTests {
     let model: LlamaModel
     let prompt: [Int], other: [Int]
 
