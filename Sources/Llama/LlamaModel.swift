@@ -125,7 +125,7 @@ public final class LlamaModel: @unchecked Sendable {
         let scale = 1 / Float(hd).squareRoot()
         // Attention items: (chunk, first query head, first query row, rows). All query heads sharing a
         // key/value head go in one item, which reads those keys and values once, unless that leaves
-        // too few items to keep every thread busy.
+        // too few items to keep every thread busy. Either way a row's bits are the same (`Attention.causal`).
         let headsPerItem = chunks.count * cfg.kvHeadCount >= 2 * pool.threads ? group : 1
         var attentionItems = [(chunk: Int, head: Int, first: Int, count: Int)]()
         for (ci, c) in chunks.enumerated() {

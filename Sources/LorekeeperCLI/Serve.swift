@@ -53,8 +53,8 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Threads for the forward pass (default: all cores).")
     var threads: Int?
 
-    @Flag(help: "Multiply in 16-bit integers, faster on large models; a repeated seeded request may then give another text.")
-    var integerProducts = false
+    @Flag(help: "Multiply in float32 only, not with inputs rounded to 16-bit integers: slower, the reference numbers.")
+    var floatProducts = false
 
     @Option(help: "Seconds a request's header fields may take to arrive, from their first byte (408, then the connection closes).")
     var headerTimeout = 10.0
@@ -98,7 +98,7 @@ struct Serve: AsyncParsableCommand {
         config.maxBodyBytes = maxBodyMb << 20
         config.chatTemplate = chatTemplate
         config.threads = threads
-        config.integerProducts = integerProducts
+        config.integerProducts = !floatProducts
         config.headerTimeout = headerTimeout
         config.idleTimeout = idleTimeout
         let host = self.host, log = logger

@@ -32,10 +32,10 @@ public struct ServerConfiguration: Sendable {
     public var adapterCacheBytes = 1 << 30
     public var chatTemplate: String?
     public var threads: Int?
-    /// Multiply in 16-bit integers (`LlamaModel.integerProducts`). Off by default: the products
-    /// give a row the same bits in any batch, but a seeded request repeated (its prompt then from
-    /// the prefix cache) still gave another text in integers (`ServerTests`).
-    public var integerProducts = false
+    /// Multiply with inputs rounded to 16-bit integers (`LlamaModel.integerProducts`): a row's
+    /// numbers are the same bits whatever batch it runs in and however the prefix cache splits its
+    /// prompt, so a seeded request's text does not depend on the requests around it.
+    public var integerProducts = true
     /// Seconds a request's header fields may take to arrive, from their first byte.
     public var headerTimeout = 10.0
     /// Seconds a connection may stay open with no request under way.

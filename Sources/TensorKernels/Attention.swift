@@ -3,33 +3,25 @@ import CKernels
 
 /// Causal scaled dot-product attention for one head of one sequence.
 public enum Attention {
-    /// Query rows at or below this count use the per-row kernel; more use two sgemms.
-    static let rowwiseLimit = 4
-
     /// Floats of `scores` scratch that `causal` needs.
-    public static func scratchCount(heads: Int, n: Int, start: Int, headDim: Int) -> Int {
-        n <= rowwiseLimit ? heads * (start + n) : heads * n * (start + n + (heads > 1 ? 2 * headDim : 0))
-    }
+    public static func scratchCount(heads: Int, n: Int, start: Int, headDim: Int) -> Int { heads * (start + n) }
 
     /// For each query row i < n at position p = start + i and each of `heads` query heads h that
     /// share one key/value head: out_ih = softmax(scale · q_ih · K[0...p]ᵀ) · V[0...p].
     /// q: (n, heads, headDim) with row stride qStride; k, v: (start + n, headDim) with row stride kvStride;
     /// out: (n, heads, headDim) with row stride outStride; scores: scratch of `scratchCount` floats.
+    /// Row by row, whatever n and heads: a row's bits then depend only on its position and the cache,
+    /// so a prompt gives the same numbers whole, split by the prefix cache, or batched with others
+    /// (sgemm's would change with the matrix sizes).
     public static func causal(q: UnsafePointer<Float>, qStride: Int, heads: Int = 1, n: Int, start: Int,
                               k: UnsafePointer<Float>, v: UnsafePointer<Float>, kvStride: Int,
                               headDim hd: Int, scale: Float,
                               out: UnsafeMutablePointer<Float>, outStride: Int,
                               scores: UnsafeMutablePointer<Float>) {
-        if n <= rowwiseLimit {
-            // Each key and value row is read once for all heads of the group.
-            for i in 0..<n {
-                lk_attention_row(q + i * qStride, heads, k, v, kvStride, start + i + 1, hd, scale, out + i * outStride, scores)
-            }
-            return
+        // Each key and value row is read once for all heads of the group.
+        for i in 0..<n {
+            lk_attention_row(q + i * qStride, heads, k, v, kvStride, start + i + 1, hd, scale, out + i * outStride, scores)
         }
-        let rows = n * heads
-        causalProducts(q: q, qStride: qStride, heads: heads, n: n, start: start, k: k, v: v, kvStride: kvStride, headDim: hd,
-                       scale: scale, out: out, outStride: outStride, probabilities: scores, stack: scores + rows * (start + n))
     }
 
     /// `causal` through two sgemms, for any n: the group's heads are stacked into one (n·heads, hd)

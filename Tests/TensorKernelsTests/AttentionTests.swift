@@ -20,9 +20,9 @@ import TestSupport
         return out
     }
 
-    /// Both the per-row path (n ≤ 4) and the sgemm path, starting at 0 or after cached keys, for one
-    /// head or a group sharing keys and values, with head sizes that do and do not fill the row
-    /// kernel's vectors and 64-column slices.
+    /// The row kernel (`causal`) and the two sgemms of training (`causalProducts`), starting at 0 or
+    /// after cached keys, for one head or a group sharing keys and values, with head sizes that do and
+    /// do not fill the row kernel's vectors and 64-column slices.
     @Test(arguments: [(1, 0, 64, 1), (1, 37, 64, 3), (3, 5, 64, 1), (4, 0, 64, 2), (2, 130, 64, 3), (9, 0, 64, 1),
                       (20, 13, 64, 3), (130, 3, 64, 1), (2, 9, 128, 4), (3, 6, 40, 3), (1, 5, 6, 2)])
     func matchesNaiveCausalAttention(_ n: Int, _ start: Int, _ hd: Int, _ heads: Int) {
@@ -30,20 +30,25 @@ import TestSupport
         let keys = start + n
         let q = randomFloats(n * qStride, scale: 2, seed: 1)
         let k = randomFloats(keys * stride, scale: 2, seed: 2), v = randomFloats(keys * stride, seed: 3)
-        var out = [Float](repeating: .nan, count: n * qStride)
-        var scores = [Float](repeating: 0, count: Attention.scratchCount(heads: heads, n: n, start: start, headDim: hd))
         let scale = 1 / Float(hd).squareRoot()
+        var rowwise = [Float](repeating: .nan, count: n * qStride), products = rowwise
+        var scores = [Float](repeating: 0, count: Attention.scratchCount(heads: heads, n: n, start: start, headDim: hd))
         Attention.causal(q: q, qStride: qStride, heads: heads, n: n, start: start, k: k, v: v, kvStride: stride, headDim: hd,
-                         scale: scale, out: &out, outStride: qStride, scores: &scores)
-        for h in 0..<heads {
-            let want = reference(q: q[(h * hd)...], qStride: qStride, k: k, v: v, n: n, start: start, hd: hd, stride: stride,
-                                 scale: Double(scale))
-            var err = 0.0
-            for i in 0..<n { for c in 0..<hd { err = max(err, abs(Double(out[i * qStride + h * hd + c]) - want[i * hd + c])) } }
-            #expect(err < 1e-5, "n=\(n) start=\(start) hd=\(hd) head \(h) of \(heads): \(err)")
+                         scale: scale, out: &rowwise, outStride: qStride, scores: &scores)
+        var probabilities = [Float](repeating: 0, count: n * heads * keys), stack = [Float](repeating: 0, count: 2 * n * heads * hd)
+        Attention.causalProducts(q: q, qStride: qStride, heads: heads, n: n, start: start, k: k, v: v, kvStride: stride, headDim: hd,
+                                 scale: scale, out: &products, outStride: qStride, probabilities: &probabilities, stack: &stack)
+        for (path, out) in [("rows", rowwise), ("products", products)] {
+            for h in 0..<heads {
+                let want = reference(q: q[(h * hd)...], qStride: qStride, k: k, v: v, n: n, start: start, hd: hd, stride: stride,
+                                     scale: Double(scale))
+                var err = 0.0
+                for i in 0..<n { for c in 0..<hd { err = max(err, abs(Double(out[i * qStride + h * hd + c]) - want[i * hd + c])) } }
+                #expect(err < 1e-5, "\(path): n=\(n) start=\(start) hd=\(hd) head \(h) of \(heads): \(err)")
+            }
+            // Padding after the heads is never written.
+            for i in 0..<n { #expect(out[(i * qStride + heads * hd)..<((i + 1) * qStride)].allSatisfy { $0.isNaN }, "\(path)") }
         }
-        // Padding after the heads is never written.
-        for i in 0..<n { #expect(out[(i * qStride + heads * hd)..<((i + 1) * qStride)].allSatisfy { $0.isNaN }) }
     }
 }
 
