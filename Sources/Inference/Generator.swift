@@ -17,11 +17,7 @@ public struct Generator {
                          onStep: (GenerationStep) throws -> Bool = { _ in true }) throws -> GenerationState {
         let cache = try model.model.makeCache(maxTokens: contextLength ?? model.config.contextLength, adapter: adapter)
         let state = try GenerationState(model: model, prompt: prompt, options: options, cache: cache, adapter: adapter)
-        var logits = [Float]()
-        while state.isPrefilling {
-            let chunk = state.pendingTokens(limit: Self.prefillChunk)
-            logits = try model.model.forward([.init(cache: cache, tokens: chunk, logits: state.isLastChunk(chunk) ? .last : .none, adapter: state.adapter)])
-        }
+        var logits = try prefill(state)
         while true {
             let step = logits.withUnsafeMutableBufferPointer { state.step(logits: $0) }
             guard try onStep(step), step.finishReason == nil else { break }
@@ -32,6 +28,16 @@ public struct Generator {
 }
 
 extension Generator {
+    /// Feeds the state's prompt through the model in chunks; returns the last position's logits.
+    func prefill(_ state: GenerationState) throws -> [Float] {
+        var logits = [Float]()
+        while state.isPrefilling {
+            let chunk = state.pendingTokens(limit: Self.prefillChunk)
+            logits = try model.model.forward([.init(cache: state.cache, tokens: chunk, logits: state.isLastChunk(chunk) ? .last : .none, adapter: state.adapter)])
+        }
+        return logits
+    }
+
     /// A finished completion: its text and why it ended.
     public struct Completion: Sendable {
         public let text: String
@@ -52,13 +58,8 @@ extension Generator {
             while slots.count < width, next < prompts.count {
                 let cache = try model.model.makeCache(maxTokens: model.config.contextLength, adapter: nil)
                 let state = try GenerationState(model: model, prompt: prompts[next], options: options, cache: cache)
-                var last = [Float]()
-                while state.isPrefilling {
-                    let chunk = state.pendingTokens(limit: Self.prefillChunk)
-                    last = try model.model.forward([.init(cache: cache, tokens: chunk, logits: state.isLastChunk(chunk) ? .last : .none)])
-                }
+                logits.append(try prefill(state))
                 slots.append((next, state, ""))
-                logits.append(last)
                 next += 1
             }
             guard !slots.isEmpty else { break }
