@@ -15,10 +15,11 @@ extension QuestionRules {
                   "kilometers", "km", "inches", "feet", "foot", "miles", "yards"],
     ]
     /// What a number with this unit answers: "How heavy ...?", "How long ...?".
+    /// "up to 65 kilometres", "at least 16": the number's qualifier does not change what it measures.
+    static let qualifiers: Set<String> = ["up", "to", "about", "around", "over", "under", "nearly", "almost", "approximately", "roughly",
+                                          "more", "less", "fewer", "than", "at", "least", "most", "just"]
+
     static func measure(after words: ArraySlice<String>) -> Measure? {
-        // "up to 65 kilometres", "at least 16": the number's qualifier does not change what it measures.
-        let qualifiers: Set<String> = ["up", "to", "about", "around", "over", "under", "nearly", "almost", "approximately", "roughly",
-                                       "more", "less", "fewer", "than", "at", "least", "most", "just"]
         let words = words.drop { qualifiers.contains($0.lowercased()) }
         // "the policy of 2019", "one of the founders": a date or a part, not a measure.
         guard let first = words.first, SentenceFacts.isNumber(first), !SentenceFacts.isYear(first),
