@@ -4,6 +4,7 @@ import KnowledgePreparation
 import Llama
 import ModelFormats
 import Tokenizers
+import Training
 import TrainingData
 
 extension FineTune {
@@ -12,7 +13,8 @@ extension FineTune {
     /// the document's SHA-256) and `settings.generalShare` of self-distilled general examples
     /// is mixed in, counted on these examples and the `replayed` ones trained beside them (a
     /// third version replays two documents: counted on the new one alone, the general share
-    /// fell to a third and v3 kept 8 of 14 general answers); other files load as they are.
+    /// fell to a third and v3 kept 8 of 14 general answers), with the base model's distributions
+    /// along its answers as their targets when `settings.distilGeneral`; other files load as they are.
     func loadData(_ paths: [String], _ loader: TrainingDataLoader, settings: PreparationSettings,
                   directory: String?, replayed: Int = 0) throws -> (TrainingDataset, FineTuneReport.Preparation?) {
         guard settings.enabled, paths.contains(where: TrainingDataLoader.isDocument) else { return (try loader.load(paths), nil) }
@@ -46,7 +48,8 @@ extension FineTune {
         if !general.isEmpty {
             let file = "\(scratch)/general.jsonl"
             try Self.writeAtomically(PreparedExample.jsonl(general), to: file)
-            set = set!.appending(try loader.load([file]).recorded(as: []))
+            let replay = try loader.load([file]).recorded(as: [])
+            set = set!.appending(settings.distilGeneral ? try replay.mappingExamples { try Distillation.teach($0, model: model.model) } : replay)
         }
         var totals = documents.reduce(into: [String: Int]()) { t, d in t.merge(d.examples, uniquingKeysWith: +) }
         if !general.isEmpty { totals[PreparedExample.Kind.general.rawValue] = general.count }

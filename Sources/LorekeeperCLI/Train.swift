@@ -48,6 +48,9 @@ struct Train: ParsableCommand {
     @Option(help: "General-instruction replay examples per prepared example (0: none).")
     var generalShare = PreparationSettings.defaultGeneralShare
 
+    @Flag(help: "Train the general replay on its answers' tokens, not on the base model's distributions along them.")
+    var noGeneralDistillation = false
+
     @Option(help: "Keep each document's prepared examples in this folder as <sha256>.prepared.jsonl (and reuse them).")
     var preparedDir: String?
 
@@ -234,7 +237,7 @@ struct Train: ParsableCommand {
             data: data, validationData: validationData, validationFraction: validationFraction, epochs: epochs, minSteps: minSteps, maxSteps: maxSteps,
             overlap: overlap, overLength: overLength, parent: parent, parentOptimizerState: parentOptimizerState,
             replayFraction: replay ?? (parent == nil ? 0 : 1), checkpointEvery: checkpointEvery, training: training,
-            preparation: noPrepare ? .off : PreparationSettings(generalShare: generalShare), preparedDirectory: preparedDir, modelType: outType)
+            preparation: noPrepare ? .off : PreparationSettings(generalShare: generalShare, distilGeneral: !noGeneralDistillation), preparedDirectory: preparedDir, modelType: outType)
     }
 
     static func parseTargets(_ list: String) throws -> Set<Projection> {

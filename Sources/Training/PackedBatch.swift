@@ -7,6 +7,8 @@ struct PackedBatch {
     var sequences: [Range<Int>] = []
     /// The token each row predicts, or −1 where no loss is taken (masked out, or a sequence's last row).
     var targets: [Int] = []
+    /// Rows whose loss is taken against a distribution (`TrainingExample.teacher`) instead of their target.
+    var teacher: [Int: TokenDistribution] = [:]
     /// Rows at the start of each sequence that are virtual tokens (prompt or prefix tuning), not
     /// tokens: their token is −1 and they predict nothing (PEFT's labels −100); the sequence's
     /// tokens follow at positions virtualTokens...
@@ -20,7 +22,9 @@ struct PackedBatch {
             tokens += [Int](repeating: -1, count: virtualTokens) + e.tokens
             positions += 0..<length
             targets += [Int](repeating: -1, count: virtualTokens)
+            let first = tokens.count - e.tokens.count
             targets += e.tokens.indices.map { i in i + 1 < e.tokens.count && e.lossMask[i + 1] ? e.tokens[i + 1] : -1 }
+            for (i, distribution) in e.teacher ?? [:] where i > 0 && i < e.tokens.count && e.lossMask[i] { teacher[first + i - 1] = distribution }
         }
     }
 

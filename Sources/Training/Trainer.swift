@@ -108,8 +108,12 @@ public final class Trainer: @unchecked Sendable {
             guard (1...configuration.maxSequenceLength).contains(e.tokens.count) else {
                 throw .invalidExample("a sequence has \(e.tokens.count) tokens, the limit is \(configuration.maxSequenceLength)")
             }
-            if let t = e.tokens.first(where: { $0 < 0 || $0 >= model.config.vocabSize }) {
+            for t in e.tokens + (e.teacher ?? [:]).values.flatMap(\.tokens) where t < 0 || t >= model.config.vocabSize {
                 throw .invalidExample("token id \(t) is outside the vocabulary (0..<\(model.config.vocabSize))")
+            }
+            for q in (e.teacher ?? [:]).values where q.tokens.count != q.probabilities.count || q.probabilities.contains(where: { !($0 >= 0) })
+                || abs(q.probabilities.reduce(0, +) - 1) > 1e-3 {
+                throw .invalidExample("a teacher distribution's probabilities must be one per token, non-negative and sum to 1")
             }
         }
         return PackedBatch(examples, virtualTokens: configuration.virtualTokens?.count ?? 0)

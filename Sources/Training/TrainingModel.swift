@@ -139,7 +139,7 @@ final class TrainingModel {
     }
 
     private func classifier(_ x: UnsafePointer<Float>, _ batch: PackedBatch, lossScale: Float, dx: UnsafeMutablePointer<Float>?) -> Double {
-        ClassifierLoss.forward(x: x, n: batch.rows, d: model.config.hiddenSize, targets: batch.targets, output: weights.output,
+        ClassifierLoss.forward(x: x, n: batch.rows, d: model.config.hiddenSize, targets: batch.targets, teacher: batch.teacher, output: weights.output,
                                lossScale: lossScale, dx: dx, dOutput: dx == nil ? nil : full.map { $0.gradients + $0.output.offset },
                                logits: logits, gathered: gathered, chunkRows: Self.classifierChunk, integer: integerProducts, pool: model.pool)
     }

@@ -72,6 +72,11 @@ public struct TrainingDataset: Sendable {
         TrainingDataset(examples: examples, truncated: truncated, files: files)
     }
 
+    /// The same examples, each passed through `transform` (which keeps its tokens: distillation targets).
+    public func mappingExamples(_ transform: (TrainingExample) throws -> TrainingExample) rethrows -> TrainingDataset {
+        TrainingDataset(examples: try examples.map(transform), truncated: truncated, files: files)
+    }
+
     /// These examples followed by `other`'s, with both lists of files.
     public func appending(_ other: TrainingDataset) -> TrainingDataset {
         TrainingDataset(examples: examples + other.examples, truncated: truncated + other.truncated, files: files + other.files)

@@ -135,6 +135,34 @@ import Llama
         #expect(dx[d..<2 * d].allSatisfy { $0 == 0 } && dx[4 * d..<5 * d].allSatisfy { $0 == 0 }, "masked-out rows get no gradient")
     }
 
+    /// Rows with a teacher distribution take −Σ q·log softmax instead of the target's −log p: its
+    /// value against float64, its gradient against finite differences, the other rows unchanged.
+    @Test func classifierLossWithTeacher() {
+        let n = 4, d = 12, vocab = 29, chunk = 3
+        let targets = [7, -1, 2, 11]
+        let teacher = [0: TokenDistribution(tokens: [7, 3, 28], probabilities: [0.5, 0.3, 0.2]),
+                       3: TokenDistribution(tokens: [0], probabilities: [1])]
+        let weights = randomFloats(vocab * d, seed: 19), output = floatWeight(rows: vocab, cols: d, weights)
+        let x = randomFloats(n * d, seed: 20), scale: Float = 1 / 3
+        var logits = [Float](repeating: 0, count: chunk * vocab), gathered = [Float](repeating: 0, count: chunk * d)
+        func loss(_ x: [Float], dx: UnsafeMutablePointer<Float>? = nil) -> Double {
+            ClassifierLoss.forward(x: x, n: n, d: d, targets: targets, teacher: teacher, output: output, lossScale: scale, dx: dx,
+                                   logits: &logits, gathered: &gathered, chunkRows: chunk, pool: pool) * Double(scale)
+        }
+        var want = 0.0
+        for (r, t) in targets.enumerated() where t >= 0 {
+            let z = (0..<vocab).map { o in (0..<d).reduce(0.0) { $0 + Double(weights[o * d + $1]) * Double(x[r * d + $1]) } }
+            let m = z.max()!, logSum = log(z.reduce(0) { $0 + exp($1 - m) }) + m
+            let q = teacher[r].map { Array(zip($0.tokens, $0.probabilities.map(Double.init))) } ?? [(t, 1)]
+            want += q.reduce(0) { $0 + $1.1 * (logSum - z[$1.0]) } * Double(scale)
+        }
+        var dx = [Float](repeating: 1, count: n * d)
+        let got = loss(x, dx: &dx)
+        #expect(abs(got - want) < 1e-5 * want)
+        #expect(relativeError(dx, centralDifferences(x, h: h) { loss($0) }) < tolerance)
+        #expect(dx[d..<2 * d].allSatisfy { $0 == 0 }, "masked-out rows get no gradient")
+    }
+
     /// y += scale·B·A·x: gradients of A, B and x.
     @Test func loraPair() {
         let config = LlamaConfig(vocabSize: 8, hiddenSize: 9, intermediateSize: 12, layerCount: 1, headCount: 1, kvHeadCount: 1)

@@ -44,6 +44,33 @@ import Llama
         #expect(trainer.completedSteps == 30)
     }
 
+    /// The teacher is the model itself: its distributions sum to 1 and start at its likeliest
+    /// token, and a fresh adapter (B = 0, so the trainer's model is the teacher) gets no gradient
+    /// from them where the answer's own tokens give one.
+    @Test func distillationTargetsAreTheModelsOwnDistributions() throws {
+        let model = try tiny.huggingFaceModel(), vocab = model.config.vocabSize
+        let example = TrainingExample(tokens: [3, 17, 42, 8, 8, 29, 1, 33], lossMask: [false, false, false, true, true, true, true, true])
+        let taught = try Distillation.teach(example, model: model, top: vocab)
+        #expect(taught.tokens == example.tokens && taught.lossMask == example.lossMask)
+        #expect(taught.teacher?.keys.sorted() == [3, 4, 5, 6, 7])
+        let cache = model.makeCache()
+        let logits = try model.forward([.init(cache: cache, tokens: example.tokens, logits: .all)])
+        for (i, q) in taught.teacher ?? [:] {
+            let row = logits[(i - 1) * vocab..<i * vocab]
+            #expect(q.tokens.first == row.indices.max { row[$0] < row[$1] }.map { $0 - (i - 1) * vocab })
+            #expect(abs(q.probabilities.reduce(0, +) - 1) < 1e-5 && zip(q.probabilities, q.probabilities.dropFirst()).allSatisfy { $0 >= $1 })
+        }
+        #expect(try Distillation.teach(example, model: model, top: 3).teacher?.values.allSatisfy { $0.tokens.count == 3 } == true)
+
+        let trainer = try Trainer(model: model, configuration: configuration { $0.lora.dropout = 0 })
+        func norm(_ e: TrainingExample) throws -> Float {
+            guard case let .lora(gradients) = try trainer.lossAndGradients([e]).gradients else { return .nan }
+            return values(gradients).reduce(0) { $0 + $1 * $1 }.squareRoot()
+        }
+        let hard = try norm(example), soft = try norm(taught)
+        #expect(hard > 1e-3 && soft < 1e-4 * hard, "\(soft) against \(hard)")
+    }
+
     /// Same seed and data, same adapter to the bit; stopping, exporting the state and
     /// continuing in a new trainer gives the same adapter as running straight through.
     @Test func trainingIsDeterministicAndResumable() throws {
