@@ -13,10 +13,17 @@ extension FineTune {
     /// the document's SHA-256) and `settings.generalShare` of self-distilled general examples
     /// is mixed in, counted on these examples and the `replayed` ones trained beside them (a
     /// third version replays two documents: counted on the new one alone, the general share
-    /// fell to a third and v3 kept 8 of 14 general answers), with the base model's distributions
-    /// along its answers as their targets when `settings.distilGeneral`; other files load as they are.
+    /// fell to a third and v3 kept 8 of 14 general answers); other files load as they are.
+    /// With `settings.distilGeneral`, self-distilled examples (these and a prepared file's
+    /// general lines) train on the base model's distributions along their answers.
     func loadData(_ paths: [String], _ loader: TrainingDataLoader, settings: PreparationSettings,
                   directory: String?, replayed: Int = 0) throws -> (TrainingDataset, FineTuneReport.Preparation?) {
+        let (set, preparation) = try prepareData(paths, loader, settings: settings, directory: directory, replayed: replayed)
+        return (settings.distilGeneral ? try set.distilling { try Distillation.teach($0, model: model.model) } : set, preparation)
+    }
+
+    private func prepareData(_ paths: [String], _ loader: TrainingDataLoader, settings: PreparationSettings,
+                             directory: String?, replayed: Int) throws -> (TrainingDataset, FineTuneReport.Preparation?) {
         guard settings.enabled, paths.contains(where: TrainingDataLoader.isDocument) else { return (try loader.load(paths), nil) }
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("lorekeeper-prepared-\(UUID().uuidString)").path
         try Self.createDirectory(scratch)
@@ -48,8 +55,7 @@ extension FineTune {
         if !general.isEmpty {
             let file = "\(scratch)/general.jsonl"
             try Self.writeAtomically(PreparedExample.jsonl(general), to: file)
-            let replay = try loader.load([file]).recorded(as: [])
-            set = set!.appending(settings.distilGeneral ? try replay.mappingExamples { try Distillation.teach($0, model: model.model) } : replay)
+            set = set!.appending(try loader.load([file]).recorded(as: []))
         }
         var totals = documents.reduce(into: [String: Int]()) { t, d in t.merge(d.examples, uniquingKeysWith: +) }
         if !general.isEmpty { totals[PreparedExample.Kind.general.rawValue] = general.count }

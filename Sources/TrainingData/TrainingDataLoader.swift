@@ -47,7 +47,7 @@ public struct TrainingDataLoader: Sendable {
     /// A separate validation set is another `load`; or hold out part with `TrainingDataset.split`.
     public func load(_ paths: [String]) throws(TrainingDataError) -> TrainingDataset {
         var stream = [Int]()
-        var conversations = [TrainingExample](), truncated = [Bool]()
+        var conversations = [TrainingExample](), truncated = [Bool](), selfDistilled = [Bool]()
         var files = [TrainingFile]()
         for path in paths {
             let isJSONL = try Self.isJSONL(path)
@@ -66,7 +66,8 @@ public struct TrainingDataLoader: Sendable {
                     tokens = Array(tokens.prefix(sequenceLength))
                     conversations.append(TrainingExample(tokens: tokens, lossMask: tokens.indices.map { $0 > 0 }))
                     truncated.append(isLong)
-                case let .conversation(messages, learned):
+                    selfDistilled.append(false)
+                case let .conversation(messages, learned, ownAnswers):
                     var example = try chatExample(messages, learned: learned)
                     let isLong = example.tokens.count > sequenceLength
                     if isLong {
@@ -76,6 +77,7 @@ public struct TrainingDataLoader: Sendable {
                     }
                     conversations.append(example)
                     truncated.append(isLong)
+                    selfDistilled.append(ownAnswers)
                 }
             }
             if isJSONL {
@@ -88,7 +90,8 @@ public struct TrainingDataLoader: Sendable {
             files.append(TrainingFile(path: path, sha256: FileDigest.sha256(bytes), records: records))
         }
         let windows = TextWindows.examples(stream: stream, length: sequenceLength, overlap: overlap)
-        return TrainingDataset(examples: windows + conversations, truncated: Array(repeating: false, count: windows.count) + truncated, files: files)
+        let none = [Bool](repeating: false, count: windows.count)
+        return TrainingDataset(examples: windows + conversations, truncated: none + truncated, selfDistilled: none + selfDistilled, files: files)
     }
 
     /// Whether `path` is JSONL (else plain text), by its extension.

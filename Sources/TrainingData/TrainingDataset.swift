@@ -21,11 +21,21 @@ public struct TrainingDataset: Sendable {
     public let files: [TrainingFile]
     /// Per example: whether it is a conversation cut to the sequence length.
     private let truncated: [Bool]
+    /// Per example: whether its answers are the base model's own (`TrainingRecord.conversation`).
+    private let selfDistilled: [Bool]
 
-    init(examples: [TrainingExample], truncated: [Bool], files: [TrainingFile]) {
+    init(examples: [TrainingExample], truncated: [Bool], selfDistilled: [Bool], files: [TrainingFile]) {
         self.examples = examples
         self.truncated = truncated
+        self.selfDistilled = selfDistilled
         self.files = files
+    }
+
+    /// The examples whose answers are the base model's own, as `teach` returns them (with the
+    /// model's distributions as their targets: `Distillation.teach`); the others as they are.
+    public func distilling(_ teach: (TrainingExample) throws -> TrainingExample) rethrows -> TrainingDataset {
+        TrainingDataset(examples: try zip(examples, selfDistilled).map { $1 ? try teach($0) : $0 }, truncated: truncated,
+                        selfDistilled: selfDistilled, files: files)
     }
 
     public var truncatedCount: Int { truncated.count(where: \.self) }
@@ -54,7 +64,8 @@ public struct TrainingDataset: Sendable {
         for i in Self.permutation(count: examples.count, seed: seed).prefix(held) { isHeld[i] = true }
         func part(_ keep: Bool) -> TrainingDataset {
             let indices = examples.indices.filter { isHeld[$0] == keep }
-            return TrainingDataset(examples: indices.map { examples[$0] }, truncated: indices.map { truncated[$0] }, files: files)
+            return TrainingDataset(examples: indices.map { examples[$0] }, truncated: indices.map { truncated[$0] },
+                                   selfDistilled: indices.map { selfDistilled[$0] }, files: files)
         }
         return (part(false), part(true))
     }
@@ -64,22 +75,19 @@ public struct TrainingDataset: Sendable {
     public func sample(fraction: Double, seed: UInt64) -> TrainingDataset {
         precondition((0...1).contains(fraction), "the fraction must be in [0, 1]")
         let kept = Self.permutation(count: examples.count, seed: seed).prefix(Int((fraction * Double(examples.count)).rounded())).sorted()
-        return TrainingDataset(examples: kept.map { examples[$0] }, truncated: kept.map { truncated[$0] }, files: files)
+        return TrainingDataset(examples: kept.map { examples[$0] }, truncated: kept.map { truncated[$0] },
+                               selfDistilled: kept.map { selfDistilled[$0] }, files: files)
     }
 
     /// The same examples, recorded as coming from `files` (a prepared file's examples are the document's).
     public func recorded(as files: [TrainingFile]) -> TrainingDataset {
-        TrainingDataset(examples: examples, truncated: truncated, files: files)
-    }
-
-    /// The same examples, each passed through `transform` (which keeps its tokens: distillation targets).
-    public func mappingExamples(_ transform: (TrainingExample) throws -> TrainingExample) rethrows -> TrainingDataset {
-        TrainingDataset(examples: try examples.map(transform), truncated: truncated, files: files)
+        TrainingDataset(examples: examples, truncated: truncated, selfDistilled: selfDistilled, files: files)
     }
 
     /// These examples followed by `other`'s, with both lists of files.
     public func appending(_ other: TrainingDataset) -> TrainingDataset {
-        TrainingDataset(examples: examples + other.examples, truncated: truncated + other.truncated, files: files + other.files)
+        TrainingDataset(examples: examples + other.examples, truncated: truncated + other.truncated,
+                        selfDistilled: selfDistilled + other.selfDistilled, files: files + other.files)
     }
 
     /// The micro-batches of one epoch: every example once, in an order fixed by `seed` and

@@ -8,7 +8,9 @@ enum TrainingRecord {
     /// (a prepared fact view: each fact learned without the text before it).
     case passage(String)
     /// `learned`: indices of the assistant messages whose replies count in the loss.
-    case conversation([ChatMessage], learned: [Int])
+    /// `selfDistilled`: the answers are the base model's own (a prepared file's `"kind": "general"`
+    /// line), so training may take the model's distributions along them as its targets.
+    case conversation([ChatMessage], learned: [Int], selfDistilled: Bool)
 
     typealias Problem = TrainingDataError.Problem
 
@@ -27,10 +29,11 @@ enum TrainingRecord {
         }
         guard let object = value as? [String: Any] else { throw .malformedJSON("a line must be a JSON object") }
         if let messages = object["messages"] {
-            self = try Self.conversation(messages)
+            self = try Self.conversation(messages, selfDistilled: object["kind"] as? String == "general")
         } else if object["prompt"] != nil || object["completion"] != nil {
             let prompt = try Self.string(object["prompt"], "'prompt'"), completion = try Self.string(object["completion"], "'completion'")
-            self = .conversation([ChatMessage(role: "user", content: prompt), ChatMessage(role: "assistant", content: completion)], learned: [1])
+            self = .conversation([ChatMessage(role: "user", content: prompt), ChatMessage(role: "assistant", content: completion)], learned: [1],
+                                 selfDistilled: false)
         } else if let text = object["passage"] {
             self = .passage(try Self.string(text, "'passage'"))
         } else if let text = object["text"] {
@@ -40,7 +43,7 @@ enum TrainingRecord {
         }
     }
 
-    private static func conversation(_ value: Any) throws(Problem) -> TrainingRecord {
+    private static func conversation(_ value: Any, selfDistilled: Bool) throws(Problem) -> TrainingRecord {
         guard let list = value as? [Any] else { throw .invalidField("'messages'", expected: "an array") }
         var messages = [ChatMessage](), learned = [Int]()
         for (i, item) in list.enumerated() {
@@ -56,7 +59,7 @@ enum TrainingRecord {
             if role == "assistant", weight == 1 { learned.append(i) }
         }
         guard !learned.isEmpty else { throw .noAssistantMessage }
-        return .conversation(messages, learned: learned)
+        return .conversation(messages, learned: learned, selfDistilled: selfDistilled)
     }
 
     private static func string(_ value: Any?, _ field: String) throws(Problem) -> String {

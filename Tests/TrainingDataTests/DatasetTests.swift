@@ -8,7 +8,7 @@ import Training
     /// 10 one-window text examples, told apart by their second token.
     func tenExamples() -> TrainingDataset {
         let examples = (0..<10).map { TrainingExample(tokens: [0, $0], lossMask: [false, true]) }
-        return TrainingDataset(examples: examples, truncated: (0..<10).map { $0 == 3 }, files: [])
+        return TrainingDataset(examples: examples, truncated: (0..<10).map { $0 == 3 }, selfDistilled: (0..<10).map { $0 == 5 }, files: [])
     }
 
     @Test func summary() throws {
@@ -24,6 +24,22 @@ import Training
         #expect(summary.files[1].records == 2)
         let json = try JSONSerialization.jsonObject(with: JSONEncoder().encode(summary)) as? [String: Any]
         #expect(Set(json?.keys.map { $0 } ?? []) == ["examples", "tokens", "lossTokens", "truncated", "files"])
+    }
+
+    /// A prepared file's general lines (the base model's own answers) are what `distilling`
+    /// teaches, and the mark stays with its example through split, sample and appending.
+    @Test func selfDistilledExamplesAreMarkedByTheirLine() throws {
+        func mark(_ e: TrainingExample) -> TrainingExample { var e = e; e.teacher = [:]; return e }
+        var general = TestFiles.messages([("user", "What is 2 plus 2?"), ("assistant", "4")]), question = general
+        general["kind"] = "general"
+        question["kind"] = "question"
+        let file = try TestFiles.jsonl([general, question, ["prompt": "Hi", "completion": "Hello"]])
+        let data = try TrainingDataLoader(tokenizer: try TestFiles.smolLM2(), sequenceLength: 64).load([file])
+        #expect(data.distilling(mark).examples.map { $0.teacher != nil } == [true, false, false])
+        let ten = tenExamples(), parts = ten.split(validationFraction: 0.3, seed: 7)
+        for part in [parts.training, parts.validation, ten.sample(fraction: 0.5, seed: 3), ten.appending(ten)] {
+            #expect(part.distilling(mark).examples.allSatisfy { ($0.teacher != nil) == ($0.tokens[1] == 5) })
+        }
     }
 
     @Test func splitIsSeededAndDisjoint() {
