@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""usage: bench/knowledge_recall.py [--doc NAME ...] [--no-incremental] [--train-arg ARG ...] [--binary PATH] [--model PATH] [--keep DIR] [--json FILE]
+"""usage: bench/knowledge_recall.py [--doc NAME ...] [--doc-file PATH ...] [--no-incremental] [--train-arg ARG ...] [--binary PATH] [--model PATH] [--keep DIR] [--json FILE]
 
 Do plain documents, trained with the defaults (knowledge preparation on), answer questions in chat?
 Uses the five fictional documents of Tests/Fixtures/knowledge/ (a company profile, two product manuals,
@@ -16,6 +16,9 @@ serves every adapter from one `lorekeeper serve` and asks greedily (temperature 
   * incremental: v3 (company -> manual -> policy) on all three documents' questions;
   * general: the questions the base model answers right, asked again of every adapter; "as before"
     counts, of all 20, those answered at least as correctly as by the base model (the issue's measure).
+
+`--doc-file PATH.md` adds a document of your own, its questions in `PATH-questions.jsonl` beside it
+(same format), without sentence-start probes.
 
 Prints the table on stderr (with training seconds and minutes per 1,000 words) and the JSON on stdout.
 """
@@ -87,6 +90,7 @@ def train(binary, model, data, out, extra, data_dir, name, parent=None):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[1], formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--doc", action="append", choices=DOCS)
+    ap.add_argument("--doc-file", action="append", default=[], help="a document of your own, questions in PATH-questions.jsonl")
     ap.add_argument("--no-incremental", action="store_true")
     ap.add_argument("--train-arg", action="append", default=[], help="extra `lorekeeper train` argument (repeat)")
     ap.add_argument("--binary", default=str(default_binary()))
@@ -94,14 +98,15 @@ def main():
     ap.add_argument("--keep", help="keep the adapters (and answers.json) in this folder")
     ap.add_argument("--json")
     args = ap.parse_args()
-    docs = args.doc or DOCS
+    files = {d: FIXTURES / f"{d}.md" for d in DOCS} | {Path(f).stem: Path(f).resolve() for f in args.doc_file}
+    docs = (args.doc or ([] if args.doc_file else DOCS)) + [Path(f).stem for f in args.doc_file]
     chain = [] if args.no_incremental else CHAIN
     work = Path(args.keep or tempfile.mkdtemp(prefix="lorekeeper-knowledge-"))
     adapters = work / "trained"
-    questions = {d: jsonl(FIXTURES / f"{d}-questions.jsonl") for d in DOCS}
+    questions = {d: jsonl(path.with_name(f"{d}-questions.jsonl")) for d, path in files.items()}
     probes = jsonl(FIXTURES / "probes.jsonl")
     general = jsonl(FIXTURES / "general-questions.jsonl")
-    words = {d: len((FIXTURES / f"{d}.md").read_text().split()) for d in DOCS}
+    words = {d: len(path.read_text().split()) for d, path in files.items()}
     results = {"train_args": args.train_arg, "documents": {}, "incremental": {}}
 
     log = []
@@ -114,9 +119,9 @@ def main():
         known = [q for q, ok in zip(general, base_general) if ok]
         results["general_base"] = sum(base_general)
         print(f"base model: general {sum(base_general)}/{len(general)}", file=sys.stderr)
-        for d in sorted(set(docs) | set(chain[:1]), key=(chain + DOCS).index):
+        for d in sorted(set(docs) | set(chain[:1]), key=(chain + DOCS + docs).index):
             print(f"training {d} ...", file=sys.stderr)
-            r = results["documents"][d] = train(args.binary, args.model, FIXTURES / f"{d}.md", adapters / d / "1", args.train_arg,
+            r = results["documents"][d] = train(args.binary, args.model, files[d], adapters / d / "1", args.train_arg,
                                                         work / "data", d)
             r["words"] = words[d]
             r["base"] = sum(ask(api, base, questions[d], log))
@@ -132,7 +137,7 @@ def main():
                             "--data-dir", str(work / "data"), "--model", args.model], check=True, stdout=subprocess.DEVNULL, cwd=REPO_ROOT)
             for v, d in enumerate(chain[1:], start=2):
                 print(f"training chain v{v} ({d}) ...", file=sys.stderr)
-                results["incremental"][f"v{v}"] = train(args.binary, args.model, FIXTURES / f"{d}.md", adapters / "chain" / str(v),
+                results["incremental"][f"v{v}"] = train(args.binary, args.model, files[d], adapters / "chain" / str(v),
                                                         args.train_arg, work / "data", "chain",
                                                         parent=adapters / ("chain" if v > 2 else chain[0]) / str(v - 1 if v > 2 else 1))
                 print(f"  v{v}: {json.dumps(results['incremental'][f'v{v}'])}", file=sys.stderr)
