@@ -100,7 +100,7 @@ struct Train: ParsableCommand {
     var lr = FineTuneConfiguration.defaultLearningRate
 
     @Option(help: "After warm-up: constant, linear or cosine.")
-    var schedule = LearningRateSchedule.constant
+    var schedule = FineTuneConfiguration.defaultSchedule
 
     @Option(help: "Warm-up steps.")
     var warmup = 2
