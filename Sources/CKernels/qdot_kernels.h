@@ -257,8 +257,10 @@ QI void QDOT_NAME(rows8)(const uint32_t type, const int N, const int inter, cons
             const uint8_t *q = group + R * bytes * sb;
             __m256 d, m;
             if (inter) {
-                // The next pass's group at this block: one stream, so the same distance ahead as below.
-                for (size_t c = 0; c < R * bytes; c += 64) _mm_prefetch((const char *)q + (size_t)R * rowBytes + c, _MM_HINT_T0);
+                // One stream, 4 KB ahead, past the caches that hold the input: from memory on one
+                // core 1.3-1.4x as fast as prefetching the next group (as below), 1.0-1.15x as fast
+                // as no prefetching or 2 or 8 KB ahead, the last two with rows of 11008 values.
+                for (size_t c = 0; c < R * bytes; c += 64) _mm_prefetch((const char *)q + 4096 + c, _MM_HINT_NTA);
                 d = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)q));
                 m = type == T_Q4_1 ? _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(q + 16))) : d;
             } else {
