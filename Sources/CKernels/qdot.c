@@ -39,18 +39,17 @@ int lk_rows_available(uint32_t type) {
 // an exact integer sum (Q6_K's per 16 values: its two halves' sums can pass 2^31 together), then
 // s = fma(Σ level·q, d_w·d_x, s) (per half for Q6_K) and s = fma(m_w, d_x·Σ q, s) in block order.
 // The SIMD kernels and lk_qgemm_rows round the same way: a row's result is the same bits in each.
-static void rows_scalar(uint32_t type, const uint8_t *w, size_t rowBytes, size_t rows, size_t cols, const int16_t *xq,
-                        const float *scale, const float *sum, size_t n, float *y, size_t yStride, int accumulate) {
+static void rows_scalar(uint32_t type, const uint8_t *w, size_t rowBytes, size_t grouped, size_t row0, size_t row1, size_t cols,
+                        const int16_t *xq, const float *scale, const float *sum, size_t n, float *y, size_t yStride, int accumulate) {
     const size_t blocks = cols / 32;
     const int parts = type == T_Q6_K ? 2 : 1;
-    for (size_t r = 0; r < rows; r++) {
-        const uint8_t *row = w + r * rowBytes;
+    for (size_t r = row0; r < row1; r++) {
         for (size_t t = 0; t < n; t++) {
             float s = 0;
             for (size_t b = 0; b < blocks; b++) {
                 int16_t level[32];
                 float d, m;
-                block_levels(type, row, b, level, &d, &m);
+                matrix_block_levels(type, w, rowBytes, grouped, r, b, level, &d, &m);
                 const int16_t *xb = xq + t * cols + 32 * b;
                 for (int part = 0; part < parts; part++) {
                     int32_t dot = 0;
@@ -59,7 +58,7 @@ static void rows_scalar(uint32_t type, const uint8_t *w, size_t rowBytes, size_t
                 }
                 s = fmaf(m, sum[t * blocks + b], s);
             }
-            float *o = y + t * yStride + r;
+            float *o = y + t * yStride + (r - row0);
             *o = accumulate ? *o + s : s;
         }
     }
@@ -94,14 +93,47 @@ static void rows_scalar(uint32_t type, const uint8_t *w, size_t rowBytes, size_t
 #define LK_QDOT_SIMD 1
 #endif
 
-void lk_multiply_rows_quantized(uint32_t type, const void *w, size_t rowBytes, size_t rows, size_t cols, const int16_t *xq,
-                                const uint8_t *xbytes, const float *scale, const float *sum, size_t n, float *y, size_t yStride,
-                                int accumulate) {
+void lk_multiply_rows_quantized(uint32_t type, const void *w, size_t rowBytes, size_t grouped, size_t row0, size_t row1, size_t cols,
+                                const int16_t *xq, const uint8_t *xbytes, const float *scale, const float *sum, size_t n, float *y,
+                                size_t yStride, int accumulate) {
 #ifdef LK_QDOT_SIMD
     const int level = lk_cpu_level();
-    if (level >= LK_CPU_AVX512) { rows_q_vnni(type, w, rowBytes, rows, cols, xq, xbytes, scale, sum, n, y, yStride, accumulate); return; }
-    if (level >= LK_CPU_AVX2) { rows_q_avx2(type, w, rowBytes, rows, cols, xq, xbytes, scale, sum, n, y, yStride, accumulate); return; }
+    void (*const rows_q)(uint32_t, int, const void *, size_t, size_t, size_t, const int16_t *, const uint8_t *, const float *,
+                         const float *, size_t, float *, size_t, int) = level >= LK_CPU_AVX512 ? rows_q_vnni : level >= LK_CPU_AVX2 ? rows_q_avx2 : NULL;
+    if (rows_q) {
+        const uint8_t *base = w;
+        const size_t blocks = cols / 32;
+        for (size_t r = row0; r < row1;) {
+            if (r >= grouped) { // rows as they are
+                rows_q(type, 0, base + r * rowBytes, rowBytes, row1 - r, cols, xq, xbytes, scale, sum, n, y + (r - row0), yStride, accumulate);
+                break;
+            }
+            const size_t g = r / 8 * 8, end = row1 < grouped ? row1 : grouped;
+            if (g == r && end - r >= 8) { // whole interleaved groups
+                const size_t whole = (end - r) / 8 * 8;
+                rows_q(type, 1, base + r * rowBytes, rowBytes, whole, cols, xq, xbytes, scale, sum, n, y + (r - row0), yStride, accumulate);
+                r += whole;
+                continue;
+            }
+            // Part of a group: the whole group into `out`, four inputs at a time, then the rows asked for.
+            const size_t last = g + 8 < row1 ? g + 8 : row1;
+            for (size_t t0 = 0; t0 < n; t0 += 4) {
+                const size_t k = n - t0 < 4 ? n - t0 : 4;
+                float out[4 * 8];
+                rows_q(type, 1, base + g * rowBytes, rowBytes, 8, cols, xq + t0 * cols, xbytes + 2 * t0 * cols, scale + t0 * blocks,
+                       sum + t0 * blocks, k, out, 8, 0);
+                for (size_t t = 0; t < k; t++) {
+                    for (size_t i = r; i < last; i++) {
+                        float *o = y + (t0 + t) * yStride + (i - row0);
+                        *o = accumulate ? *o + out[8 * t + i - g] : out[8 * t + i - g];
+                    }
+                }
+            }
+            r = last;
+        }
+        return;
+    }
 #endif
     (void)xbytes;
-    rows_scalar(type, w, rowBytes, rows, cols, xq, scale, sum, n, y, yStride, accumulate);
+    rows_scalar(type, w, rowBytes, grouped, row0, row1, cols, xq, scale, sum, n, y, yStride, accumulate);
 }

@@ -70,14 +70,15 @@ LK_VNNI void lk_qgemm_quantize(const float *x, size_t xStride, size_t n, size_t 
 // row's (level 2p, level 2p+1) as two int16; then the 32 rows' d and m.
 enum { PANEL_ROWS = 32, PANEL_LEVEL_BYTES = 16 * 2 * 64, PANEL_BLOCK_BYTES = PANEL_LEVEL_BYTES + 2 * 32 * 4 };
 
-static LK_VNNI void pack_panel(uint32_t type, const uint8_t *w, size_t rowBytes, size_t rows, size_t nb, uint8_t *panel) {
+// Rows [r0, r0 + min(rows, 32)) of w (rows before `grouped` interleaved).
+static LK_VNNI void pack_panel(uint32_t type, const uint8_t *w, size_t rowBytes, size_t grouped, size_t r0, size_t rows, size_t nb, uint8_t *panel) {
     for (size_t b = 0; b < nb; b++) {
         int16_t *level = (int16_t *)(panel + b * PANEL_BLOCK_BYTES);
         float *d = (float *)(panel + b * PANEL_BLOCK_BYTES + PANEL_LEVEL_BYTES), *m = d + 32;
         for (size_t r = 0; r < PANEL_ROWS; r++) {
             int16_t v[32] = {0};
             d[r] = m[r] = 0;
-            if (r < rows) block_levels(type, w + r * rowBytes, b, v, &d[r], &m[r]);
+            if (r < rows) matrix_block_levels(type, w, rowBytes, grouped, r0 + r, b, v, &d[r], &m[r]);
             for (int i = 0; i < 32; i++) level[((i / 2) * 2 + r / 16) * 32 + (r % 16) * 2 + i % 2] = v[i];
         }
     }
@@ -161,7 +162,7 @@ size_t lk_qgemm_rows_scratch(size_t rows, size_t cols) {
     return (panels < group ? panels : group) * (cols / BLOCK) * PANEL_BLOCK_BYTES;
 }
 
-LK_VNNI void lk_qgemm_rows(uint32_t type, const void *w, size_t rowBytes, size_t row0, size_t row1, size_t cols,
+LK_VNNI void lk_qgemm_rows(uint32_t type, const void *w, size_t rowBytes, size_t grouped, size_t row0, size_t row1, size_t cols,
                            const int16_t *xq, const float *scale, const float *sum, size_t n,
                            float *y, size_t yStride, int accumulate, void *scratch) {
     const size_t nb = cols / BLOCK, panelBytes = nb * PANEL_BLOCK_BYTES, group = panels_per_group(cols) * PANEL_ROWS;
@@ -169,7 +170,7 @@ LK_VNNI void lk_qgemm_rows(uint32_t type, const void *w, size_t rowBytes, size_t
     for (size_t g0 = row0; g0 < row1; g0 += group) {
         const size_t g1 = g0 + group < row1 ? g0 + group : row1;
         for (size_t r = g0; r < g1; r += PANEL_ROWS)
-            pack_panel(type, (const uint8_t *)w + r * rowBytes, rowBytes, g1 - r, nb, panels + (r - g0) / PANEL_ROWS * panelBytes);
+            pack_panel(type, w, rowBytes, grouped, r, g1 - r, nb, panels + (r - g0) / PANEL_ROWS * panelBytes);
         for (size_t t0 = 0; t0 < n; t0 += TILE) {
             const int T = n - t0 < TILE ? (int)(n - t0) : TILE;
             for (size_t r = g0; r < g1; r += PANEL_ROWS)
@@ -237,7 +238,7 @@ size_t lk_qgemm_columns_scratch(size_t rows, size_t blocks) {
 }
 
 // Packs weight rows [o0, o0 + count) of block columns [b0, b0 + s->blocks) (zeros past count).
-static LK_VNNI void pack_columns(uint32_t type, const uint8_t *w, size_t rowBytes, size_t o0, size_t count, size_t b0,
+static LK_VNNI void pack_columns(uint32_t type, const uint8_t *w, size_t rowBytes, size_t grouped, size_t o0, size_t count, size_t b0,
                                  const column_scratch *s) {
     const size_t g = s->rows, chunks = g / CHUNK;
     for (size_t b = 0; b < s->blocks; b++) {
@@ -246,7 +247,7 @@ static LK_VNNI void pack_columns(uint32_t type, const uint8_t *w, size_t rowByte
         for (size_t o = 0; o < g; o++) {
             int16_t v[32] = {0};
             d[o] = m[o] = 0;
-            if (o < count) block_levels(type, w + (o0 + o) * rowBytes, b0 + b, v, &d[o], &m[o]);
+            if (o < count) matrix_block_levels(type, w, rowBytes, grouped, o0 + o, b0 + b, v, &d[o], &m[o]);
             for (int c = 0; c < 32; c++) level[((o / 2) * 2 + c / 16) * 32 + (c % 16) * 2 + o % 2] = v[c];
         }
         for (size_t k = 0; k < chunks; k++) {
@@ -350,14 +351,14 @@ static LK_VNNI void columns_tile_any(int T, const column_scratch *s, size_t b, s
     WITH_CONSTANT_T(COLUMNS_TILE)
 }
 
-LK_VNNI void lk_qgemm_columns(uint32_t type, const void *w, size_t rowBytes, size_t rows, size_t block0, size_t block1,
+LK_VNNI void lk_qgemm_columns(uint32_t type, const void *w, size_t rowBytes, size_t grouped, size_t rows, size_t block0, size_t block1,
                               const float *dy, size_t dyStride, size_t n, float *dx, size_t dxStride, int accumulate, void *scratch) {
     column_scratch s;
     column_layout(rows, block1 - block0, scratch, &s);
     const size_t g = s.rows;
     for (size_t o0 = 0; o0 < rows; o0 += g) {
         const size_t count = rows - o0 < g ? rows - o0 : g;
-        pack_columns(type, w, rowBytes, o0, count, block0, &s);
+        pack_columns(type, w, rowBytes, grouped, o0, count, block0, &s);
         for (size_t t0 = 0; t0 < n; t0 += TILE) {
             const int T = n - t0 < TILE ? (int)(n - t0) : TILE;
             prepare_tile(dy + t0 * dyStride + o0, dyStride, T, count, has_minimum(type), (float)lk_qgemm_limit(type), &s);
@@ -371,11 +372,11 @@ LK_VNNI void lk_qgemm_columns(uint32_t type, const void *w, size_t rowBytes, siz
 
 void lk_qgemm_quantize(const float *x, size_t xStride, size_t n, size_t cols, int limit, int16_t *xq, float *scale, float *sum) {}
 size_t lk_qgemm_rows_scratch(size_t rows, size_t cols) { return 0; }
-void lk_qgemm_rows(uint32_t type, const void *w, size_t rowBytes, size_t row0, size_t row1, size_t cols,
+void lk_qgemm_rows(uint32_t type, const void *w, size_t rowBytes, size_t grouped, size_t row0, size_t row1, size_t cols,
                    const int16_t *xq, const float *scale, const float *sum, size_t n,
                    float *y, size_t yStride, int accumulate, void *scratch) {}
 size_t lk_qgemm_columns_scratch(size_t rows, size_t blocks) { return 0; }
-void lk_qgemm_columns(uint32_t type, const void *w, size_t rowBytes, size_t rows, size_t block0, size_t block1,
+void lk_qgemm_columns(uint32_t type, const void *w, size_t rowBytes, size_t grouped, size_t rows, size_t block0, size_t block1,
                       const float *dy, size_t dyStride, size_t n, float *dx, size_t dxStride, int accumulate, void *scratch) {}
 
 #endif

@@ -78,6 +78,10 @@ public struct LlamaWeights: Sendable {
         func matrix(_ name: String, rows: Int, cols: Int) throws -> WeightMatrix {
             WeightMatrix(try fetch(name, [cols, rows]))
         }
+        // Interleaved for the decode products (the embedding, read a row at a time, stays as it lies).
+        func projection(_ name: String, rows: Int, cols: Int) throws -> WeightMatrix {
+            try matrix(name, rows: rows, cols: cols).interleaved()
+        }
         func vector(_ name: String, _ n: Int) throws -> [Float] {
             let t = try fetch(name, [n])
             return [Float](unsafeUninitializedCapacity: n) { buf, count in
@@ -92,16 +96,16 @@ public struct LlamaWeights: Sendable {
             let b = "blk.\(i)."
             layers.append(LayerWeights(
                 attentionNorm: try vector(b + "attn_norm.weight", d),
-                q: try matrix(b + "attn_q.weight", rows: d, cols: d),
-                k: try matrix(b + "attn_k.weight", rows: kv, cols: d),
-                v: try matrix(b + "attn_v.weight", rows: kv, cols: d),
-                o: try matrix(b + "attn_output.weight", rows: d, cols: d),
+                q: try projection(b + "attn_q.weight", rows: d, cols: d),
+                k: try projection(b + "attn_k.weight", rows: kv, cols: d),
+                v: try projection(b + "attn_v.weight", rows: kv, cols: d),
+                o: try projection(b + "attn_output.weight", rows: d, cols: d),
                 ffnNorm: try vector(b + "ffn_norm.weight", d),
-                gate: try matrix(b + "ffn_gate.weight", rows: ff, cols: d),
-                up: try matrix(b + "ffn_up.weight", rows: ff, cols: d),
-                down: try matrix(b + "ffn_down.weight", rows: d, cols: ff)))
+                gate: try projection(b + "ffn_gate.weight", rows: ff, cols: d),
+                up: try projection(b + "ffn_up.weight", rows: ff, cols: d),
+                down: try projection(b + "ffn_down.weight", rows: d, cols: ff)))
         }
-        let output = config.tieWordEmbeddings ? embedding : try matrix("output.weight", rows: config.vocabSize, cols: d)
+        let output = config.tieWordEmbeddings ? embedding : try projection("output.weight", rows: config.vocabSize, cols: d)
         let freqs = try tensor("rope_freqs.weight") != nil ? try vector("rope_freqs.weight", config.headDim / 2) : nil
         return LlamaWeights(tokenEmbedding: embedding, layers: layers, outputNorm: try vector("output_norm.weight", d),
                             output: output, ropeFreqFactors: freqs)

@@ -27,6 +27,16 @@ public final class MappedFile: @unchecked Sendable {
         base = UnsafeRawPointer(p)
     }
 
+    /// Drops this process's copy of the whole pages inside `byteCount` bytes at `pointer` (a
+    /// tensor copied elsewhere): they leave its resident memory and are read from the file again
+    /// if anything touches them later.
+    public func release(_ pointer: UnsafeRawPointer, byteCount: Int) {
+        let page = Int(sysconf(Int32(_SC_PAGESIZE))), at = Int(bitPattern: pointer)
+        precondition(at >= Int(bitPattern: base) && at + byteCount <= Int(bitPattern: base) + count)
+        let start = (at + page - 1) / page * page, end = (at + byteCount) / page * page
+        if end > start { _ = madvise(UnsafeMutableRawPointer(bitPattern: start), end - start, Int32(MADV_DONTNEED)) }
+    }
+
     deinit { munmap(UnsafeMutableRawPointer(mutating: base), count) }
 }
 

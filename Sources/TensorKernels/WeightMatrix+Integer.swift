@@ -35,7 +35,7 @@ extension WeightMatrix {
             let (p, rows) = items[item]
             let (weight, y, yStride) = products[p]
             let scratch = pool.alignedScratch(thread: thread, bytes: lk_qgemm_rows_scratch(rows.count, cols))
-            lk_qgemm_rows(weight.type.rawValue, weight.tensor.data, weight.rowBytes, rows.lowerBound, rows.upperBound, cols,
+            lk_qgemm_rows(weight.type.rawValue, weight.tensor.data, weight.rowBytes, weight.grouped, rows.lowerBound, rows.upperBound, cols,
                           xq, scales, sums, n, y, yStride, accumulate ? 1 : 0, scratch)
         }
     }
@@ -47,7 +47,7 @@ extension WeightMatrix {
         pool.run(ranges.count) { item, thread in
             let blocks = ranges[item]
             let scratch = pool.alignedScratch(thread: thread, bytes: lk_qgemm_columns_scratch(rows, blocks.count))
-            lk_qgemm_columns(type.rawValue, tensor.data, rowBytes, rows, blocks.lowerBound, blocks.upperBound,
+            lk_qgemm_columns(type.rawValue, tensor.data, rowBytes, grouped, rows, blocks.lowerBound, blocks.upperBound,
                              dy, dyStride, n, dx, dxStride, accumulate ? 1 : 0, scratch)
         }
     }

@@ -51,7 +51,7 @@ extension WeightMatrix {
     func floats(rows: Range<Int>, columns: Range<Int>, scratch: UnsafeMutablePointer<Float>) -> (UnsafePointer<Float>, Int) {
         let offset = type.byteCount(values: columns.lowerBound)!
         if type == .f32 { return ((row(rows.lowerBound) + offset).assumingMemoryBound(to: Float.self), cols) }
-        for r in rows { Dequantize.row(type, row(r) + offset, scratch + (r - rows.lowerBound) * columns.count, count: columns.count) }
+        for r in rows { withFileRow(r) { Dequantize.row(type, $0 + offset, scratch + (r - rows.lowerBound) * columns.count, count: columns.count) } }
         return (UnsafePointer(scratch), columns.count)
     }
 

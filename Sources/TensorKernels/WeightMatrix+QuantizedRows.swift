@@ -72,10 +72,12 @@ extension WeightMatrix {
             let (p, rows) = items[item]
             let (w, _, y, yStride) = products[p]
             if let quantized, w.hasQuantizedRowProducts {
-                lk_multiply_rows_quantized(w.type.rawValue, w.row(rows.lowerBound), w.rowBytes, rows.count, cols, quantized.levels, quantized.bytes,
-                                           quantized.scales, quantized.sums, n, y + rows.lowerBound, yStride, accumulate ? 1 : 0)
+                lk_multiply_rows_quantized(w.type.rawValue, w.tensor.data, w.rowBytes, w.grouped, rows.lowerBound, rows.upperBound, cols,
+                                           quantized.levels, quantized.bytes, quantized.scales, quantized.sums, n, y + rows.lowerBound, yStride,
+                                           accumulate ? 1 : 0)
             } else {
-                lk_multiply_rows(w.type.rawValue, w.row(rows.lowerBound), w.rowBytes, rows.count, cols, x, xStride, n,
+                let rowScratch = w.grouped > rows.lowerBound ? pool.scratch(thread: thread, slot: 2, count: (rows.count * w.rowBytes + 3) / 4) : nil
+                lk_multiply_rows(w.type.rawValue, rowScratch.map { w.fileRows(rows, scratch: $0) } ?? w.row(rows.lowerBound), w.rowBytes, rows.count, cols, x, xStride, n,
                                  y + rows.lowerBound, yStride, accumulate ? 1 : 0, pool.scratch(thread: thread, slot: 0, count: cols))
             }
         }

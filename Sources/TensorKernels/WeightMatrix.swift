@@ -10,21 +10,57 @@ public struct WeightMatrix: @unchecked Sendable {
     public let rows: Int
     public let cols: Int
     public let rowBytes: Int
+    /// Rows before this one are interleaved by eight (`interleaved()`); the others lie as in the file.
+    public let grouped: Int
 
     public init(_ tensor: TensorView) {
+        self.init(tensor, grouped: 0)
+    }
+
+    private init(_ tensor: TensorView, grouped: Int) {
         precondition(tensor.shape.count <= 2 && tensor.type.isSupported)
         self.tensor = tensor
         cols = tensor.cols
         rows = tensor.rows
         rowBytes = tensor.type.byteCount(values: cols)!
+        self.grouped = grouped
     }
 
     public var type: GGMLType { tensor.type }
 
+    /// This matrix with its rows interleaved by eight where the integer row products read them
+    /// faster that way (Q4_0 and Q4_1 rows of 1024 values or more: eight rows' scales in one load,
+    /// their levels already transposed), in a buffer of its own of the same size; the pages of a
+    /// mapped file it came from leave the process's memory. Itself where nothing is interleaved.
+    public func interleaved() -> WeightMatrix {
+        let grouped = lk_interleaved_rows(type.rawValue, rows, cols)
+        guard grouped > 0, self.grouped == 0 else { return self }
+        let buffer = AlignedBuffer(byteCount: tensor.byteCount)
+        lk_interleave8(type.rawValue, tensor.data, rowBytes, rows, buffer.raw)
+        (tensor.owner as? MappedFile)?.release(tensor.data, byteCount: tensor.byteCount)
+        let view = TensorView(name: tensor.name, type: type, shape: tensor.shape, data: buffer.raw, byteCount: tensor.byteCount, owner: buffer)
+        return WeightMatrix(view, grouped: grouped)
+    }
+
+    /// Row r in ggml's layout; r ≥ `grouped` (earlier rows: `fileRows`).
     public func row(_ r: Int) -> UnsafeRawPointer { tensor.data + r * rowBytes }
 
+    /// Rows `range` in ggml's layout: where they lie, or copied out of their groups into `scratch`
+    /// (range.count · rowBytes bytes).
+    func fileRows(_ range: Range<Int>, scratch: UnsafeMutableRawPointer) -> UnsafeRawPointer {
+        if range.lowerBound >= grouped { return row(range.lowerBound) }
+        lk_deinterleave_rows(type.rawValue, tensor.data, rowBytes, grouped, range.lowerBound, range.upperBound, scratch)
+        return UnsafeRawPointer(scratch)
+    }
+
+    /// body(row r in ggml's layout).
+    func withFileRow<R>(_ r: Int, _ body: (UnsafeRawPointer) -> R) -> R {
+        if r >= grouped { return body(row(r)) }
+        return withUnsafeTemporaryAllocation(byteCount: rowBytes, alignment: 64) { body(fileRows(r..<r + 1, scratch: $0.baseAddress!)) }
+    }
+
     public func dequantizeRow(_ r: Int, into y: UnsafeMutablePointer<Float>) {
-        Dequantize.row(type, row(r), y, count: cols)
+        withFileRow(r) { Dequantize.row(type, $0, y, count: cols) }
     }
 
     /// Batches up to this size multiply row by row in a fused kernel that reads each quantised

@@ -79,7 +79,7 @@ import ModelFormats
                 func run() -> [Float] {
                     var y = initial
                     bytes.withUnsafeBytes {
-                        lk_multiply_rows_quantized(type.rawValue, $0.baseAddress!, bytes.count / rows, rows, cols, q.levels, q.bytes, q.scales,
+                        lk_multiply_rows_quantized(type.rawValue, $0.baseAddress!, bytes.count / rows, 0, 0, rows, cols, q.levels, q.bytes, q.scales,
                                                    q.sums, n, &y, yStride, 1)
                     }
                     return y

@@ -6,12 +6,14 @@ import ModelFormats
 /// written plainly in float64 with Hugging Face's rotate-half RoPE, and the same weights
 /// saved as a HF folder and as a GGUF file (q/k rows permuted as llama.cpp's converter does).
 public struct TinyLlama {
-    public let config = LlamaConfig(vocabSize: 50, hiddenSize: 32, intermediateSize: 48, layerCount: 2, headCount: 4,
-                             kvHeadCount: 2, ropeTheta: 10000, rmsNormEps: 1e-5, contextLength: 64, tieWordEmbeddings: false)
+    public static let tinyConfig = LlamaConfig(vocabSize: 50, hiddenSize: 32, intermediateSize: 48, layerCount: 2, headCount: 4,
+                                               kvHeadCount: 2, ropeTheta: 10000, rmsNormEps: 1e-5, contextLength: 64, tieWordEmbeddings: false)
+    public let config: LlamaConfig
     /// HF tensor name → (rows, cols, row-major values).
     public var tensors: [String: (rows: Int, cols: Int, values: [Double])] = [:]
 
-    public init(seed: UInt64, tied: Bool = false) {
+    public init(seed: UInt64, tied: Bool = false, config: LlamaConfig = tinyConfig) {
+        self.config = config
         var g = SplitMix(seed)
         func rand(_ rows: Int, _ cols: Int, scale: Double) -> (Int, Int, [Double]) {
             (rows, cols, (0..<rows * cols).map { _ in (Double(g.next() >> 11) / Double(1 << 53) * 2 - 1) * scale })
@@ -53,6 +55,17 @@ public struct TinyLlama {
         try w.write(to: folder + "/model.safetensors")
     }
 
+    /// Q4_0 blocks as llama.cpp's quantize_row_q4_0_ref writes them: d = (the value largest in
+    /// magnitude) / −8, levels min(15, x/d + 8.5) truncated, value j in byte j's low nibble and value
+    /// j + 16 in its high one.
+    public static func q4_0(_ values: [Float]) -> [UInt8] {
+        stride(from: 0, to: values.count, by: 32).flatMap { start -> [UInt8] in
+            let x = values[start..<start + 32], peak = x.max { abs($0) < abs($1) }!, d = peak / -8, inverse = d == 0 ? 0 : 1 / d
+            let q = x.map { UInt8(min(15, Int8(truncatingIfNeeded: Int($0 * inverse + 8.5)))) }
+            return withUnsafeBytes(of: Float16(d).bitPattern.littleEndian) { Array($0) } + (0..<16).map { q[$0] | q[$0 + 16] << 4 }
+        }
+    }
+
     /// llama.cpp's convert_hf_to_gguf `permute`: reshape(heads, 2, hd/2, cols).swapaxes(1, 2).
     public static func permuteForGGUF(_ values: [Double], rows: Int, cols: Int, heads: Int) -> [Double] {
         let hd = rows / heads
@@ -64,7 +77,8 @@ public struct TinyLlama {
         return out
     }
 
-    public func writeGGUF(to path: String) throws {
+    /// The GGUF file, its matrices in `type` (f32, q4_0 or a type `Quantize.bytes` writes), the norms in f32.
+    public func writeGGUF(to path: String, type: GGMLType = .f32) throws {
         let c = config
         var w = GGUFWriter()
         w.set("general.architecture", .string("llama"))
@@ -82,7 +96,13 @@ public struct TinyLlama {
             var values = t.values
             if name.hasSuffix("q_proj.weight") { values = Self.permuteForGGUF(values, rows: t.rows, cols: t.cols, heads: c.headCount) }
             if name.hasSuffix("k_proj.weight") { values = Self.permuteForGGUF(values, rows: t.rows, cols: t.cols, heads: c.kvHeadCount) }
-            w.addTensor(name: gguf, shape: t.rows == 1 ? [t.cols] : [t.cols, t.rows], floats: values.map(Float.init))
+            let floats = values.map(Float.init), shape = t.rows == 1 ? [t.cols] : [t.cols, t.rows]
+            if t.rows == 1 || type == .f32 {
+                w.addTensor(name: gguf, shape: shape, floats: floats)
+            } else {
+                w.addTensor(name: gguf, type: type, shape: shape,
+                            bytes: type == .q4_0 ? Self.q4_0(floats) : floats.withUnsafeBufferPointer { Quantize.bytes($0, as: type) })
+            }
         }
         try w.write(to: path)
     }

@@ -44,13 +44,27 @@ void lk_multiply_rows(uint32_t type, const void *w, size_t rowBytes, size_t rows
 /// values as its d·level does. The levels, scales and sums are lk_qgemm_quantize's with the same limit.
 void lk_quantize_rows(const float *x, size_t xStride, size_t n, size_t cols, int16_t *q, uint8_t *bytes, float *scale, float *sum);
 
+/// Rows of a `type` matrix of `rows` × `cols` values that lk_interleave8 re-lays (whole groups of
+/// eight, for the eight-row products: Q4_0 and Q4_1 rows of 1024 values or more), 0 if none.
+size_t lk_interleaved_rows(uint32_t type, size_t rows, size_t cols);
+
+/// Writes src (`rows` rows, rowBytes apart) to dst (as many bytes) with its first
+/// lk_interleaved_rows rows interleaved by eight: per block of 32 values the eight rows' scales
+/// side by side, then their levels four bytes of a row at a time. The other rows are copied as they are.
+void lk_interleave8(uint32_t type, const void *src, size_t rowBytes, size_t rows, void *dst);
+
+/// Rows [row0, row1) of w, whose first `grouped` rows are interleaved, in ggml's layout into dst.
+void lk_deinterleave_rows(uint32_t type, const void *w, size_t rowBytes, size_t grouped, size_t row0, size_t row1, void *dst);
+
 /// Whether lk_multiply_rows_quantized takes weights of ggml type `type`.
 int lk_rows_available(uint32_t type);
 
-/// y[t·yStride + r] (+)= Σ_c W[r, c] · x[t, c] for r < rows, t < n, with x from lk_quantize_rows
-/// (xq, xbytes, scale, sum): the weights' levels times the input's in integers, each block's sum
-/// scaled in float. The kernels take eight rows a pass: rows in multiples of 8 keep every lane busy.
-void lk_multiply_rows_quantized(uint32_t type, const void *w, size_t rowBytes, size_t rows, size_t cols, const int16_t *xq,
+/// y[t·yStride + r − row0] (+)= Σ_c W[r, c] · x[t, c] for row0 ≤ r < row1, t < n, with x from
+/// lk_quantize_rows (xq, xbytes, scale, sum): the weights' levels times the input's in integers, each
+/// block's sum scaled in float. Row r of W is at w + r·rowBytes, or for r < grouped interleaved
+/// (lk_interleave8; grouped is lk_interleaved_rows or 0). The kernels take eight rows a pass: rows
+/// in multiples of 8 keep every lane busy. Each row's result is the same bits in either layout.
+void lk_multiply_rows_quantized(uint32_t type, const void *w, size_t rowBytes, size_t grouped, size_t row0, size_t row1, size_t cols, const int16_t *xq,
                                 const uint8_t *xbytes, const float *scale, const float *sum, size_t n, float *y, size_t yStride,
                                 int accumulate);
 
@@ -88,8 +102,9 @@ void lk_qgemm_quantize(const float *x, size_t xStride, size_t n, size_t cols, in
 size_t lk_qgemm_rows_scratch(size_t rows, size_t cols);
 
 /// y[t·yStride + r] (+)= Σ_c W[r, c] · x[t, c] for weight rows r in [row0, row1) and t < n, with
-/// x from lk_qgemm_quantize; row r of W is `cols` values (whole blocks) at w + r·rowBytes.
-void lk_qgemm_rows(uint32_t type, const void *w, size_t rowBytes, size_t row0, size_t row1, size_t cols,
+/// x from lk_qgemm_quantize; row r of W is `cols` values (whole blocks) at w + r·rowBytes, or for
+/// r < grouped interleaved (lk_interleave8).
+void lk_qgemm_rows(uint32_t type, const void *w, size_t rowBytes, size_t grouped, size_t row0, size_t row1, size_t cols,
                    const int16_t *xq, const float *scale, const float *sum, size_t n,
                    float *y, size_t yStride, int accumulate, void *scratch);
 
@@ -97,8 +112,9 @@ void lk_qgemm_rows(uint32_t type, const void *w, size_t rowBytes, size_t row0, s
 size_t lk_qgemm_columns_scratch(size_t rows, size_t blocks);
 
 /// dx[t·dxStride + c] (+)= Σ_o dy[t·dyStride + o] · W[o, c] for c in block columns [block0, block1)
-/// (c / 32), o < rows and t < n: the product with the transpose.
-void lk_qgemm_columns(uint32_t type, const void *w, size_t rowBytes, size_t rows, size_t block0, size_t block1,
+/// (c / 32), o < rows and t < n: the product with the transpose. Rows before `grouped` are
+/// interleaved (lk_interleave8).
+void lk_qgemm_columns(uint32_t type, const void *w, size_t rowBytes, size_t grouped, size_t rows, size_t block0, size_t block1,
                       const float *dy, size_t dyStride, size_t n, float *dx, size_t dxStride, int accumulate, void *scratch);
 
 #endif

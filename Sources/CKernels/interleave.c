@@ -1,0 +1,36 @@
+// Weights re-laid for decode (quant_blocks.h, "rows interleaved by eight"), and back.
+#include "ckernels.h"
+#include "quant_blocks.h"
+
+size_t lk_interleaved_rows(uint32_t type, size_t rows, size_t cols) {
+    // The eight-row kernel takes rows of 1024 values or more (qdot_kernels.h's rows_q).
+    return (type == T_Q4_0 || type == T_Q4_1) && cols >= 1024 && cols % 32 == 0 ? rows / 8 * 8 : 0;
+}
+
+void lk_interleave8(uint32_t type, const void *src, size_t rowBytes, size_t rows, void *dst) {
+    const size_t grouped = lk_interleaved_rows(type, rows, rowBytes / (type == T_Q4_1 ? 20 : 18) * 32);
+    const size_t heads = interleave_heads(type), size = 2 * heads + 16, blocks = rowBytes / size;
+    const uint8_t *s = src;
+    uint8_t *d = dst;
+    for (size_t g = 0; g < grouped; g += 8) {
+        for (size_t b = 0; b < blocks; b++) {
+            uint8_t *o = d + g * rowBytes + 8 * size * b;
+            for (size_t i = 0; i < 8; i++) {
+                const uint8_t *block = s + (g + i) * rowBytes + size * b;
+                for (size_t h = 0; h < heads; h++) memcpy(o + 16 * h + 2 * i, block + 2 * h, 2);
+                for (size_t k = 0; k < 4; k++) memcpy(o + 16 * heads + 32 * k + 4 * i, block + 2 * heads + 4 * k, 4);
+            }
+        }
+    }
+    memcpy(d + grouped * rowBytes, s + grouped * rowBytes, (rows - grouped) * rowBytes);
+}
+
+void lk_deinterleave_rows(uint32_t type, const void *w, size_t rowBytes, size_t grouped, size_t row0, size_t row1, void *dst) {
+    const size_t size = 2 * interleave_heads(type) + 16, blocks = rowBytes / size;
+    uint8_t *d = dst;
+    for (size_t r = row0; r < row1; r++) {
+        uint8_t *row = d + (r - row0) * rowBytes;
+        if (r >= grouped) { memcpy(row, (const uint8_t *)w + r * rowBytes, rowBytes); continue; }
+        for (size_t b = 0; b < blocks; b++) interleaved_block(type, w, rowBytes, r, b, row + size * b);
+    }
+}
