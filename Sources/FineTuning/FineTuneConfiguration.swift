@@ -46,18 +46,20 @@ public struct FineTuneConfiguration: Codable, Sendable, Equatable {
     /// see README's "Training" section for the measurements behind them.
     public static let defaultLoRA = LoRAConfiguration(rank: 16, alpha: 32, targets: Set(Projection.allCases))
     public static let defaultLearningRate: Float = 1e-3
-    /// Decayed to zero: at a constant 1e-3 the gradient norm of memorising runs jumped from below 1
-    /// to 13–160 in their last fifth, and one prepared document's adapter came apart (8 of 16
-    /// questions, numbers said as "company"); decayed, the same run answered 16 of 16.
-    public static let defaultSchedule = LearningRateSchedule.cosine
+    /// Cosine (decayed to zero) where documents are prepared: at a constant 1e-3 a prepared
+    /// document's gradient norm jumped from below 1 to 13–160 in the run's last fifth and its adapter
+    /// came apart (8 of 16 questions; decayed, 16 of 16). Constant otherwise: the Q&A defaults were
+    /// measured at a constant rate, and a 30-step Q&A job decayed missed the fact it was asked.
+    public static func defaultSchedule(data: [String], preparation: PreparationSettings = PreparationSettings()) -> LearningRateSchedule {
+        preparation.enabled && data.contains(where: TrainingDataLoader.isDocument) ? .cosine : .constant
+    }
     public static let defaultEpochs = 10
     public static let defaultMinSteps = 30
 
     public init(data: [String], validationData: [String] = [], validationFraction: Double = 0, epochs: Int = defaultEpochs,
                 minSteps: Int = defaultMinSteps, maxSteps: Int? = nil, overlap: Int = 32, overLength: OverLengthPolicy = .truncate, parent: String? = nil,
                 parentOptimizerState: Bool = false, replayFraction: Double = 0, checkpointEvery: Int = 0,
-                training: TrainingConfiguration = TrainingConfiguration(lora: defaultLoRA, learningRate: defaultLearningRate, schedule: defaultSchedule,
-                                                                        warmupSteps: 2),
+                training: TrainingConfiguration = TrainingConfiguration(lora: defaultLoRA, learningRate: defaultLearningRate, warmupSteps: 2),
                 preparation: PreparationSettings = PreparationSettings(), preparedDirectory: String? = nil, modelType: ModelOutputType = .f16) {
         self.data = data
         self.validationData = validationData

@@ -78,6 +78,7 @@ public enum JobPlan {
         guard replay == 0 || parent != nil else { throw .invalid("replay_fraction needs a parent: set model to NAME or NAME@VERSION", param: "lora.replay_fraction") }
         let epochs = settings.epochs ?? FineTuneConfiguration.defaultEpochs
         guard (1...1000).contains(epochs) else { throw .invalid("n_epochs must be in 1...1000", param: "hyperparameters.n_epochs") }
+        training.schedule = FineTuneConfiguration.defaultSchedule(data: [data])
         return FineTuneConfiguration(data: [data], validationData: validation.map { [$0] } ?? [], epochs: epochs, parent: parent,
                                      replayFraction: replay, checkpointEvery: checkpointEvery, training: training, preparedDirectory: preparedDirectory)
     }

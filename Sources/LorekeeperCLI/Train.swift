@@ -99,8 +99,8 @@ struct Train: ParsableCommand {
     @Option(help: "Peak learning rate.")
     var lr = FineTuneConfiguration.defaultLearningRate
 
-    @Option(help: "After warm-up: constant, linear or cosine.")
-    var schedule = FineTuneConfiguration.defaultSchedule
+    @Option(help: "After warm-up: constant, linear or cosine (default: cosine when documents are prepared, else constant).")
+    var schedule: LearningRateSchedule?
 
     @Option(help: "Warm-up steps.")
     var warmup = 2
@@ -228,8 +228,10 @@ struct Train: ParsableCommand {
             if let targets { lora.targets = try Self.parseTargets(targets) }
         }
         lora.dropout = dropout
+        let preparation = noPrepare ? PreparationSettings.off : PreparationSettings(generalShare: generalShare, distilGeneral: !noGeneralDistillation)
         let training = TrainingConfiguration(
-            lora: lora, learningRate: lr, beta1: beta1, beta2: beta2, epsilon: eps, weightDecay: weightDecay, schedule: schedule,
+            lora: lora, learningRate: lr, beta1: beta1, beta2: beta2, epsilon: eps, weightDecay: weightDecay,
+            schedule: schedule ?? FineTuneConfiguration.defaultSchedule(data: data, preparation: preparation),
             warmupSteps: warmup, maxGradientNorm: maxGradNorm > 0 ? maxGradNorm : nil, gradientAccumulationSteps: gradAccum,
             layerDecay: layerDecay, activationCheckpointing: activationCheckpointing, microBatchSize: batch, maxSequenceLength: seqLen, seed: seed,
             integerProducts: productOptions.integerProducts, virtualTokens: virtual, full: method == .full)
@@ -237,7 +239,7 @@ struct Train: ParsableCommand {
             data: data, validationData: validationData, validationFraction: validationFraction, epochs: epochs, minSteps: minSteps, maxSteps: maxSteps,
             overlap: overlap, overLength: overLength, parent: parent, parentOptimizerState: parentOptimizerState,
             replayFraction: replay ?? (parent == nil ? 0 : 1), checkpointEvery: checkpointEvery, training: training,
-            preparation: noPrepare ? .off : PreparationSettings(generalShare: generalShare, distilGeneral: !noGeneralDistillation), preparedDirectory: preparedDir, modelType: outType)
+            preparation: preparation, preparedDirectory: preparedDir, modelType: outType)
     }
 
     static func parseTargets(_ list: String) throws -> Set<Projection> {

@@ -6,7 +6,8 @@ public enum Quantize {
         case .f32: return Array(UnsafeRawBufferPointer(values))
         case .f16: return values.map(Float16.init).withUnsafeBytes { Array($0) }
         case .q8_0: return q8_0(values)
-        default: preconditionFailure("quantising to \(type) is not implemented")
+        // fatalError, not preconditionFailure: release builds (-Ounchecked) assume the latter unreachable.
+        default: fatalError("quantising to \(type) is not implemented")
         }
     }
 

@@ -15,7 +15,7 @@ public struct SafeTensorsWriter {
         case .f32: dtype = "F32"
         case .f16: dtype = "F16"
         case .bf16: dtype = "BF16"
-        default: preconditionFailure("tensor \(name): safetensors writer supports F32, F16 and BF16, not \(type)")
+        default: fatalError("tensor \(name): safetensors writer supports F32, F16 and BF16, not \(type)")
         }
         precondition(name != "__metadata__" && tensors[name] == nil, "tensor \(name): duplicate or reserved name")
         precondition(type.byteCount(values: shape.reduce(1, *)) == bytes.count, "tensor \(name): byte count does not match shape")

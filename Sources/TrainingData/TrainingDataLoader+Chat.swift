@@ -14,7 +14,7 @@ extension TrainingDataLoader {
             guard tokens.starts(with: prompt) else { throw .replyChangesPrompt(message: k + 1) }
             // Message text never encodes to a control token, so the first end token is the reply's own.
             guard let end = tokens[prompt.count...].firstIndex(where: tokenizer.endOfGenerationIDs.contains) else {
-                preconditionFailure("the \(chatTemplate.map(\.rawValue) ?? "") template ended an assistant turn without an end-of-turn token")
+                fatalError("the \(chatTemplate.map(\.rawValue) ?? "") template ended an assistant turn without an end-of-turn token")
             }
             for i in prompt.count...end { mask[i] = true }
         }
