@@ -47,7 +47,7 @@ public struct FineTuneConfiguration: Codable, Sendable, Equatable {
     public static let defaultLoRA = LoRAConfiguration(rank: 16, alpha: 32, targets: Set(Projection.allCases))
     public static let defaultLearningRate: Float = 1e-3
     /// Cosine (decayed to zero) where documents are prepared: at a constant 1e-3 a prepared
-    /// document's gradient norm jumped from below 1 to 13–160 in the run's last fifth and its adapter
+    /// document's gradient norm jumped from below 1 to 13–161 in the run's last fifth and its adapter
     /// came apart (8 of 16 questions; decayed, 16 of 16). Constant otherwise: the Q&A defaults were
     /// measured at a constant rate, and a 30-step Q&A job decayed missed the fact it was asked.
     public static func defaultSchedule(data: [String], preparation: PreparationSettings = PreparationSettings()) -> LearningRateSchedule {

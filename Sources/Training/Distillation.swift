@@ -37,7 +37,7 @@ public enum Distillation {
     static let chunk = 512
 
     /// The `top` likeliest tokens of softmax(`logits`), ties to the lower id, renormalised; tokens
-    /// below e^-16 of the likeliest are left out (less than 1e-7 of the mass each), so that a
+    /// below e^-16 of the likeliest are left out (at most 1.1e-7 of the mass each), so that a
     /// handful of values is sorted rather than the vocabulary.
     static func distribution(_ logits: UnsafeBufferPointer<Float>, top: Int) -> TokenDistribution {
         let peak = logits.max()!
