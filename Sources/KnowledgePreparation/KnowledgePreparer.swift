@@ -29,7 +29,7 @@ public struct KnowledgePreparer {
             }
         }
         out += paragraphViews(document, topic: topic)
-        var context = SentenceContext(topic: topic)
+        var context = SentenceContext(topic: topic, name: Self.name(of: document, topic: topic))
         for paragraph in document.paragraphs {
             context.previousSubject = nil
             for sentence in paragraph.sentences {
@@ -96,6 +96,16 @@ public struct KnowledgePreparer {
     static func topic(ofTitle title: String) -> String {
         let cut = title.split(whereSeparator: { ":–—(".contains($0) }).first.map(String.init) ?? title
         return cut.trimmingCharacters(in: .whitespaces).isEmpty ? title : cut.trimmingCharacters(in: .whitespaces)
+    }
+
+    /// "the Halvard B7" for "The Halvard B7 is ..." under "Halvard B7 Burr Grinder": the first
+    /// sentence's subject when it is a shorter name made of the topic's words.
+    static func name(of document: DocumentText, topic: String?) -> String? {
+        guard let topic, let subject = subject(of: document.sentences[0]) else { return nil }
+        let words = subject.split(separator: " ").map(String.init).drop { $0 == "The" }
+        let topicWords = Set(topic.split(separator: " ").map(String.init))
+        guard !words.isEmpty, words.allSatisfy(topicWords.contains), words.joined(separator: " ") != topic else { return nil }
+        return QuestionRules.lowerArticle(subject)
     }
 
     /// The last run of two to four capitalised words that reads as a person's name.

@@ -74,6 +74,12 @@ extension QuestionRules {
                 add("What can I \(SentenceFacts.bare(v))?", "reader")
             }
         }
+        codeQuestions(rest, owner: x, add)
+        // "Error code E02 means ..." → "What does E02 mean?"
+        if kind == .present, SentenceFacts.bare(words[k]).lowercased() == "means", let code = subject.split(separator: " ").last.map(String.init),
+           subject.contains(" "), isCode(code) {
+            add("What does \(code) mean?", "means-code")
+        }
         negations(words, verbAt: k, subject: x, be: be, answer: answer, addAnswered)
         hours(words, x: x, be: be, add)
         commencement(words, x: x, plural: plural, add)
@@ -116,6 +122,18 @@ extension QuestionRules {
             case .count, .length, .speed: break
             }
         }
+    }
+
+    /// "has the part number KP-417", "under the code BP-40C" → "What is the part number of X?",
+    /// "What is the code for X?" (and "the order code" where the sentence orders).
+    static func codeQuestions(_ rest: [String], owner x: String, _ add: (String, String) -> Void) {
+        let lower = rest.map { SentenceFacts.bare($0).lowercased() }
+        guard let c = lower.indices.dropFirst().first(where: { i in ["code", "number"].contains(lower[i]) && i + 1 < rest.count && isCode(rest[i + 1]) }),
+              let the = lower[..<c].lastIndex(where: { ["the", "a", "an", "its", "their"].contains($0) }), c - the <= 3 else { return }
+        let noun = lower[(the + 1)...c].joined(separator: " ")
+        if noun != "code" { add("What is the \(noun) of \(x)?", "code-of") }
+        add("What is the \(noun) for \(x)?", "code-for")
+        if noun == "code", lower.contains(where: { $0.hasPrefix("order") }) { add("What is the order code for \(x)?", "code-order") }
     }
 
     /// Other words for what a verb with a measure states: weighs → heavy, draws watts → power, costs → price.

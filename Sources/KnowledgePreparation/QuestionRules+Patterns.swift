@@ -52,6 +52,11 @@ extension QuestionRules {
             add("\(capitalise(be)) \(x) \(predicate.map(SentenceFacts.bare).joined(separator: " "))?", "yes-no")
             return
         }
+        // "Program 9 is Gluten Free" → "Which program is Gluten Free?"
+        let named = subject.split(separator: " ").map(String.init)
+        if isNumberedName(named), !["a", "an"].contains(first) {
+            add("Which \(singular(named[0].lowercased())) \(be) \(predicateHead(predicate))?", "which-numbered-is")
+        }
         let who = SentenceFacts.hasRole(subject) || (SentenceFacts.isPersonName(subject) && SentenceFacts.hasRole(predicateHead(predicate)))
         add("\(who ? "Who" : "What") \(be) \(x)?", "is")
         if let org = ledOrganisation(subject) ?? (SentenceFacts.isPersonName(subject) ? ledOrganisation(predicateHead(predicate)) : nil) {
@@ -96,6 +101,10 @@ extension QuestionRules {
         }
         if let at = placed {
             let p = rest[at].lowercased()
+            // "made by Halvard Appliances in Tampere": where the maker is.
+            if let by, by < at, rest[(by + 1)..<at].allSatisfy(SentenceFacts.isCapitalised) {
+                add("Where is \(phrase(Array(rest[(by + 1)..<at]))) based?", "maker-where")
+            }
             add("Where \(be) \(x) \(participle)\(p == "from" ? " from" : "")?", "passive-where")
             if p == "from", !participle.hasPrefix("be ") {
                 let thing = x.split(separator: " ").drop { ["all", "every", "each", "the", "most"].contains($0.lowercased()) }.joined(separator: " ")
@@ -130,6 +139,9 @@ extension QuestionRules {
         }
         if SentenceFacts.hasMoney(rest) {
             add("How much \(be) \(x) \(participle) for?", "passive-price")
+            // "Spare pans can be ordered ... for 34 euros": what they cost.
+            add("How much \(isPlural(x) ? "do" : "does") \(x) cost?", "passive-cost")
+            add("What is the price of \(x)?", "passive-price-of")
             asked = true
         }
         if !asked { add("How \(be) \(x) \(participle)?", "passive-how") }
@@ -203,9 +215,13 @@ extension QuestionRules {
         let next = rest.first.map { SentenceFacts.bare($0).lowercased() } ?? ""
         // "Settings 8 to 14 suit espresso" → "Which settings suit espresso?"
         let named = subject.split(separator: " ").map(String.init)
-        if isNumberedName(named), !rest.isEmpty {
-            let object = rest.prefix(through: rest.firstIndex { $0.hasSuffix(",") } ?? rest.count - 1).prefix(6)
-            add("Which \(named[0].lowercased()) \(SentenceFacts.bare(verb).lowercased()) \(phrase(Array(object)))?", "which-numbered")
+        if isNumberedName(named), case let object = objectHead(rest), !object.isEmpty {
+            add("Which \(named[0].lowercased()) \(SentenceFacts.bare(verb).lowercased()) \(object)?", "which-numbered")
+            // "Settings 8 to 14 suit espresso": asked as the one to choose.
+            if ["suit", "fit", "match"].contains(base) {
+                add("Which \(singular(named[0].lowercased())) is best for \(object)?", "which-best")
+                add("Which \(singular(named[0].lowercased())) should I use for \(object)?", "which-use")
+            }
         }
         if let many = countedSubject(subject) {
             add("How many \(many) \(base) \(phrase(Array(rest.prefix { !$0.hasSuffix(",") }.prefix(3))))?", "count-subject")
@@ -220,6 +236,8 @@ extension QuestionRules {
             add("How long \(does) \(x) \(base)?", "duration")
         } else if let (_, noun) = countedNoun(rest) {
             add("How many \(noun) \(does) \(x) \(base)?", "present-number")
+            // "The B7 offers 40 grind settings": asked as what it has.
+            if !["have", "employ"].contains(base), let n = rest.firstIndex(where: SentenceFacts.isNumber), measure(after: rest[n...]) == .count { add("How many \(noun) \(does) \(x) have?", "present-number-have") }
         } else if ["every", "each", "once", "twice"].contains(next) {
             add("How often \(does) \(x) \(base)?", "how-often")
         } else if ["when", "if", "whenever"].contains(next) {
@@ -232,6 +250,12 @@ extension QuestionRules {
         if SentenceFacts.hasTime(all) {
             let object = objectHead(rest)
             add("When \(does) \(x) \(base)\(object.isEmpty ? "" : " " + object)?", "present-when")
+        }
+        // "program 12 makes jam in 65 minutes", "folds in under 20 seconds": how long the action takes.
+        if !["take", "last"].contains(base), let i = rest.prefix(6).firstIndex(where: { $0.lowercased() == "in" }), measure(after: rest[(i + 1)...]) == .duration {
+            let action = ([base] + rest[..<i]).joined(separator: " ")
+            add("How long \(does) \(x) take to \(action)?", "takes-to")
+            add("How long does it take to \(action)?", "takes-to-it")
         }
         if ["in", "at"].contains(next), rest.count > 1, SentenceFacts.isCapitalised(rest[1]) || rest[1].lowercased() == "the", !SentenceFacts.isTime(rest[1]) {
             add("Where \(does) \(x) \(base)?", "present-where")

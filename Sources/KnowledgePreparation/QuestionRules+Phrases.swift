@@ -136,28 +136,48 @@ extension QuestionRules {
 
     /// A twin of a question about "the company" (or museum, library, ...) that names the
     /// topic instead: the part of the topic up to that noun ("Larkspur Valley Library"), or
-    /// the whole topic when it names no such noun ("Tidewell Ceramics").
-    static func naming(_ topic: String, in q: SynthesizedQuestion) -> SynthesizedQuestion? {
+    /// the whole topic when it names no such noun ("Tidewell Ceramics"). Where the document
+    /// names its topic in its first sentence ("the Halvard B7"), "the grinder" and a shortened
+    /// "the B7" become that name: people ask about the product, not the title.
+    static func naming(_ topic: String, name: String?, in q: SynthesizedQuestion) -> SynthesizedQuestion? {
         let words = q.question.split(separator: " ").map(String.init)
+        let bareName = name.map { $0.split(separator: " ").drop { ["the", "a", "an"].contains($0.lowercased()) }.map(String.init) } ?? []
+        guard !q.question.contains(topic), bareName.isEmpty || !q.question.contains(bareName.joined(separator: " ")) else { return nil }
         // "the grinder" in a document titled "Halvard B7 Burr Grinder" is the topic as well.
-        let head = topic.split(separator: " ").last.map { nounKey(String($0)) }
-        guard let i = words.indices.dropLast().first(where: { words[$0] == "the" && (institutionNouns.contains(nounKey(words[$0 + 1])) || nounKey(words[$0 + 1]) == head) }),
-              !q.question.contains(topic) else { return nil }
-        let noun = nounKey(words[i + 1])
         let topicWords = topic.split(separator: " ").map(String.init)
-        let name: String
-        if let at = topicWords.firstIndex(where: { $0.lowercased() == noun }) {
-            name = topicWords[...at].joined(separator: " ")
-        } else if topicWords.contains(where: { institutionNouns.contains($0.lowercased()) }) {
-            return nil
-        } else {
-            name = topic
+        let head = topicWords.last.map(nounKey)
+        if let i = words.indices.dropLast().first(where: { words[$0] == "the" && (institutionNouns.contains(nounKey(words[$0 + 1])) || nounKey(words[$0 + 1]) == head) }) {
+            let noun = nounKey(words[i + 1])
+            let replacement: String
+            if let at = topicWords.firstIndex(where: { $0.lowercased() == noun }) {
+                replacement = at == topicWords.count - 1 ? name ?? topic : topicWords[...at].joined(separator: " ")
+            } else if topicWords.contains(where: { institutionNouns.contains($0.lowercased()) }) {
+                return nil
+            } else {
+                replacement = name ?? topic
+            }
+            return renamed(words, i...(i + 1), as: replacement, q)
         }
-        let original = words[i + 1]
+        // "the B7", "the Volt 7": the end of the name, shortened as documents do after the first mention.
+        for n in (1..<max(bareName.count, 1)).reversed() {
+            let alias = bareName.suffix(n)
+            guard alias.contains(where: { $0.contains(where: \.isLetter) }) else { continue }
+            if let i = words.indices.first(where: { i in
+                words[i] == "the" && i + n < words.count && zip(alias, words[(i + 1)...(i + n)]).allSatisfy { $0 == SentenceFacts.bare($1).replacingOccurrences(of: "'s", with: "") }
+            }), let name {
+                return renamed(words, i...(i + n), as: name, q)
+            }
+        }
+        return nil
+    }
+
+    /// The question with `range` of its words replaced by `name`, keeping a possessive and trailing punctuation.
+    static func renamed(_ words: [String], _ range: ClosedRange<Int>, as name: String, _ q: SynthesizedQuestion) -> SynthesizedQuestion {
+        let original = words[range.upperBound]
         let possessive = original.contains("'s") ? "'s" : ""
         let trailing = original.last.map { ",?".contains($0) } == true ? String(original.last!) : ""
         var twin = words
-        twin.replaceSubrange(i...(i + 1), with: [name + possessive + trailing])
+        twin.replaceSubrange(range, with: [name + possessive + trailing])
         return SynthesizedQuestion(question: twin.joined(separator: " "), answer: q.answer, rule: q.rule + "+topic")
     }
 
@@ -209,6 +229,15 @@ extension QuestionRules {
         return out
     }
 
+    /// "settings" → "setting", for "Which setting ...?".
+    static func singular(_ noun: String) -> String { isPlural(noun) ? lemma(noun) : noun }
+
+    /// "KP-417", "BP-40C", "E02": a part number or code, with a digit and a capital letter.
+    static func isCode(_ word: String) -> Bool {
+        let b = SentenceFacts.bare(word)
+        return b.count >= 2 && b.contains(where: \.isNumber) && b.contains(where: \.isUppercase)
+    }
+
     static func phrase(_ words: [String]) -> String {
         var s = words.joined(separator: " ")
         while let last = s.last, ",;:".contains(last) { s.removeLast() }
@@ -226,7 +255,7 @@ extension QuestionRules {
         let common: Set<String> = ["the", "a", "an", "all", "every", "each", "this", "these", "visitors", "members", "children", "books",
                                    "guests", "customers", "users", "students", "residents", "parking", "membership", "fines", "complaints",
                                    "spare", "guided", "overdue", "most", "some", "many", "both", "staff", "employees", "lost", "new",
-                                   "extra", "additional", "late", "single", "return"]
+                                   "extra", "additional", "late", "single", "return", "error", "warning", "fault"]
         // "Cars cost", "Smoking is": a plural or a gerund opening the sentence is a common noun.
         let commonNoun = (first.hasSuffix("s") && !first.hasSuffix("ss")) || (words.count == 1 && first.hasSuffix("ing"))
         return common.contains(first.lowercased()) || commonNoun ? first.lowercased() + subject.dropFirst(first.count) : subject

@@ -21,11 +21,15 @@ public struct SynthesizedQuestion: Sendable, Equatable, CustomStringConvertible 
 public struct SentenceContext: Sendable, Equatable {
     /// The document's title, cut at a colon: "Corvane KX-40 Bread Maker".
     public var topic: String?
+    /// What the document's first sentence calls the thing the title names: "the Halvard B7" in
+    /// "Halvard B7 Burr Grinder: User Guide". People ask with this name, not the title's.
+    public var name: String?
     public var previousSubject: String?
     public var person: String?
 
-    public init(topic: String? = nil, previousSubject: String? = nil, person: String? = nil) {
+    public init(topic: String? = nil, name: String? = nil, previousSubject: String? = nil, person: String? = nil) {
         self.topic = topic
+        self.name = name
         self.previousSubject = previousSubject
         self.person = person
     }
@@ -49,9 +53,16 @@ public enum QuestionRules {
         if parts.count > 1 {
             let whole = resolvePronoun(sentence.trimmingCharacters(in: .whitespaces), context)
             var out = [SynthesizedQuestion]()
-            for part in parts {
+            for (i, part) in parts.enumerated() {
+                // "...; switch the grinder off and wait 15 minutes": an instruction is asked with its signal, below.
+                if i > 0, let verb = part.split(separator: " ").first, instructionVerbs.contains(String(verb)) { continue }
                 for q in questions(for: part, context: context) where !out.contains(where: { $0.question == q.question }) {
                     out.append(SynthesizedQuestion(question: q.question, answer: q.answer.hasPrefix("No. ") ? "No. " + whole : whole, rule: q.rule))
+                }
+            }
+            if let signal = signal(parts[0]), parts.dropFirst().contains(where: { $0.split(separator: " ").first.map { instructionVerbs.contains(String($0)) } ?? false }) {
+                for q in ["What should I do if I see \(signal)?", "What should I do when \(signal) appears?"] {
+                    out.append(SynthesizedQuestion(question: q, answer: whole, rule: "signal-action"))
                 }
             }
             return out
@@ -91,7 +102,7 @@ public enum QuestionRules {
             add("What does the document say about \(lowerArticle(about))?", "fallback")
         }
         if let topic = context.topic {
-            out += out.compactMap { naming(topic, in: $0) }.filter { twin in !out.contains { $0.question == twin.question } }
+            out += out.compactMap { naming(topic, name: context.name, in: $0) }.filter { twin in !out.contains { $0.question == twin.question } }
         }
         return out
     }
@@ -152,6 +163,14 @@ public enum QuestionRules {
         return subject
     }
 
+    /// "A steady orange light means ...", "Error code E01 means ...": the signal a sentence explains.
+    static func signal(_ clause: String) -> String? {
+        let words = clause.split(separator: " ").map(String.init)
+        guard let (k, _) = verb(in: words), ["means", "indicates", "shows"].contains(words[k].lowercased()) else { return nil }
+        let subject = subjectPhrase(Array(words[..<k]))
+        return subject.isEmpty || pronouns.contains(subject.lowercased()) ? nil : lowerArticle(subject)
+    }
+
     enum VerbKind { case copula, perfectBe, have, modal, present, past }
 
     static let copulas: Set<String> = ["is", "are", "was", "were"]
@@ -171,6 +190,12 @@ public enum QuestionRules {
                                                   "held": "hold", "kept": "keep", "brought": "bring", "came": "come", "went": "go",
                                                   "got": "get", "drew": "draw", "chose": "choose", "rose": "rise", "fell": "fall",
                                                   "spent": "spend", "taught": "teach", "sent": "send", "paid": "pay", "set": "set"]
+    /// Things known by a number: "program 12", "gate 5", "level 3".
+    static let numberedNouns: Set<String> = ["program", "programme", "setting", "level", "mode", "room", "gate", "platform", "route",
+                                             "bus", "line", "floor", "step", "stage", "option", "zone", "track", "door", "channel",
+                                             "button", "slot", "bay", "exit", "lane", "block", "unit", "phase", "chapter", "section",
+                                             "article", "page", "tier", "grade", "type", "position", "plan", "hall", "wing", "court",
+                                             "pool", "studio", "station", "entrance", "terminal", "berth", "pier", "ward", "seat", "row"]
     /// Words that cannot end a subject noun phrase before a verb.
     static let nonHeads: Set<String> = ["the", "a", "an", "of", "and", "or", "in", "on", "at", "for", "with", "to", "by", "from",
                                         "its", "their", "his", "her", "our", "this", "that", "these", "those", "every", "each", "all",
@@ -195,8 +220,9 @@ public enum QuestionRules {
             let next = k + 1 < words.count ? words[k + 1].lowercased() : ""
             if baseVerbs.contains(w), !words[k - 1].hasSuffix(","), !copulas.contains(next), isPlural(words[..<k].joined(separator: " ")) { return (k, .present) }
             // "three seconds", "The planetarium, called ...": nouns after numbers, participles after commas
-            // ("The Volt 7 weighs": a number in a name is not a count).
-            if (SentenceFacts.isNumber(words[k - 1]) && !(k >= 3 && SentenceFacts.isCapitalised(words[k - 2]))) || words[k - 1].hasSuffix(",") { continue }
+            // ("The Volt 7 weighs", "program 12 makes": a number in a name is not a count).
+            let named = k >= 2 && (numberedNouns.contains(SentenceFacts.bare(words[k - 2]).lowercased()) || (k >= 3 && SentenceFacts.isCapitalised(words[k - 2])))
+            if (SentenceFacts.isNumber(words[k - 1]) && !named) || words[k - 1].hasSuffix(",") { continue }
             // "Quillfeather robots are", "Its headquarters are": a plural noun, not a verb.
             guard !(copulas.contains(next) || modals.contains(next) || auxiliaries.contains(next) || baseVerbs.contains(next)),
                   !previous.hasSuffix("'s") else { continue }
@@ -226,10 +252,10 @@ public enum QuestionRules {
     /// "It" → the previous subject or the topic, "Its" → "<topic>'s", "She"/"He" → the last person named.
     static func resolvePronoun(_ sentence: String, _ context: SentenceContext) -> String {
         let short = context.previousSubject.flatMap { $0.split(separator: " ").count <= 6 ? $0 : nil }
-        let it = short ?? context.topic
+        let it = short ?? context.name ?? context.topic
         var replacements = [(String, String)]()
         if let it { replacements.append(("It ", capitalise(it) + " ")) }
-        if let topic = context.topic { replacements.append(("Its ", capitalise(topic) + "'s ")) }
+        if let owner = context.name ?? context.topic { replacements.append(("Its ", capitalise(owner) + "'s ")) }
         if let person = context.person { replacements += [("She ", person + " "), ("He ", person + " ")] }
         for (pronoun, replacement) in replacements where sentence.hasPrefix(pronoun) {
             return replacement + sentence.dropFirst(pronoun.count)
