@@ -171,7 +171,8 @@ extension QuestionRules {
     /// "sells its pottery in 31 countries" → "In how many countries does X sell its pottery?".
     static func countedPlace(lemma: String, x: String, does: String, rest: [String], _ add: (String, String) -> Void) {
         guard let i = rest.prefix(6).firstIndex(where: { ["in", "across"].contains($0.lowercased()) }), i > 0,
-              let (_, noun) = countedNoun(Array(rest[(i + 1)...].prefix(3))), !rest[..<i].contains(where: { $0.hasSuffix(",") }) else { return }
+              let (_, noun) = countedNoun(Array(rest[(i + 1)...].prefix(3))), measure(after: rest[(i + 1)...]) == .count,
+              !rest[..<i].contains(where: { $0.hasSuffix(",") }) else { return }
         add("In how many \(noun) \(does) \(x) \(lemma) \(phrase(Array(rest[..<i])))?", "counted-place")
     }
 

@@ -237,7 +237,7 @@ extension QuestionRules {
         } else if let (_, noun) = countedNoun(rest) {
             add("How many \(noun) \(does) \(x) \(base)?", "present-number")
             // "The B7 offers 40 grind settings": asked as what it has.
-            if !["have", "employ"].contains(base), let n = rest.firstIndex(where: SentenceFacts.isNumber), measure(after: rest[n...]) == .count { add("How many \(noun) \(does) \(x) have?", "present-number-have") }
+            if ["offer", "include", "contain", "feature", "provide", "comprise"].contains(base), let n = rest.firstIndex(where: SentenceFacts.isNumber), measure(after: rest[n...]) == .count { add("How many \(noun) \(does) \(x) have?", "present-number-have") }
         } else if ["every", "each", "once", "twice"].contains(next) {
             add("How often \(does) \(x) \(base)?", "how-often")
         } else if ["when", "if", "whenever"].contains(next) {

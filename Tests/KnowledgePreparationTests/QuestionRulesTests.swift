@@ -185,6 +185,15 @@ struct QuestionRulesTests {
         #expect(!made.contains { $0.rule == "fallback" }, "\(made)")
     }
 
+    /// Second phrasings only where they mean the same: a duration is not counted as a place,
+    /// and what a card covers is not what it has.
+    @Test func paraphrasesKeepTheMeaning() {
+        let bike = QuestionRules.questions(for: "The Stellan Volt 7 weighs 18.5 kilograms and folds in under 20 seconds.").map(\.question)
+        #expect(!bike.contains { $0.hasPrefix("In how many") }, "\(bike)")
+        let card = QuestionRules.questions(for: "A family card covers up to five people.").map(\.question)
+        #expect(card.contains("How many people does a family card cover?") && !card.contains { $0.hasSuffix("have?") }, "\(card)")
+    }
+
     @Test func skipsQuestionsAndFragments() {
         #expect(QuestionRules.questions(for: "Why does bread rise?").isEmpty)
         #expect(QuestionRules.questions(for: "Thank you.").isEmpty)
