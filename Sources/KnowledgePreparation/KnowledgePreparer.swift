@@ -29,12 +29,26 @@ public struct KnowledgePreparer {
             }
         }
         out += paragraphViews(document, topic: topic)
-        var context = SentenceContext(topic: topic, name: Self.name(of: document, topic: topic))
+        let name = Self.name(of: document, topic: topic)
+        let names = name.map { [$0] + (Self.shortName(of: document, name: $0).map { [$0] } ?? []) } ?? []
+        var context = SentenceContext(topic: topic, name: name)
+        var mentioned = 0
         for paragraph in document.paragraphs {
             context.previousSubject = nil
             for sentence in paragraph.sentences {
-                for q in QuestionRules.questions(for: sentence, context: context) {
+                let questions = QuestionRules.questions(for: sentence, context: context)
+                for q in questions {
                     out.append(.chat(q.question, q.answer, .question, generator: "rules"))
+                }
+                // "How much does a spare KX-40 pan cost?": people name the product when they ask
+                // about its parts, so the first and last questions of a sentence that names it
+                // nowhere are asked with the product's name too (its full and short names in turn).
+                let bare = names.map { $0.split(separator: " ").drop { $0 == "the" }.joined(separator: " ") }
+                if !names.isEmpty, !questions.contains(where: { q in bare.contains { q.question.contains($0) } }) {
+                    for q in Set([questions.startIndex, questions.endIndex - 1]).sorted().compactMap({ questions.indices.contains($0) ? questions[$0] : nil }) {
+                        out.append(.chat(QuestionRules.asked(q.question, about: names[mentioned % names.count]), q.answer, .question, generator: "rules"))
+                        mentioned += 1
+                    }
                 }
                 context.previousSubject = Self.subject(of: sentence)
                 context.person = Self.lastPerson(in: sentence) ?? context.person
@@ -106,6 +120,18 @@ public struct KnowledgePreparer {
         let topicWords = Set(topic.split(separator: " ").map(String.init))
         guard !words.isEmpty, words.allSatisfy(topicWords.contains), words.joined(separator: " ") != topic else { return nil }
         return QuestionRules.lowerArticle(subject)
+    }
+
+    /// "the KX-40" beside "the Corvane KX-40": the first sentence subject, after the first, made of
+    /// the name's last words.
+    static func shortName(of document: DocumentText, name: String) -> String? {
+        let words = name.split(separator: " ").map(String.init).drop { $0 == "the" }
+        for sentence in document.sentences.dropFirst() {
+            guard let subject = subject(of: sentence) else { continue }
+            let short = subject.split(separator: " ").map(String.init).drop { $0 == "The" }
+            if !short.isEmpty, short.count < words.count, Array(words.suffix(short.count)) == Array(short) { return QuestionRules.lowerArticle(subject) }
+        }
+        return nil
     }
 
     /// The last run of two to four capitalised words that reads as a person's name.

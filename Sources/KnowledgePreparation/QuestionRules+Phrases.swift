@@ -229,6 +229,14 @@ extension QuestionRules {
         return out
     }
 
+    /// "What does error code E01 mean?" → "What does error code E01 mean on the KX-40?"; "for"
+    /// where the question is about buying or ordering.
+    static func asked(_ question: String, about product: String) -> String {
+        let lower = question.lowercased()
+        let buying = ["cost", "price", "order", "spare", "replacement", "buy", "part number"].contains { lower.contains($0) }
+        return String(question.dropLast()) + (buying ? " for " : " on ") + product + "?"
+    }
+
     /// "settings" → "setting", for "Which setting ...?".
     static func singular(_ noun: String) -> String { isPlural(noun) ? lemma(noun) : noun }
 

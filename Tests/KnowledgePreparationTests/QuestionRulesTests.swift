@@ -179,6 +179,22 @@ struct QuestionRulesTests {
                                        topic: "Tidewell Ceramics") == nil)
     }
 
+    /// A sentence about a product's part that never names the product is asked with the
+    /// product's full and short names too: people ask "How much does a spare KX-40 pan cost?".
+    @Test func asksAboutPartsWithTheProductsName() throws {
+        let text = """
+        # Corvane KX-40 Bread Maker: Quick Manual
+
+        The Corvane KX-40 is a compact bread maker. The KX-40 has 14 programs. Error code E01 means the chamber is too hot. \
+        Spare pans can be ordered under the code BP-40C for 34 euros.
+        """
+        let questions = try KnowledgePreparer().prepare(document: text, path: "kx.md").compactMap { $0.messages?.first?.content }
+        #expect(questions.contains("What does error code E01 mean on the Corvane KX-40?"), "\(questions)")
+        #expect(questions.contains { $0.hasSuffix("for the KX-40?") && $0.contains("spare pans") }, "\(questions)")
+        #expect(!questions.contains("How many programs does the KX-40 have on the Corvane KX-40?"))
+        #expect(KnowledgePreparer.shortName(of: DocumentText(parsing: text), name: "the Corvane KX-40") == "the KX-40")
+    }
+
     /// An instruction after a signal is asked as what to do, not as "What does the document say about ...?".
     @Test func asksWhatToDoAboutASignal() {
         let made = QuestionRules.questions(for: "A steady orange light means the motor is overheating; switch the grinder off and wait 15 minutes.")
