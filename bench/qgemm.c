@@ -3,7 +3,7 @@
 //   a 7B attention projection) of ggml TYPE (2 = Q4_0, interleaved by eight as at load) against N
 //   batch rows (default 128): the product's integer GOPS (2 per multiply-add), the share of it spent
 //   packing the weights, and the machine's peak for vpdpwssd (16-bit) and vpdpbusd (8-bit) from
-//   register-only loops, as JSON lines. Times are the thread's processor time.
+//   register-only loops, as JSON lines. LOREKEEPER_CPU=avx2 takes the AVX2 kernels. Times are the thread's processor time.
 #include "ckernels.h"
 #include <immintrin.h>
 #include <stdio.h>
@@ -43,7 +43,7 @@ int main(int argc, char **argv) {
                  n = argc > 3 ? (size_t)atol(argv[3]) : 128;
     const uint32_t type = argc > 4 ? (uint32_t)atoi(argv[4]) : 2;
     if (type != 2 || cols % 32 || cols < 1024 || rows % 32) { fprintf(stderr, "usage: qgemm [ROWS (multiple of 32)] [COLS (multiple of 32, at least 1024)] [N] [2]\n"); return 2; }
-    if (!lk_qgemm_available(type)) { fprintf(stderr, "no integer prompt products on this CPU\n"); return 1; }
+    if (!lk_qgemm_rows_available(type)) { fprintf(stderr, "no integer prompt products on this CPU\n"); return 1; }
     const size_t rowBytes = cols / 32 * 18, bytes = rows * rowBytes, nb = cols / 32;
     uint8_t *file = aligned_alloc(64, bytes), *w = aligned_alloc(64, bytes);
     srand(1);
@@ -53,8 +53,9 @@ int main(int argc, char **argv) {
     const size_t grouped = lk_interleaved_rows(type, rows, cols);
     float *x = malloc(n * cols * 4), *y = aligned_alloc(64, n * rows * 4), *scale = malloc(n * nb * 4), *sum = malloc(n * nb * 4);
     int16_t *xq = malloc(n * cols * 2);
+    uint8_t *xbytes = malloc(2 * n * cols);
     for (size_t i = 0; i < n * cols; i++) x[i] = (float)rand() / (float)RAND_MAX - 0.5f;
-    lk_qgemm_quantize(x, cols, n, cols, lk_qgemm_limit(type), xq, scale, sum);
+    lk_quantize_rows(x, cols, n, cols, xq, xbytes, scale, sum);
     void *scratch = aligned_alloc(64, (lk_qgemm_rows_scratch(rows, cols) + 63) / 64 * 64);
     const double macs = (double)rows * cols * n;
     printf("{\"peak_gops_16bit\": %.1f, \"peak_gops_8bit\": %.1f}\n", 2 * peak16(1L << 30) / 1e9, 2 * peak8(1L << 30) / 1e9);

@@ -6,5 +6,5 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 k="$here/../Sources/CKernels"
 out="$(mktemp -d)"
 trap 'rm -rf "$out"' EXIT
-clang -O2 -I"$k/include" -I"$k" "$here/qgemm.c" "$k/qgemm.c" "$k/interleave.c" "$k/cpu.c" -lm -o "$out/qgemm"
+clang -O2 -I"$k/include" -I"$k" "$here/qgemm.c" "$k/qgemm.c" "$k/qdot.c" "$k/interleave.c" "$k/cpu.c" -lm -o "$out/qgemm"
 "$out/qgemm" "$@"
