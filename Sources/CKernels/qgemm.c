@@ -13,6 +13,8 @@
 // Tuned for Zen 4: the generic tuning splits half the vpdpwssd into vpmaddwd + vpaddd (measured 1.5x slower).
 #define LK_VNNI __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx512vnni,f16c,tune=znver4")))
 #define LK_VNNI_INLINE LK_VNNI __attribute__((always_inline)) static inline
+#define LK_AVX2 __attribute__((target("avx2,fma,f16c")))
+#define LK_AVX2_INLINE LK_AVX2 __attribute__((always_inline)) static inline
 #endif
 
 enum {
@@ -22,10 +24,22 @@ enum {
     CACHE = 512 << 10,  // bytes of packed weights a thread works through for each tile of batch rows
 };
 
+static int product_type(uint32_t type) {
+    return type == T_Q4_0 || type == T_Q4_1 || type == T_Q8_0 || type == T_Q4_K || type == T_Q5_K || type == T_Q6_K;
+}
+
 int lk_qgemm_available(uint32_t type) {
 #ifdef LK_QGEMM
-    return lk_cpu_level() >= LK_CPU_AVX512
-        && (type == T_Q4_0 || type == T_Q4_1 || type == T_Q8_0 || type == T_Q4_K || type == T_Q5_K || type == T_Q6_K);
+    return lk_cpu_level() >= LK_CPU_AVX512 && product_type(type);
+#else
+    (void)type;
+    return 0;
+#endif
+}
+
+int lk_qgemm_rows_available(uint32_t type) {
+#ifdef LK_QGEMM
+    return lk_cpu_level() >= LK_CPU_AVX2 && product_type(type);
 #else
     (void)type;
     return 0;
@@ -70,8 +84,43 @@ LK_VNNI void lk_qgemm_quantize(const float *x, size_t xStride, size_t n, size_t 
 // row's (level 2p, level 2p+1) as two int16; then the 32 rows' d and m.
 enum { PANEL_ROWS = 32, PANEL_LEVEL_BYTES = 16 * 2 * 64, PANEL_BLOCK_BYTES = PANEL_LEVEL_BYTES + 2 * 32 * 4 };
 
+// Four whole groups of Q4_0/Q4_1 rows interleaved by eight (quant_blocks.h), from r0: each 32-byte
+// run of a group's levels holds, per row, the bytes of two level pairs in its low nibbles and two
+// in its high ones, so masking and one byte shuffle give eight rows of four of the panel's
+// vectors. (Unpacking level by level took a third of the product's time.)
+static LK_AVX2 void pack_interleaved_panel(uint32_t type, const uint8_t *w, size_t rowBytes, size_t r0, size_t nb, uint8_t *panel) {
+    const size_t heads = interleave_heads(type), size = 2 * heads + 16;
+    const __m256i nibbles = _mm256_set1_epi8(15), offset = _mm256_set1_epi16(type == T_Q4_0 ? 8 : 0);
+    // Per row (dword): its bytes 0 and 1 (pair 2k), or 2 and 3 (pair 2k + 1), as two int16.
+    const __m256i first = _mm256_broadcastsi128_si256(_mm_set_epi64x((long long)0x800d800c80098008, (long long)0x8005800480018000));
+    const __m256i second = _mm256_broadcastsi128_si256(_mm_set_epi64x((long long)0x800f800e800b800a, (long long)0x8007800680038002));
+    for (size_t b = 0; b < nb; b++) {
+        uint8_t *level = panel + b * PANEL_BLOCK_BYTES;
+        float *d = (float *)(panel + b * PANEL_BLOCK_BYTES + PANEL_LEVEL_BYTES), *m = d + 32;
+        for (size_t g = 0; g < 4; g++) { // rows 8g..8g + 7: half g / 2, lanes 8·(g % 2)..
+            const uint8_t *group = w + (r0 + 8 * g) * rowBytes + 8 * size * b;
+            _mm256_store_ps(d + 8 * g, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)group)));
+            _mm256_store_ps(m + 8 * g, heads == 2 ? _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(group + 16))) : _mm256_setzero_ps());
+            uint8_t *out = level + g / 2 * 64 + g % 2 * 32;
+            for (size_t k = 0; k < 4; k++) {
+                const __m256i v = _mm256_loadu_si256((const __m256i *)(group + 16 * heads + 32 * k));
+                const __m256i low = _mm256_and_si256(v, nibbles), high = _mm256_and_si256(_mm256_srli_epi16(v, 4), nibbles);
+                // Pair p of these rows lies at vector 2p + half.
+                _mm256_store_si256((__m256i *)(out + 128 * (2 * k)), _mm256_sub_epi16(_mm256_shuffle_epi8(low, first), offset));
+                _mm256_store_si256((__m256i *)(out + 128 * (2 * k + 1)), _mm256_sub_epi16(_mm256_shuffle_epi8(low, second), offset));
+                _mm256_store_si256((__m256i *)(out + 128 * (2 * k + 8)), _mm256_sub_epi16(_mm256_shuffle_epi8(high, first), offset));
+                _mm256_store_si256((__m256i *)(out + 128 * (2 * k + 9)), _mm256_sub_epi16(_mm256_shuffle_epi8(high, second), offset));
+            }
+        }
+    }
+}
+
 // Rows [r0, r0 + min(rows, 32)) of w (rows before `grouped` interleaved).
-static LK_VNNI void pack_panel(uint32_t type, const uint8_t *w, size_t rowBytes, size_t grouped, size_t r0, size_t rows, size_t nb, uint8_t *panel) {
+static LK_AVX2 void pack_panel(uint32_t type, const uint8_t *w, size_t rowBytes, size_t grouped, size_t r0, size_t rows, size_t nb, uint8_t *panel) {
+    if ((type == T_Q4_0 || type == T_Q4_1) && r0 % 8 == 0 && r0 + PANEL_ROWS <= grouped && rows >= PANEL_ROWS) {
+        pack_interleaved_panel(type, w, rowBytes, r0, nb, panel);
+        return;
+    }
     for (size_t b = 0; b < nb; b++) {
         int16_t *level = (int16_t *)(panel + b * PANEL_BLOCK_BYTES);
         float *d = (float *)(panel + b * PANEL_BLOCK_BYTES + PANEL_LEVEL_BYTES), *m = d + 32;
@@ -142,15 +191,66 @@ LK_VNNI_INLINE void rows_tile(const int T, const int hasMin, const int halves, c
     switch (T) { case 6: CALL(6); break; case 5: CALL(5); break; case 4: CALL(4); break; \
                  case 3: CALL(3); break; case 2: CALL(2); break; default: CALL(1); }
 
-#define ROWS_TILE_MIN(T) rows_tile(T, 1, 0, panel, nb, xq, cols, scale, sum, y, yStride, rows, accumulate)
-#define ROWS_TILE_HALVES(T) rows_tile(T, 0, 1, panel, nb, xq, cols, scale, sum, y, yStride, rows, accumulate)
-#define ROWS_TILE(T) rows_tile(T, 0, 0, panel, nb, xq, cols, scale, sum, y, yStride, rows, accumulate)
-static LK_VNNI void rows_tile_any(uint32_t type, int T, const uint8_t *panel, size_t nb, const int16_t *xq, size_t cols,
-                                  const float *scale, const float *sum, float *y, size_t yStride, size_t rows, int accumulate) {
-    if (has_minimum(type)) { WITH_CONSTANT_T(ROWS_TILE_MIN) }
-    else if (type == T_Q6_K) { WITH_CONSTANT_T(ROWS_TILE_HALVES) }
-    else { WITH_CONSTANT_T(ROWS_TILE) }
+
+// The same on AVX2 (the panel's vectors taken eight rows at a time: vpmaddwd + vpaddd for
+// vpdpwssd), with each block's float operations in the same order as rows_tile's: the same bits.
+LK_AVX2_INLINE void rows_tile_avx2(const int T, const int hasMin, const int halves, const uint8_t *panel, size_t nb, const int16_t *xq,
+                                   size_t cols, const float *scale, const float *sum, float *y, size_t yStride, size_t rows, int accumulate) {
+    for (size_t e = 0; e < 4 && 8 * e < rows; e++) { // rows 8e..8e + 7: half e / 2 of the panel's vectors, lanes 8·(e % 2)..
+        const size_t part = e / 2 * 64 + e % 2 * 32;
+        __m256 f[TILE];
+        for (int t = 0; t < T; t++) f[t] = _mm256_setzero_ps();
+        for (size_t b = 0; b < nb; b++) {
+            const uint8_t *level = panel + b * PANEL_BLOCK_BYTES + part;
+            const float *dm = (const float *)(panel + b * PANEL_BLOCK_BYTES + PANEL_LEVEL_BYTES) + 8 * e;
+            const __m256 d = _mm256_load_ps(dm);
+            __m256i a[TILE];
+            for (int t = 0; t < T; t++) a[t] = _mm256_setzero_si256();
+            for (int p = 0; p < 16; p++) {
+                const __m256i w = _mm256_load_si256((const __m256i *)(level + 128 * p));
+                for (int t = 0; t < T; t++) {
+                    int32_t pair; memcpy(&pair, xq + t * cols + b * BLOCK + 2 * p, 4);
+                    a[t] = _mm256_add_epi32(a[t], _mm256_madd_epi16(_mm256_set1_epi32(pair), w));
+                }
+                if (halves && p == 7) {
+                    for (int t = 0; t < T; t++) {
+                        f[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(a[t]), _mm256_mul_ps(d, _mm256_set1_ps(scale[t * nb + b])), f[t]);
+                        a[t] = _mm256_setzero_si256();
+                    }
+                }
+            }
+            for (int t = 0; t < T; t++) {
+                f[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(a[t]), _mm256_mul_ps(d, _mm256_set1_ps(scale[t * nb + b])), f[t]);
+                if (hasMin) f[t] = _mm256_fmadd_ps(_mm256_load_ps(dm + 32), _mm256_set1_ps(sum[t * nb + b]), f[t]);
+            }
+        }
+        const long left = (long)rows - (long)(8 * e);
+        const __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32(left > 8 ? 8 : (int)left), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+        for (int t = 0; t < T; t++) {
+            float *out = y + t * yStride + 8 * e;
+            if (accumulate) f[t] = _mm256_add_ps(f[t], _mm256_maskload_ps(out, mask));
+            _mm256_maskstore_ps(out, mask, f[t]);
+        }
+    }
 }
+
+#define TILE_WITH_MIN(T) ROWS_KERNEL(T, 1, 0, panel, nb, xq, cols, scale, sum, y, yStride, rows, accumulate)
+#define TILE_HALVES(T) ROWS_KERNEL(T, 0, 1, panel, nb, xq, cols, scale, sum, y, yStride, rows, accumulate)
+#define TILE_PLAIN(T) ROWS_KERNEL(T, 0, 0, panel, nb, xq, cols, scale, sum, y, yStride, rows, accumulate)
+// NAME(type, T, …) runs ROWS_KERNEL with T, the minimum and Q6_K's halves as constants.
+#define ROWS_TILE_ANY(NAME, TARGET)                                                                                              \
+    static TARGET void NAME(uint32_t type, int T, const uint8_t *panel, size_t nb, const int16_t *xq, size_t cols, const float *scale, \
+                            const float *sum, float *y, size_t yStride, size_t rows, int accumulate) {                              \
+        if (has_minimum(type)) { WITH_CONSTANT_T(TILE_WITH_MIN) }                                                               \
+        else if (type == T_Q6_K) { WITH_CONSTANT_T(TILE_HALVES) }                                                               \
+        else { WITH_CONSTANT_T(TILE_PLAIN) }                                                                                     \
+    }
+#define ROWS_KERNEL rows_tile
+ROWS_TILE_ANY(rows_tile_any, LK_VNNI)
+#undef ROWS_KERNEL
+#define ROWS_KERNEL rows_tile_avx2
+ROWS_TILE_ANY(rows_tile_any_avx2, LK_AVX2)
+#undef ROWS_KERNEL
 
 static size_t panels_per_group(size_t cols) {
     const size_t bytes = cols / BLOCK * PANEL_BLOCK_BYTES;
@@ -162,9 +262,11 @@ size_t lk_qgemm_rows_scratch(size_t rows, size_t cols) {
     return (panels < group ? panels : group) * (cols / BLOCK) * PANEL_BLOCK_BYTES;
 }
 
-LK_VNNI void lk_qgemm_rows(uint32_t type, const void *w, size_t rowBytes, size_t grouped, size_t row0, size_t row1, size_t cols,
-                           const int16_t *xq, const float *scale, const float *sum, size_t n,
-                           float *y, size_t yStride, int accumulate, void *scratch) {
+void lk_qgemm_rows(uint32_t type, const void *w, size_t rowBytes, size_t grouped, size_t row0, size_t row1, size_t cols,
+                   const int16_t *xq, const float *scale, const float *sum, size_t n,
+                   float *y, size_t yStride, int accumulate, void *scratch) {
+    void (*const tile)(uint32_t, int, const uint8_t *, size_t, const int16_t *, size_t, const float *, const float *, float *, size_t, size_t,
+                       int) = lk_cpu_level() >= LK_CPU_AVX512 ? rows_tile_any : rows_tile_any_avx2;
     const size_t nb = cols / BLOCK, panelBytes = nb * PANEL_BLOCK_BYTES, group = panels_per_group(cols) * PANEL_ROWS;
     uint8_t *panels = scratch;
     for (size_t g0 = row0; g0 < row1; g0 += group) {
@@ -174,7 +276,7 @@ LK_VNNI void lk_qgemm_rows(uint32_t type, const void *w, size_t rowBytes, size_t
         for (size_t t0 = 0; t0 < n; t0 += TILE) {
             const int T = n - t0 < TILE ? (int)(n - t0) : TILE;
             for (size_t r = g0; r < g1; r += PANEL_ROWS)
-                rows_tile_any(type, T, panels + (r - g0) / PANEL_ROWS * panelBytes, nb, xq + t0 * cols, cols,
+                tile(type, T, panels + (r - g0) / PANEL_ROWS * panelBytes, nb, xq + t0 * cols, cols,
                               scale + t0 * nb, sum + t0 * nb, y + t0 * yStride + r, yStride, g1 - r, accumulate);
         }
     }

@@ -71,7 +71,12 @@ extension WeightMatrix {
         pool.run(items.count) { item, thread in
             let (p, rows) = items[item]
             let (w, _, y, yStride) = products[p]
-            if let quantized, w.hasQuantizedRowProducts {
+            if let quantized, n > rowwiseBatchLimit, lk_qgemm_rows_available(w.type.rawValue) != 0 {
+                // A prompt on AVX2: the tiled products, which give the row products' bits (qgemm.c).
+                lk_qgemm_rows(w.type.rawValue, w.tensor.data, w.rowBytes, w.grouped, rows.lowerBound, rows.upperBound, cols,
+                              quantized.levels, quantized.scales, quantized.sums, n, y, yStride, accumulate ? 1 : 0,
+                              pool.alignedScratch(thread: thread, bytes: lk_qgemm_rows_scratch(rows.count, cols)))
+            } else if let quantized, w.hasQuantizedRowProducts {
                 lk_multiply_rows_quantized(w.type.rawValue, w.tensor.data, w.rowBytes, w.grouped, rows.lowerBound, rows.upperBound, cols,
                                            quantized.levels, quantized.bytes, quantized.scales, quantized.sums, n, y + rows.lowerBound, yStride,
                                            accumulate ? 1 : 0)

@@ -90,6 +90,30 @@ import ModelFormats
         }
     }
 
+    /// Prompts past `rowwiseBatchLimit` inputs take the tiled products on AVX2 (`lk_qgemm_rows`, as on
+    /// AVX-512 through `multiplyLargeBatch`): the scalar row products' bits, on rows interleaved by
+    /// eight (whole panels of 32 unpacked by vectors, and a range that starts inside one) and not.
+    @Test(arguments: types)
+    func promptsTakeTheTiledProductsWithTheScalarBits(_ type: GGMLType) {
+        let rows = 77, cols = 1024, n = 19
+        let w = matrix(type, rows: rows, cols: cols, seed: 23).0.interleaved()
+        let x = randomFloats(n * cols, scale: 3, seed: 24), initial = randomFloats(n * rows, seed: 25)
+        quantize(x, xStride: cols, n: n, cols: cols) { q in
+            for outputs in [0..<rows, 8..<70] {
+                func run() -> [Float] {
+                    var y = initial
+                    y.withUnsafeMutableBufferPointer {
+                        WeightMatrix.multiplyRows([(w, outputs, $0.baseAddress!, rows)], x, xStride: cols, n: n, quantized: q, accumulate: true,
+                                                  pool: .shared)
+                    }
+                    return y
+                }
+                let want = InstructionSet.with(.scalar, run)
+                for set in InstructionSetTests.simdSets { #expect(InstructionSet.with(set, run) == want, "\(type) rows \(outputs) at \(set)") }
+            }
+        }
+    }
+
     /// An input's products are the same bits whatever the batch it comes in and however the rows
     /// are split (rows a kernel pass handles together, a pass's last rows, work items).
     @Test(arguments: types)

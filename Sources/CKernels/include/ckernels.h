@@ -91,6 +91,10 @@ float lk_dot_f32(const float *a, const float *b, size_t n);
 /// Whether the lk_qgemm functions run on this CPU (AVX-512 with VNNI) for ggml type `type`.
 int lk_qgemm_available(uint32_t type);
 
+/// Whether lk_qgemm_rows runs on this CPU (AVX2 or better) for `type` (lk_qgemm_quantize needs AVX-512: on
+/// AVX2 its x is lk_quantize_rows's, the same numbers).
+int lk_qgemm_rows_available(uint32_t type);
+
 /// The largest integer lk_qgemm_columns rounds dy·W's scales to for weights of `type`: 32767, or 16383 for Q6_K.
 int lk_qgemm_limit(uint32_t type);
 
