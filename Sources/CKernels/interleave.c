@@ -3,13 +3,15 @@
 #include "quant_blocks.h"
 
 size_t lk_interleaved_rows(uint32_t type, size_t rows, size_t cols) {
-    // The eight-row kernel takes rows of 1024 values or more (qdot_kernels.h's rows_q).
-    return (type == T_Q4_0 || type == T_Q4_1) && cols >= 1024 && cols % 32 == 0 ? rows / 8 * 8 : 0;
+    // Q8_0 only where its eight-row kernel exists (AVX-512 VNNI: AVX2's vpmaddubsw pairs overflow
+    // on its levels); other CPUs read it faster as it lies.
+    const int eight = type == T_Q8_0 && lk_cpu_level() >= LK_CPU_AVX512;
+    return (type == T_Q4_0 || type == T_Q4_1 || eight) && cols % 32 == 0 ? rows / 8 * 8 : 0;
 }
 
 void lk_interleave8(uint32_t type, const void *src, size_t rowBytes, size_t rows, void *dst) {
-    const size_t grouped = lk_interleaved_rows(type, rows, rowBytes / (type == T_Q4_1 ? 20 : 18) * 32);
-    const size_t heads = interleave_heads(type), size = 2 * heads + 16, blocks = rowBytes / size;
+    const size_t heads = interleave_heads(type), levels = interleave_levels(type), size = 2 * heads + levels, blocks = rowBytes / size;
+    const size_t grouped = lk_interleaved_rows(type, rows, blocks * 32);
     const uint8_t *s = src;
     uint8_t *d = dst;
     for (size_t g = 0; g < grouped; g += 8) {
@@ -18,7 +20,7 @@ void lk_interleave8(uint32_t type, const void *src, size_t rowBytes, size_t rows
             for (size_t i = 0; i < 8; i++) {
                 const uint8_t *block = s + (g + i) * rowBytes + size * b;
                 for (size_t h = 0; h < heads; h++) memcpy(o + 16 * h + 2 * i, block + 2 * h, 2);
-                for (size_t k = 0; k < 4; k++) memcpy(o + 16 * heads + 32 * k + 4 * i, block + 2 * heads + 4 * k, 4);
+                for (size_t k = 0; k < levels / 4; k++) memcpy(o + 16 * heads + 32 * k + 4 * i, block + 2 * heads + 4 * k, 4);
             }
         }
     }
@@ -26,7 +28,7 @@ void lk_interleave8(uint32_t type, const void *src, size_t rowBytes, size_t rows
 }
 
 void lk_deinterleave_rows(uint32_t type, const void *w, size_t rowBytes, size_t grouped, size_t row0, size_t row1, void *dst) {
-    const size_t size = 2 * interleave_heads(type) + 16, blocks = rowBytes / size;
+    const size_t size = 2 * interleave_heads(type) + interleave_levels(type), blocks = rowBytes / size;
     uint8_t *d = dst;
     for (size_t r = row0; r < row1; r++) {
         uint8_t *row = d + (r - row0) * rowBytes;

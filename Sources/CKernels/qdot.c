@@ -8,6 +8,7 @@
 #include "ckernels.h"
 #include "quant_blocks.h"
 #include <math.h>
+#include <stdlib.h>
 
 void lk_quantize_rows(const float *x, size_t xStride, size_t n, size_t cols, int16_t *q, uint8_t *bytes, float *scale, float *sum) {
     const size_t blocks = cols / 32;
@@ -89,6 +90,7 @@ static void rows_scalar(uint32_t type, const uint8_t *w, size_t rowBytes, size_t
 #define QDOT_DOT(acc, w, x) _mm256_dpwssd_epi32(acc, w, x)
 #define QDOT_DOTB2(acc, u0, s0, u1, s1) _mm256_dpbusd_epi32(_mm256_dpbusd_epi32(acc, u0, s0), u1, s1)
 #define QDOT_Q8_0 QDOT_EIGHT
+#define QDOT_Q8_0_INTER 1 // Q8_0 interleaved (lk_interleaved_rows): AVX2 reads it through rows_q_avx2's fallback
 #include "qdot_kernels.h"
 #define LK_QDOT_SIMD 1
 #endif
@@ -109,6 +111,16 @@ void lk_multiply_rows_quantized(uint32_t type, const void *w, size_t rowBytes, s
                 break;
             }
             const size_t g = r / 8 * 8, end = row1 < grouped ? row1 : grouped;
+            if (type == T_Q8_0 && rows_q != rows_q_vnni) {
+                // Q8_0 interleaved where AVX-512 VNNI was there at load, read here under a lower cap
+                // (tests): AVX2 has no eight-row Q8_0 kernel, so the rows go back to the file's layout.
+                uint8_t *copy = malloc((end - r) * rowBytes);
+                lk_deinterleave_rows(type, w, rowBytes, grouped, r, end, copy);
+                rows_q(type, 0, copy, rowBytes, end - r, cols, xq, xbytes, scale, sum, n, y + (r - row0), yStride, accumulate);
+                free(copy);
+                r = end;
+                continue;
+            }
             if (g == r && end - r >= 8) { // whole interleaved groups
                 const size_t whole = (end - r) / 8 * 8;
                 rows_q(type, 1, base + r * rowBytes, rowBytes, whole, cols, xq, xbytes, scale, sum, n, y + (r - row0), yStride, accumulate);

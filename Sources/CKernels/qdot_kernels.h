@@ -4,7 +4,7 @@
 // pair) and QDOT_Q8_0 (which kernel takes Q8_0). One function per weight type and input count
 // N ≤ 4, so that each inner loop is branch-free, and each block's weights are unpacked once for
 // all N inputs. Two kernels: rows8 (eight rows a pass, the input's bytes against the levels) for
-// rows of 1024 values or more whose levels fit a byte, rows_group (four rows a pass, 16-bit
+// interleaved rows and rows of 1024 values or more whose levels fit a byte, rows_group (four rows a pass, 16-bit
 // products; with AVX2's 16 registers, where four rows' levels and sums for four inputs spill,
 // measured 1.4x as fast as two rows a pass) for shorter rows, Q6_K, whose levels carry their int8
 // scales, and Q8_0 on AVX2.
@@ -318,6 +318,8 @@ QI void QDOT_NAME(rows8)(const uint32_t type, const int N, const int inter, cons
                     }
                     db = _mm256_mul_ps(d, _mm256_cvtepi32_ps(sj));
                     mb = _mm256_mul_ps(_mm256_xor_ps(m, _mm256_set1_ps(-0.0f)), _mm256_cvtepi32_ps(mj)); // −dmin·mn
+                } else if (eight && inter) {
+                    for (int k = 0; k < 8; k++) L[k] = _mm256_loadu_si256((const __m256i *)(q + 16 + 32 * (size_t)k));
                 } else if (eight) {
                     __m256i v[4];
                     QDOT_NAME(load8)(p, 2, v);
@@ -380,6 +382,9 @@ QDOT_FNS(T_Q5_K, q5_k, QDOT_GROUP, )
 QDOT_FNS(T_Q6_K, q6_k, QDOT_GROUP, )
 QDOT_FNS(T_Q4_0, q4_0, QDOT_INTER, _inter)
 QDOT_FNS(T_Q4_1, q4_1, QDOT_INTER, _inter)
+#ifdef QDOT_Q8_0_INTER
+QDOT_FNS(T_Q8_0, q8_0, QDOT_INTER, _inter)
+#endif
 #undef QDOT_FNS
 #undef QDOT_FN
 #undef QDOT_GROUP
@@ -395,18 +400,23 @@ QDOT_TARGET static void QDOT_NAME(rows_q)(uint32_t type, int inter, const void *
     static const QDOT_NAME(rows_fn) fns[2][6][4] = {
         {QDOT_ROW(q4_0, ), QDOT_ROW(q4_1, ), QDOT_ROW(q8_0, ), QDOT_ROW(q4_k, ), QDOT_ROW(q5_k, ), QDOT_ROW(q6_k, )},
         {QDOT_ROW(q4_0, _long), QDOT_ROW(q4_1, _long), QDOT_ROW(q8_0, _long), QDOT_ROW(q4_k, _long), QDOT_ROW(q5_k, _long), QDOT_ROW(q6_k, )}};
+#ifdef QDOT_Q8_0_INTER
+    static const QDOT_NAME(rows_fn) interleaved[3][4] = {QDOT_ROW(q4_0, _inter), QDOT_ROW(q4_1, _inter), QDOT_ROW(q8_0, _inter)};
+#else
     static const QDOT_NAME(rows_fn) interleaved[2][4] = {QDOT_ROW(q4_0, _inter), QDOT_ROW(q4_1, _inter)};
+#endif
 #undef QDOT_ROW
     const int ti = type == T_Q4_0 ? 0 : type == T_Q4_1 ? 1 : type == T_Q8_0 ? 2 : type == T_Q4_K ? 3 : type == T_Q5_K ? 4 : 5;
-    // Rows of fewer than 1024 values take four rows a pass: from memory, eight such short rows
-    // streamed slower (576 values: 0.85x), longer ones faster (4096: 1.15-1.2x; 1024-1536: the same).
+    // Rows in the file's layout of fewer than 1024 values take four rows a pass: from memory, eight
+    // such short rows streamed slower (576 values: 0.85x), longer ones faster (4096: 1.15-1.2x;
+    // 1024-1536: the same). Interleaved ones take eight at any length (576: 1.9x Q4_1, 2.6x Q8_0).
     const int longRows = cols >= 1024;
     const size_t blocks = cols / 32, passes = 16384 / (8 * rowBytes), run = n <= 4 ? rows : 8 * (passes ? passes : 1);
     for (size_t r0 = 0; r0 < rows; r0 += run) {
         const size_t rr = rows - r0 < run ? rows - r0 : run;
         for (size_t t0 = 0; t0 < n; t0 += 4) {
             const size_t g = n - t0 < 4 ? n - t0 : 4;
-            (inter ? interleaved[type == T_Q4_1] : fns[longRows][ti])[g - 1]((const uint8_t *)w + r0 * rowBytes, rowBytes, rr, cols, xq + t0 * cols, xbytes + 2 * t0 * cols,
+            (inter ? interleaved[ti] : fns[longRows][ti])[g - 1]((const uint8_t *)w + r0 * rowBytes, rowBytes, rr, cols, xq + t0 * cols, xbytes + 2 * t0 * cols,
                            scale + t0 * blocks, sum + t0 * blocks, y + t0 * yStride + r0, yStride, accumulate);
         }
     }

@@ -77,28 +77,30 @@ static inline void block_levels(uint32_t type, const uint8_t *row, size_t b, int
 }
 
 // ---- rows interleaved by eight (lk_interleave8) ----
-// A Q4_0 or Q4_1 matrix's whole groups of eight rows, block by block: the eight rows' f16 d (and
-// for Q4_1 then their eight m), then their 16 bytes of levels four at a time, row after row (bytes
-// 4k..4k+3 of row i at 32k + 4i): one load gives eight rows' scales, and their levels come already
-// transposed for the row products (qdot.c). Each group holds its own eight rows' bytes, so a
-// matrix keeps its size and rows past the last whole group stay as they were.
+// A Q4_0, Q4_1 or Q8_0 matrix's whole groups of eight rows, block by block: the eight rows' f16 d
+// (and for Q4_1 then their eight m), then their levels (16 bytes a row, Q8_0's 32) four bytes at a
+// time, row after row (bytes 4k..4k+3 of row i at 32k + 4i): one load gives eight rows' scales,
+// and their levels come already transposed for the row products (qdot.c). Each group holds its own
+// eight rows' bytes, so a matrix keeps its size and rows past the last whole group stay as they were.
 
 static inline size_t interleave_heads(uint32_t type) { return type == T_Q4_1 ? 2 : 1; }
+// Bytes of levels in a block.
+static inline size_t interleave_levels(uint32_t type) { return type == T_Q8_0 ? 32 : 16; }
 
 // Block b of row r (r < grouped, inside an interleaved group) in ggml's layout, into `block`
-// (2·heads + 16 bytes).
+// (2·heads + levels bytes).
 static inline void interleaved_block(uint32_t type, const uint8_t *w, size_t rowBytes, size_t r, size_t b, uint8_t *block) {
-    const size_t heads = interleave_heads(type), size = 2 * heads + 16, i = r % 8;
+    const size_t heads = interleave_heads(type), levels = interleave_levels(type), size = 2 * heads + levels, i = r % 8;
     const uint8_t *g = w + (r - i) * rowBytes + 8 * size * b;
     for (size_t h = 0; h < heads; h++) memcpy(block + 2 * h, g + 16 * h + 2 * i, 2);
-    for (size_t k = 0; k < 4; k++) memcpy(block + 2 * heads + 4 * k, g + 16 * heads + 32 * k + 4 * i, 4);
+    for (size_t k = 0; k < levels / 4; k++) memcpy(block + 2 * heads + 4 * k, g + 16 * heads + 32 * k + 4 * i, 4);
 }
 
 // block_levels of block b of row r of a matrix whose first `grouped` rows are interleaved.
 static inline void matrix_block_levels(uint32_t type, const uint8_t *w, size_t rowBytes, size_t grouped, size_t r, size_t b,
                                        int16_t *level, float *d, float *m) {
     if (r >= grouped) { block_levels(type, w + r * rowBytes, b, level, d, m); return; }
-    uint8_t block[20];
+    uint8_t block[34];
     interleaved_block(type, w, rowBytes, r, b, block);
     block_levels(type, block, 0, level, d, m);
 }

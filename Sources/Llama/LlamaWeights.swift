@@ -78,7 +78,7 @@ public struct LlamaWeights: Sendable {
         func matrix(_ name: String, rows: Int, cols: Int) throws -> WeightMatrix {
             WeightMatrix(try fetch(name, [cols, rows]))
         }
-        // Interleaved for the decode products (the embedding, read a row at a time, stays as it lies).
+        // Interleaved for the decode products (an untied embedding, read a row at a time, stays as it lies).
         func projection(_ name: String, rows: Int, cols: Int) throws -> WeightMatrix {
             try matrix(name, rows: rows, cols: cols).interleaved()
         }
@@ -90,7 +90,9 @@ public struct LlamaWeights: Sendable {
             }
         }
         let d = config.hiddenSize, ff = config.intermediateSize, kv = config.kvDim
-        let embedding = try matrix("token_embd.weight", rows: config.vocabSize, cols: d)
+        // Tied, it is the output projection too (the largest matrix): interleaved, its rows read back through the layout.
+        let embedding = config.tieWordEmbeddings ? try projection("token_embd.weight", rows: config.vocabSize, cols: d)
+            : try matrix("token_embd.weight", rows: config.vocabSize, cols: d)
         var layers = [LayerWeights]()
         for i in 0..<config.layerCount {
             let b = "blk.\(i)."

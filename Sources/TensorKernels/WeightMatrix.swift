@@ -29,7 +29,7 @@ public struct WeightMatrix: @unchecked Sendable {
     public var type: GGMLType { tensor.type }
 
     /// This matrix with its rows interleaved by eight where the integer row products read them
-    /// faster that way (Q4_0 and Q4_1 rows of 1024 values or more: eight rows' scales in one load,
+    /// faster that way (Q4_0, Q4_1, and Q8_0 with AVX-512 VNNI: eight rows' scales in one load,
     /// their levels already transposed), in a buffer of its own of the same size; the pages of a
     /// mapped file it came from leave the process's memory. Itself where nothing is interleaved.
     public func interleaved() -> WeightMatrix {

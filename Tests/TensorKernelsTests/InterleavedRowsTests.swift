@@ -7,7 +7,9 @@ import ModelFormats
 /// Matrices re-laid with their rows interleaved by eight (`WeightMatrix.interleaved()`) for the
 /// decode products: every product and every reader gives the bits it gives on the file's layout.
 @Suite struct InterleavedRowsTests {
-    static let types: [GGMLType] = [.q4_0, .q4_1]
+    static let types: [GGMLType] = [.q4_0, .q4_1, .q8_0]
+    /// Q8_0 is interleaved only where its eight-row kernel runs (AVX-512 VNNI).
+    static func interleaves(_ type: GGMLType) -> Bool { type != .q8_0 || InstructionSet.current == .avx512 }
     /// Odd counts: whole groups of eight and rows past the last one, which stay as they lie.
     static let rowCounts = [8, 13, 29]
 
@@ -17,15 +19,15 @@ import ModelFormats
         body(QuantizedRows(quantizing: x, xStride: cols, n: n, cols: cols, storage: storage))
     }
 
-    /// Only Q4_0 and Q4_1 rows of 1024 values or more are interleaved, in whole groups; the bytes
-    /// keep their count and come back as they were.
-    @Test(arguments: types + [.q8_0, .q4_K, .q6_K], rowCounts)
+    /// Only Q4_0, Q4_1 and Q8_0 rows are interleaved, in whole groups; the bytes keep their count
+    /// and come back as they were.
+    @Test(arguments: types + [.q4_K, .q6_K], rowCounts)
     func interleavingKeepsTheBytesAndComesBack(_ type: GGMLType, _ rows: Int) {
-        for cols in [512, 1024, 2048] {
+        for cols in [64, 576, 1024, 2048] {
             let bytes = randomQuantized(type, rows: rows, cols: cols, seed: UInt64(rows + cols))
             let (w, _) = matrix(type, bytes: bytes, rows: rows, cols: cols)
             let v = w.interleaved()
-            let expected = Self.types.contains(type) && cols >= 1024 ? rows / 8 * 8 : 0
+            let expected = Self.types.contains(type) && Self.interleaves(type) ? rows / 8 * 8 : 0
             #expect(v.grouped == expected, "\(type) \(rows)×\(cols)")
             #expect(v.tensor.byteCount == bytes.count)
             if expected == 0 { #expect(v.tensor.data == w.tensor.data); continue }
@@ -42,10 +44,14 @@ import ModelFormats
 
     /// The row products on interleaved rows give the scalar reference's bits on the file's rows, on
     /// every instruction set, for any range of rows (inside a group, across groups, into the rows
-    /// past the last group) and up to nine inputs.
+    /// past the last group), short and long rows, and up to nine inputs.
     @Test(arguments: types, [1, 2, 3, 4, 5, 9])
     func rowProductsGiveTheScalarBitsInEitherLayout(_ type: GGMLType, _ n: Int) {
-        let rows = 29, cols = 1024, yStride = rows + 2
+        for cols in [576, 1024] { rowProductsGiveTheScalarBits(type, n, cols: cols) }
+    }
+
+    func rowProductsGiveTheScalarBits(_ type: GGMLType, _ n: Int, cols: Int) {
+        let rows = 29, yStride = rows + 2
         let (w, _) = matrix(type, rows: rows, cols: cols, seed: 40 + UInt64(n))
         let v = w.interleaved()
         let x = randomFloats(n * cols, scale: 2, seed: 41), initial = randomFloats(n * yStride, seed: 42)
@@ -60,8 +66,8 @@ import ModelFormats
                 let want = InstructionSet.with(.scalar) { run(w) }
                 #expect(InstructionSet.with(.scalar) { run(v) } == want, "\(type) n=\(n) rows \(range) scalar")
                 for set in InstructionSetTests.simdSets {
-                    #expect(InstructionSet.with(set) { run(v) } == want, "\(type) n=\(n) rows \(range) at \(set)")
-                    #expect(InstructionSet.with(set) { run(w) } == want, "\(type) n=\(n) rows \(range) at \(set), file layout")
+                    #expect(InstructionSet.with(set) { run(v) } == want, "\(type) \(cols) n=\(n) rows \(range) at \(set)")
+                    #expect(InstructionSet.with(set) { run(w) } == want, "\(type) \(cols) n=\(n) rows \(range) at \(set), file layout")
                 }
             }
         }
@@ -76,7 +82,7 @@ import ModelFormats
         let rows = 77, cols = 1024
         let (w, _) = matrix(type, rows: rows, cols: cols, seed: 50)
         let v = w.interleaved()
-        #expect(v.grouped == 72)
+        #expect(v.grouped == (Self.interleaves(type) ? 72 : 0))
         var a = [Float](repeating: 0, count: cols), b = a
         for r in 0..<rows {
             w.dequantizeRow(r, into: &a)

@@ -45,7 +45,7 @@ void lk_multiply_rows(uint32_t type, const void *w, size_t rowBytes, size_t rows
 void lk_quantize_rows(const float *x, size_t xStride, size_t n, size_t cols, int16_t *q, uint8_t *bytes, float *scale, float *sum);
 
 /// Rows of a `type` matrix of `rows` × `cols` values that lk_interleave8 re-lays (whole groups of
-/// eight, for the eight-row products: Q4_0 and Q4_1 rows of 1024 values or more), 0 if none.
+/// eight, for the eight-row products: Q4_0 and Q4_1, and Q8_0 where the CPU has AVX-512 VNNI), 0 if none.
 size_t lk_interleaved_rows(uint32_t type, size_t rows, size_t cols);
 
 /// Writes src (`rows` rows, rowBytes apart) to dst (as many bytes) with its first
