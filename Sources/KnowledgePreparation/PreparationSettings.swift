@@ -10,7 +10,7 @@ public struct PreparationSettings: Codable, Sendable, Equatable {
     /// (`Distillation`), not on the answers' tokens alone.
     public var distilGeneral: Bool
 
-    public static let defaultGeneralShare = 0.4
+    public static let defaultGeneralShare = 0.5
 
     public init(enabled: Bool = true, generalShare: Double = defaultGeneralShare, modelWrittenQuestions: Bool = true, distilGeneral: Bool = true) {
         self.enabled = enabled
