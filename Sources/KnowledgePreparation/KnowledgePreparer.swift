@@ -31,6 +31,7 @@ public struct KnowledgePreparer {
         out += paragraphViews(document, topic: topic)
         let name = Self.name(of: document, topic: topic)
         let names = name.map { [$0] + (Self.shortName(of: document, name: $0).map { [$0] } ?? []) } ?? []
+        let bareNames = names.map { $0.split(separator: " ").drop { $0 == "the" }.joined(separator: " ") }
         var context = SentenceContext(topic: topic, name: name)
         var mentioned = 0
         for paragraph in document.paragraphs {
@@ -43,9 +44,8 @@ public struct KnowledgePreparer {
                 // "How much does a spare KX-40 pan cost?": people name the product when they ask
                 // about its parts, so the first and last questions of a sentence that names it
                 // nowhere are asked with the product's name too (its full and short names in turn).
-                let bare = names.map { $0.split(separator: " ").drop { $0 == "the" }.joined(separator: " ") }
-                if !names.isEmpty, !questions.contains(where: { q in bare.contains { q.question.contains($0) } }) {
-                    for q in Set([questions.startIndex, questions.endIndex - 1]).sorted().compactMap({ questions.indices.contains($0) ? questions[$0] : nil }) {
+                if !names.isEmpty, !questions.contains(where: { q in bareNames.contains { q.question.contains($0) } }) {
+                    for q in questions.count > 1 ? [questions[0], questions[questions.count - 1]] : questions {
                         out.append(.chat(QuestionRules.asked(q.question, about: names[mentioned % names.count]), q.answer, .question, generator: "rules"))
                         mentioned += 1
                     }

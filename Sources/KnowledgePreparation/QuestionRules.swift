@@ -53,14 +53,15 @@ public enum QuestionRules {
         if parts.count > 1 {
             let whole = resolvePronoun(sentence.trimmingCharacters(in: .whitespaces), context)
             var out = [SynthesizedQuestion]()
+            let isInstruction = { (part: String) in part.split(separator: " ").first.map { instructionVerbs.contains(String($0)) } ?? false }
             for (i, part) in parts.enumerated() {
                 // "...; switch the grinder off and wait 15 minutes": an instruction is asked with its signal, below.
-                if i > 0, let verb = part.split(separator: " ").first, instructionVerbs.contains(String(verb)) { continue }
+                if i > 0, isInstruction(part) { continue }
                 for q in questions(for: part, context: context) where !out.contains(where: { $0.question == q.question }) {
                     out.append(SynthesizedQuestion(question: q.question, answer: q.answer.hasPrefix("No. ") ? "No. " + whole : whole, rule: q.rule))
                 }
             }
-            if let signal = signal(parts[0]), parts.dropFirst().contains(where: { $0.split(separator: " ").first.map { instructionVerbs.contains(String($0)) } ?? false }) {
+            if let signal = signal(parts[0]), parts.dropFirst().contains(where: isInstruction) {
                 for q in ["What should I do if I see \(signal)?", "What should I do when \(signal) appears?"] {
                     out.append(SynthesizedQuestion(question: q, answer: whole, rule: "signal-action"))
                 }
