@@ -75,7 +75,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["Llama", "ModelFormats"], path: "Tests/TestSupport"),
         .testTarget(name: "ModelFormatsTests", dependencies: ["ModelFormats", "TestSupport"], swiftSettings: fast),
         .testTarget(name: "TensorKernelsTests", dependencies: ["TensorKernels", "TestSupport", "CKernels", "ModelFormats"], swiftSettings: fast),
-        .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "ModelFormats"], swiftSettings: fast),
+        .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "ModelFormats", "TestSupport"], swiftSettings: fast),
         .testTarget(name: "SamplingTests", dependencies: ["Sampling"], swiftSettings: fast),
         .testTarget(name: "LlamaTests", dependencies: ["Llama", "TensorKernels", "TestSupport", "ModelFormats"], swiftSettings: fast),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Adapters", "Llama", "ModelFormats", "TensorKernels", "TestSupport"], swiftSettings: fast),
@@ -84,7 +84,7 @@ let package = Package(
         .testTarget(name: "SchedulingTests", dependencies: ["Scheduling", "Inference", "TestSupport", "Adapters", "Llama", "Training"], swiftSettings: fast),
         .testTarget(name: "ServerTests", dependencies: ["Server", "TestSupport", "Adapters", "Llama", "ModelFormats"], swiftSettings: fast),
         .testTarget(name: "FineTuningTests", dependencies: ["FineTuning", "KnowledgePreparation", "Training", "TrainingData", "Inference", "Adapters", "Llama", "TestSupport", "ModelFormats", "Sampling", "Tokenizers"], swiftSettings: fast),
-        .testTarget(name: "RegistryTests", dependencies: ["Registry", "SQLiteRegistry"], swiftSettings: fast),
+        .testTarget(name: "RegistryTests", dependencies: ["Registry", "SQLiteRegistry", "TestSupport"], swiftSettings: fast),
         .testTarget(name: "KnowledgePreparationTests", dependencies: ["KnowledgePreparation", "TrainingData", "FineTuning", "Inference", "TestSupport", "ModelFormats", "Tokenizers", "Training"], swiftSettings: fast),
         .testTarget(name: "TrainingDataTests", dependencies: ["TrainingData", "Training", "Inference", "TestSupport", "ModelFormats", "Tokenizers"], swiftSettings: fast),
     ]

@@ -116,7 +116,11 @@ public final class Trainer: @unchecked Sendable {
                 throw .invalidExample("a teacher distribution's probabilities must be one per token, non-negative and sum to 1")
             }
         }
-        return PackedBatch(examples, virtualTokens: configuration.virtualTokens?.count ?? 0)
+        let virtualTokens = configuration.virtualTokens?.count ?? 0, batch = PackedBatch(examples, virtualTokens: virtualTokens)
+        // A shared prefix adds its keys to every sharing row's: past the room made for the longest
+        // sequences (rare: several near the length limit), the examples are packed whole.
+        guard network.fits(batch) else { return PackedBatch(examples, virtualTokens: virtualTokens, sharingPrefixes: false) }
+        return batch
     }
 
     /// One optimiser step over `microBatches`: their gradients add up and the loss is the mean

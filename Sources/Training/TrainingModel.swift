@@ -88,11 +88,15 @@ final class TrainingModel {
         (rotations, inverseRotations) = (buffer(model.rope.dimensions), buffer(model.rope.dimensions))
     }
 
+    /// Whether `batch`'s rows and attention probabilities fit the memory made for them.
+    func fits(_ batch: PackedBatch) -> Bool {
+        batch.rows <= capacity && CausalAttention.probabilityCount(batch.sequences, heads: model.config.headCount) <= probabilityCapacity
+    }
+
     /// Σ −log p(target) over the batch's targets; adds the gradient of lossScale · that sum into
     /// the parameters' gradients. `dropoutSeed` fixes this micro-batch's dropout masks.
     func forwardBackward(_ batch: PackedBatch, lossScale: Float, dropoutSeed: UInt64) -> Double {
-        precondition(batch.rows <= capacity
-                     && CausalAttention.probabilityCount(batch.sequences, heads: model.config.headCount) <= probabilityCapacity)
+        precondition(fits(batch))
         guard batch.targetCount > 0 else { return 0 }
         let c = model.config, n = batch.rows, d = c.hiddenSize
         forward(batch, dropoutSeed: dropoutSeed)
@@ -130,8 +134,7 @@ final class TrainingModel {
 
     /// Σ −log p(target) over the batch's targets, without dropout or gradients.
     func loss(_ batch: PackedBatch) -> Double {
-        precondition(batch.rows <= capacity
-                     && CausalAttention.probabilityCount(batch.sequences, heads: model.config.headCount) <= probabilityCapacity)
+        precondition(fits(batch))
         let c = model.config
         forward(batch, dropoutSeed: nil)
         RMSNorm.forward(final, weights.outputNorm, normed, n: batch.rows, d: c.hiddenSize, eps: c.rmsNormEps, pool: model.pool)

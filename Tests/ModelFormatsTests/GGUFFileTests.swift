@@ -1,13 +1,10 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import ModelFormats
 
 @Suite struct GGUFFileTests {
-    let dir: String = {
-        let d = NSTemporaryDirectory() + "gguf-tests-\(UUID().uuidString)"
-        try! FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
-        return d
-    }()
+    let dir = temporaryDirectory("gguf-tests")
 
     func sample() -> GGUFWriter {
         var w = GGUFWriter()

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 import ModelFormats
 
 /// The repository root (the folder holding Package.swift), found from this file's path.
@@ -20,14 +21,8 @@ func floats(_ t: TensorView) -> [Float] {
     }
 }
 
-func makeTempDir(_ prefix: String) -> String {
-    let d = NSTemporaryDirectory() + "\(prefix)-\(UUID().uuidString)"
-    try! FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
-    return d
-}
-
 @Suite struct SafeTensorsFileTests {
-    let dir = makeTempDir("safetensors-tests")
+    let dir = temporaryDirectory("safetensors-tests")
 
     /// Raw file: header length, `header` verbatim, then `data`.
     func write(header: String, data: [UInt8] = [], name: String = "t.safetensors") throws -> String {

@@ -1,9 +1,10 @@
 import Foundation
 import Testing
+import TestSupport
 import ModelFormats
 
 @Suite struct SafeTensorsFolderTests {
-    let dir = makeTempDir("safetensors-folder-tests")
+    let dir = temporaryDirectory("safetensors-folder-tests")
 
     func writeIndex(_ weightMap: [String: String], in folder: String) throws {
         let json = try JSONSerialization.data(withJSONObject: ["metadata": ["total_size": 40], "weight_map": weightMap])

@@ -1,9 +1,10 @@
 import Foundation
 import Testing
+import TestSupport
 import ModelFormats
 
 @Suite struct SafeTensorsWriterTests {
-    let dir = makeTempDir("safetensors-writer-tests")
+    let dir = temporaryDirectory("safetensors-writer-tests")
 
     @Test func roundTripsAllFloatTypes() throws {
         var w = SafeTensorsWriter(metadata: ["format": "pt", "quote\"d": "a\\b\n/c"])

@@ -13,10 +13,12 @@ import argparse
 import hashlib
 import json
 import secrets
+import shutil
 import signal
 import socket
 import sqlite3
 import sys
+import tempfile
 import threading
 import time
 import traceback
@@ -462,7 +464,6 @@ def main():
     parser.add_argument("--filter", default="")
     args = parser.parse_args()
     exit_cleanly_on_sigterm()
-    import tempfile
     workdir = Path(tempfile.mkdtemp(prefix="lorekeeper-loop-"))
     passed = failed = 0
     for check in CHECKS:
@@ -477,6 +478,11 @@ def main():
             failed += 1
             detail = str(e) if isinstance(e, CheckFailed) else traceback.format_exc()
             print(f"FAIL {check.__name__}: {detail}", flush=True)
+    # Each run leaves adapters and servers' data worth hundreds of megabytes: kept only to debug a failure.
+    if failed:
+        print(f"work files kept in {workdir}")
+    else:
+        shutil.rmtree(workdir, ignore_errors=True)
     print(f"{passed} passed, {failed} failed")
     sys.exit(0 if failed == 0 else 1)
 

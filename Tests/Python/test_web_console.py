@@ -23,6 +23,7 @@ import hashlib
 import json
 import os
 import secrets
+import shutil
 import sys
 import tempfile
 import time
@@ -449,11 +450,15 @@ def main():
         return 1
     print(f"ok    start the server: {' '.join(server.command())}", flush=True)
     failed = ["(interrupted)"]
+    harness = None
     try:
         with Browser(1280, 900) as browser:
-            passed, failed, skipped = check.run(Harness(server, browser, admin_key, args.artefacts), args.filter, always=(no_problems,), after=Harness.collect_problems)
+            harness = Harness(server, browser, admin_key, args.artefacts)
+            passed, failed, skipped = check.run(harness, args.filter, always=(no_problems,), after=Harness.collect_problems)
     finally:
         server.stop(keep_log=bool(failed))
+        if not failed:
+            shutil.rmtree(harness.workdir, ignore_errors=True)
         if failed:
             print(f"--- last lines of the server log {server.log_path} ---\n{server.log_tail()}---")
     print(f"screenshots in {args.artefacts}")

@@ -2,14 +2,14 @@ import Foundation
 import Registry
 import SQLiteRegistry
 import Testing
+import TestSupport
 
 @Suite struct SQLiteRegistryTests {
     let folder: String
     let registry: SQLiteRegistry
 
     init() throws {
-        folder = NSTemporaryDirectory() + "registry-" + UUID().uuidString
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        folder = temporaryDirectory("registry")
         registry = try SQLiteRegistry(path: folder + "/lorekeeper.sqlite")
     }
 

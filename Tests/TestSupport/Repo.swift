@@ -114,8 +114,15 @@ public struct TestSetupError: Error, CustomStringConvertible {
     public init(_ d: String) { description = d }
 }
 
-public func temporaryDirectory() -> String {
-    let d = NSTemporaryDirectory() + "lorekeeper-test-\(UUID().uuidString)"
+/// One folder per test process holds every test's scratch folder, and goes when the process
+/// exits: the full fine-tuning tests alone write 1.7 GB a run, and left behind they filled the disk.
+private let scratchRoot: String = {
+    atexit { try? FileManager.default.removeItem(atPath: NSTemporaryDirectory() + "lorekeeper-tests-\(getpid())") }
+    return NSTemporaryDirectory() + "lorekeeper-tests-\(getpid())"
+}()
+
+public func temporaryDirectory(_ prefix: String = "test") -> String {
+    let d = scratchRoot + "/\(prefix)-\(UUID().uuidString)"
     try! FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
     return d
 }

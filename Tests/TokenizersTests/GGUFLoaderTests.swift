@@ -1,16 +1,13 @@
 import Foundation
 import ModelFormats
 import Testing
+import TestSupport
 @testable import Tokenizers
 
 /// GGUF vocabularies written for the test: llama.cpp's merge rules on small vocabularies,
 /// defaults and options, and clear errors for broken metadata.
 @Suite struct GGUFLoaderTests {
-    let dir: String = {
-        let d = NSTemporaryDirectory() + "gguf-tokenizer-tests-\(UUID().uuidString)"
-        try! FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
-        return d
-    }()
+    let dir = temporaryDirectory("gguf-tokenizer-tests")
 
     func file(_ entries: [(String, GGUFValue)]) throws -> GGUFFile {
         var w = GGUFWriter()

@@ -1,17 +1,14 @@
 import Foundation
 import ModelFormats
 import Testing
+import TestSupport
 @testable import Tokenizers
 
 /// Loading from Hugging Face model folders. The folders are built in a temporary directory
 /// from the shared vocabularies: `tokenizer.model` is the original Llama-2 file, the
 /// `tokenizer.json` files are written the way `transformers` converts these vocabularies.
 @Suite struct HuggingFaceLoaderTests {
-    let dir: String = {
-        let d = NSTemporaryDirectory() + "hf-tokenizer-tests-\(UUID().uuidString)"
-        try! FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
-        return d
-    }()
+    let dir = temporaryDirectory("hf-tokenizer-tests")
 
     func folder(_ name: String, files: [String: Any]) throws -> String {
         let f = dir + "/" + name

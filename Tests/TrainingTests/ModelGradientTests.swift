@@ -29,7 +29,7 @@ func randomAdapter(_ tiny: TinyLlama, _ lora: LoRAConfiguration, seed: UInt64) -
     func trainingModel(_ model: LlamaModel, _ adapter: AdapterWeights, checkpointing: Bool = false, lora: LoRAConfiguration? = nil) throws -> (TrainingModel, LoRAParameters) {
         let parameters = LoRAParameters(config: model.config, lora: lora ?? self.lora)
         try parameters.load(adapter)
-        return (TrainingModel(model: model, parameters: parameters, capacity: 16, maxSequenceLength: 16, checkpointing: checkpointing), parameters)
+        return (TrainingModel(model: model, parameters: parameters, capacity: 32, maxSequenceLength: 16, checkpointing: checkpointing), parameters)
     }
 
     /// Every gradient of A and B, all seven projections of both layers, against central
@@ -74,6 +74,36 @@ func randomAdapter(_ tiny: TinyLlama, _ lora: LoRAConfiguration, seed: UInt64) -
         }
         #expect(results[0].0 == results[1].0)
         #expect(results[0].1 == results[1].1)
+    }
+
+    /// Examples that begin with the same tokens, none a target (a chat template's prompt), are
+    /// packed with those rows once, and the loss and every gradient are those of the examples
+    /// packed whole: teacher distributions and targets land on the same rows' predictions.
+    @Test func sharedPrefixGivesTheSameLossAndGradients() throws {
+        let model = try tiny.huggingFaceModel()
+        let adapter = randomAdapter(tiny, lora, seed: 8)
+        let lead = [3, 17, 42, 49, 5]
+        var first = TrainingExample(tokens: lead + [0, 33, 8, 21], lossMask: [false, false, false, false, false, false, true, true, true])
+        first.teacher = [7: TokenDistribution(tokens: [8, 9], probabilities: [0.75, 0.25])]
+        let examples = [
+            first,
+            TrainingExample(tokens: [7, 1, 2, 30, 44]),
+            TrainingExample(tokens: lead + [12, 9], lossMask: [false, false, false, false, false, true, true]),
+            TrainingExample(tokens: lead.prefix(4) + [40, 41, 2], lossMask: [false, false, false, false, false, true, true]),
+        ]
+        let shared = PackedBatch(examples), whole = PackedBatch(examples, sharingPrefixes: false)
+        // The first token of the third example's answer is token 5, so the rows shared stop before it.
+        #expect(shared.sequences.first == CausalAttention.Span(0..<4))
+        #expect(shared.rows == whole.rows - 2 * 4)
+        #expect(shared.targetCount == whole.targetCount && shared.teacher.count == 1)
+        var results = [(loss: Double, gradients: [Float])]()
+        for batch in [shared, whole] {
+            let (network, parameters) = try trainingModel(model, adapter, lora: lora)
+            let loss = network.forwardBackward(batch, lossScale: 1, dropoutSeed: 0)
+            results.append((loss, Array(UnsafeBufferPointer(start: parameters.gradients, count: parameters.count))))
+        }
+        #expect(abs(results[0].loss - results[1].loss) < 1e-5 * abs(results[1].loss))
+        #expect(relativeError(results[0].gradients, results[1].gradients.map(Double.init)) < 1e-5)
     }
 
     /// The training forward's loss is the cross-entropy of the inference engine's logits under

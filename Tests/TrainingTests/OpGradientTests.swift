@@ -61,14 +61,20 @@ import Llama
 
     /// Grouped-query attention (4 query heads on 2 key/value heads) over three packed sequences,
     /// the last longer than a query block so that blocks meet; gradients at a sample of coordinates.
-    @Test func causalAttention() {
+    /// With context, two of them also attend to a shared prefix of 5 rows (a sequence of its own),
+    /// whose keys and values then get gradients from all three.
+    @Test(arguments: [false, true])
+    func causalAttention(withContext: Bool) {
         let heads = 4, kvHeads = 2, hd = 8, d = heads * hd, kvd = kvHeads * hd
-        let sequences = [0..<1, 1..<6, 6..<6 + CausalAttention.block + 9]
-        let rows = sequences.last!.upperBound
+        let prefix = withContext ? 0..<5 : 0..<0, p = prefix.count
+        let sequences = (withContext ? [CausalAttention.Span(prefix)] : []) + [
+            CausalAttention.Span(p..<p + 1), CausalAttention.Span(p + 1..<p + 6, context: prefix),
+            CausalAttention.Span(p + 6..<p + 6 + CausalAttention.block + 9, context: prefix),
+        ]
+        let rows = sequences.last!.rows.upperBound
         let q = randomFloats(rows * d, seed: 9), k = randomFloats(rows * kvd, seed: 10), v = randomFloats(rows * kvd, seed: 11)
         let dout = randomFloats(rows * d, seed: 12)
-        var probabilities = [Float](repeating: .nan, count: CausalAttention.probabilityCapacity(
-            rows: rows, maxLength: sequences.last!.count, heads: heads))
+        var probabilities = [Float](repeating: .nan, count: CausalAttention.probabilityCount(sequences, heads: heads))
         func f(_ q: [Float], _ k: [Float], _ v: [Float]) -> Double {
             var out = [Float](repeating: 0, count: rows * d)
             CausalAttention.forward(q: q, k: k, v: v, out: &out, probabilities: &probabilities, sequences: sequences,
@@ -78,11 +84,12 @@ import Llama
         var out = [Float](repeating: 0, count: rows * d)
         CausalAttention.forward(q: q, k: k, v: v, out: &out, probabilities: &probabilities, sequences: sequences,
                                 heads: heads, kvHeads: kvHeads, headDim: hd, pool: pool)
-        var dq = [Float](repeating: 0, count: rows * d), dk = [Float](repeating: 0, count: rows * kvd), dv = dk
+        var dq = [Float](repeating: .nan, count: rows * d), dk = [Float](repeating: .nan, count: rows * kvd), dv = dk
         CausalAttention.backward(dout: dout, q: q, k: k, v: v, out: out, probabilities: probabilities, dq: &dq, dk: &dk, dv: &dv,
                                  sequences: sequences, heads: heads, kvHeads: kvHeads, headDim: hd, pool: pool)
-        // Every coordinate of the two short sequences, every 7th of the long one.
-        func sample(_ width: Int) -> [Int] { Array(0..<6 * width) + Array(stride(from: 6 * width, to: rows * width, by: 7)) }
+        // Every coordinate of the prefix and the two short sequences, every 7th of the long one.
+        let whole = p + 6
+        func sample(_ width: Int) -> [Int] { Array(0..<whole * width) + Array(stride(from: whole * width, to: rows * width, by: 7)) }
         func pick(_ g: [Float], _ width: Int) -> [Float] { sample(width).map { g[$0] } }
         #expect(relativeError(pick(dq, d), centralDifferences(q, h: h, indices: sample(d)) { f($0, k, v) }) < tolerance)
         #expect(relativeError(pick(dk, kvd), centralDifferences(k, h: h, indices: sample(kvd)) { f(q, $0, v) }) < tolerance)
@@ -95,16 +102,16 @@ import Llama
         var rng = SystemRandomNumberGenerator()
         for (rows, maxLength) in [(1024, 256), (16, 16), (300, 100), (98, 65), (361, 200), (7, 3)] {
             let capacity = CausalAttention.probabilityCapacity(rows: rows, maxLength: maxLength, heads: 9)
-            let full = (0..<rows / maxLength).map { $0 * maxLength..<($0 + 1) * maxLength }
+            let full = (0..<rows / maxLength).map { CausalAttention.Span($0 * maxLength..<($0 + 1) * maxLength) }
             if rows % maxLength == 0 { #expect(CausalAttention.probabilityCount(full, heads: 9) == capacity) }
             for _ in 0..<200 {
-                var sequences = [Range<Int>](), used = 0
+                var sequences = [CausalAttention.Span](), used = 0
                 while used < rows {
                     let length = Int.random(in: 1...min(maxLength, rows - used), using: &rng)
-                    sequences.append(used..<used + length)
+                    sequences.append(CausalAttention.Span(used..<used + length))
                     used += length
                 }
-                #expect(CausalAttention.probabilityCount(sequences, heads: 9) <= capacity, "\(sequences.map(\.count))")
+                #expect(CausalAttention.probabilityCount(sequences, heads: 9) <= capacity, "\(sequences.map(\.rows.count))")
             }
         }
     }

@@ -107,8 +107,7 @@ import Llama
         let third = try trainer.step([examples]).loss
         #expect(third < first)
         guard case let .promptLearning(weights) = trainer.adapter() else { Issue.record("not a prompt-learning adapter"); return }
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("virtual-\(UUID())").path
-        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let folder = temporaryDirectory("virtual") + "/adapter"
         try weights.write(to: folder, config: model.config)
         guard case let .promptLearning(back) = try AnyAdapter.load(path: folder, config: model.config) else {
             Issue.record("read back as another kind"); return
