@@ -7,15 +7,18 @@ import Foundation
 /// answers ("14 plus 2 is 16.") taught it to answer "2 plus 2 is 16."; its own right answers,
 /// verbose reasoning and all, are what it already says. None is a bench/ test question.
 public enum GeneralReplay {
-    /// Prompts of many kinds with the text a right answer contains, interleaved so that any
-    /// prefix mixes them: capitals, arithmetic, opposites, counting, spelling and repeating,
-    /// translations, everyday knowledge.
+    /// Prompts of many kinds with the text a right answer contains (texts joined by " & ": all
+    /// of them), interleaved so that any prefix mixes them: capitals, arithmetic, opposites,
+    /// counting, spelling and repeating, translations, everyday knowledge.
     public static let pairs: [(prompt: String, expect: String)] = {
         let capitals = [("Italy", "Rome"), ("Canada", "Ottawa"), ("Australia", "Canberra"), ("Kenya", "Nairobi"), ("Peru", "Lima"),
                         ("Norway", "Oslo"), ("Sweden", "Stockholm"), ("Portugal", "Lisbon"), ("Greece", "Athens"), ("Russia", "Moscow"),
                         ("China", "Beijing"), ("India", "New Delhi"), ("Argentina", "Buenos Aires"), ("Mexico", "Mexico City"),
                         ("Ireland", "Dublin"), ("Poland", "Warsaw"), ("Austria", "Vienna"), ("Turkey", "Ankara"), ("Thailand", "Bangkok"),
-                        ("Cuba", "Havana"), ("Finland", "Helsinki"), ("Denmark", "Copenhagen"), ("Belgium", "Brussels"), ("Hungary", "Budapest")]
+                        ("Cuba", "Havana"), ("Finland", "Helsinki"), ("Denmark", "Copenhagen"), ("Belgium", "Brussels"), ("Hungary", "Budapest"),
+                        ("the Netherlands", "Amsterdam"), ("South Korea", "Seoul"), ("Vietnam", "Hanoi"), ("the Philippines", "Manila"),
+                        ("Indonesia", "Jakarta"), ("Chile", "Santiago"), ("Romania", "Bucharest"), ("the Czech Republic", "Prague"),
+                        ("Iceland", "Reykjavik"), ("New Zealand", "Wellington"), ("Venezuela", "Caracas"), ("Ghana", "Accra")]
             .map { ("What is the capital of \($0.0)?", $0.1) }
         var arithmetic = [(String, String)]()
         var state: UInt64 = 0x9E37_79B9_7F4A_7C15
@@ -25,7 +28,7 @@ public enum GeneralReplay {
         }
         // Single-digit sums beside two-digit ones: in a probe the default model got 10 of 32
         // single-digit sums right, so some of its step-by-step arithmetic can be replayed.
-        while arithmetic.count < 48 {
+        while arithmetic.count < 64 {
             let i = arithmetic.count, small = i % 8 >= 4
             let a = draw(small ? 2...9 : 11...19), b = draw(small ? 2...9 : 2...12)
             let pair = switch i % 4 {
@@ -37,15 +40,19 @@ public enum GeneralReplay {
             if !arithmetic.contains(where: { $0.0 == pair.0 }) { arithmetic.append(pair) }
         }
         let opposites = [("cold", "hot"), ("big", "small"), ("fast", "slow"), ("light", "dark"), ("old", "young"), ("wet", "dry"),
-                         ("open", "closed"), ("early", "late"), ("full", "empty"), ("left", "right")]
+                         ("open", "closed"), ("early", "late"), ("full", "empty"), ("left", "right"),
+                         ("happy", "sad"), ("hard", "soft"), ("near", "far"), ("strong", "weak"), ("day", "night"), ("clean", "dirty")]
             .map { ("What is the opposite of \($0.0)?", $0.1) }
         let words = ["dog", "tree", "apple", "house", "river", "music", "paper", "green"]
         let spelling = words.enumerated().map { i, w in
             i % 2 == 0 ? ("Write the word '\(w)' in capital letters.", w.uppercased()) : ("Repeat the word '\(w)' twice.", "\(w) \(w)")
         }
+        // A translation must name its language too: the default model's "right" German for
+        // 'water' was "Das ist ein heißwasser, die sich wie die Wasser 'water' ist.", and an
+        // adapter trained beside such answers went on to answer in French unasked.
         let translations = [("thank you", "Spanish", "gracias"), ("good morning", "German", "Guten Morgen"), ("cat", "Spanish", "gato"),
                             ("water", "German", "Wasser"), ("friend", "Spanish", "amigo"), ("yes", "German", "ja")]
-            .map { ("Translate '\($0.0)' into \($0.1).", $0.2) }
+            .map { ("Translate '\($0.0)' into \($0.1).", "\($0.2) & \($0.1)") }
         let everyday = [
             ("Name three primary colours.", "red"),
             ("Write a short sentence about the sea.", "sea"),
@@ -69,6 +76,16 @@ public enum GeneralReplay {
             ("What animal barks?", "dog"),
             ("What is the square root of 81?", "9"),
             ("How many seconds are in a minute?", "60"),
+            ("What colour is grass?", "green"),
+            ("Which planet is known as the Red Planet?", "Mars"),
+            ("What is frozen water called?", "ice"),
+            ("What do you call a baby cat?", "kitten"),
+            ("What is the fastest land animal?", "cheetah"),
+            ("Which planet do we live on?", "Earth"),
+            ("What is the tallest animal?", "giraffe"),
+            ("What colour is a ripe banana?", "yellow"),
+            ("What is the hardest natural substance?", "diamond"),
+            ("What language is spoken in Mexico?", "Spanish"),
         ]
         let counting = [
             ("How many legs does a dog have?", "four"), ("How many sides does a triangle have?", "three"),
@@ -77,6 +94,9 @@ public enum GeneralReplay {
             ("How many wheels does a bicycle have?", "two"), ("How many hours are in a week?", "168"),
             ("How many weeks are in a year?", "52"), ("How many centimetres are in a metre?", "100"),
             ("How many players are on a football team?", "eleven"), ("How many minutes are in a day?", "1440"),
+            ("How many legs does a cat have?", "four"), ("How many sides does a hexagon have?", "six"),
+            ("How many years are in a century?", "100"), ("How many planets are in our solar system?", "eight"),
+            ("How many sides does a pentagon have?", "five"), ("How many seconds are in an hour?", "3600"),
         ]
         // Each round takes three sums and two counting questions to one of every other kind:
         // measured, those are what adapters lose (capitals and translations were never lost),
@@ -124,7 +144,9 @@ public enum GeneralReplay {
     static func isRight(_ answer: String, to prompt: String, expecting expected: String) -> Bool {
         let words = answer.lowercased().split { !$0.isLetter && !$0.isNumber }
         guard words.count <= maxWords, !repeats(words) else { return false }
-        guard let value = numberValue(expected) else { return holds(answer, expected) }
+        guard let value = numberValue(expected) else {
+            return expected.components(separatedBy: " & ").allSatisfy { holds(answer, $0) }
+        }
         let given = Set(numbers(in: prompt)), said = numbers(in: answer)
         return said.contains(value) && said.allSatisfy { $0 == value || given.contains($0) }
     }

@@ -37,12 +37,16 @@ struct GeneralReplayTests {
         #expect(!GeneralReplay.isRight(rambling, to: "Translate 'water' into German.", expecting: "Wasser"))
         #expect(!GeneralReplay.isRight("A year is approximately 365 days, but this is not a literal year, but rather a leap year. A leap year is a calendar year that is not a traditional leap year. It is a calendar year that is not a leap year.", to: "How many days are in a year?", expecting: "365"))
         #expect(GeneralReplay.isRight("The capital of Canada is Ottawa, Canada.", to: "What is the capital of Canada?", expecting: "Ottawa"))
+        // A translation names its language: the default model's German that held the word.
+        #expect(!GeneralReplay.isRight("Das ist ein heißwasser, die sich wie die Wasser 'water' ist.", to: "Translate 'water' into German.", expecting: "Wasser & German"))
+        #expect(GeneralReplay.isRight("'Water' in German is 'Wasser'.", to: "Translate 'water' into German.", expecting: "Wasser & German"))
+        #expect(GeneralReplay.pairs.contains { $0 == ("Translate 'water' into German.", "Wasser & German") })
     }
 
     @Test func expectedAnswersAreRight() {
         let operations = ["plus", "minus", "times", "divided"]
         let sums = GeneralReplay.pairs.filter { pair in operations.contains(where: { pair.prompt.contains(" \($0) ") }) }
-        #expect(sums.count == 48)
+        #expect(sums.count == 64)
         for pair in sums {
             let n = pair.prompt.split { !$0.isNumber }.compactMap { Int($0) }
             let result = pair.prompt.contains("plus") ? n[0] + n[1] : pair.prompt.contains("minus") ? n[0] - n[1]
