@@ -432,9 +432,10 @@ static inline __m256 exp256(__m256 x) {
 }
 #endif
 
-// Key/value rows ahead to prefetch: a head's slice of each row is a few cache lines, kvStride
-// apart, which the hardware prefetcher follows poorly (measured 1.3x from DRAM).
-enum { ATTENTION_PREFETCH_ROWS = 8 };
+// Key/value rows ahead to prefetch. Each head's rows are contiguous in the cache, but one head's
+// stream is short (its rows of one layer) and the hardware prefetcher ramps up too late: 32 rows
+// of 64 values (8 KB) ahead decoded the default model at depth 512 1.2-1.4x as fast as 8 rows.
+enum { ATTENTION_PREFETCH_ROWS = 32 };
 
 static inline void prefetch_row(const float *row, size_t hd) {
     for (size_t c = 0; c < hd; c += 16) __builtin_prefetch(row + c);

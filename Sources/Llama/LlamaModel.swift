@@ -43,13 +43,14 @@ public final class LlamaModel: @unchecked Sendable {
 
     /// A cache for one sequence of at most `maxTokens` tokens (the model's context by default).
     public func makeCache(maxTokens: Int? = nil) -> KVCache {
-        KVCache(layerCount: config.layerCount, kvDim: config.kvDim, maxTokens: maxTokens ?? config.contextLength)
+        KVCache(layerCount: config.layerCount, kvDim: config.kvDim, headCount: config.kvHeadCount, maxTokens: maxTokens ?? config.contextLength)
     }
 
     /// A cache for a sequence under `adapter`: it starts with the adapter's prefix, if it has one.
     public func makeCache(maxTokens: Int? = nil, adapter: LoRAAdapter?) throws -> KVCache {
         guard let prefix = adapter?.prefix else { return makeCache(maxTokens: maxTokens) }
-        return try KVCache(layerCount: config.layerCount, kvDim: config.kvDim, maxTokens: maxTokens ?? config.contextLength, prefix: prefix)
+        return try KVCache(layerCount: config.layerCount, kvDim: config.kvDim, headCount: config.kvHeadCount,
+                           maxTokens: maxTokens ?? config.contextLength, prefix: prefix)
     }
 
     /// Query rows per attention block: bounds the score scratch for long prompts.
@@ -142,13 +143,11 @@ public final class LlamaModel: @unchecked Sendable {
             adapt(l, .k, x: xn, xStride: d, y: k, yStride: kvd)
             adapt(l, .v, x: xn, xStride: d, y: v, yStride: kvd)
             for (ci, c) in chunks.enumerated() {
-                let keys = c.cache.keys(layer: l), values = c.cache.values(layer: l)
                 pool.forEachRow(c.tokens.count) { i in
-                    let r = starts[ci] + i, p = positions[r]
+                    let r = starts[ci] + i
                     rope.apply(q + r * d, heads: nh, headDim: hd, rotation: rotations + r * hd)
                     rope.apply(k + r * kvd, heads: cfg.kvHeadCount, headDim: hd, rotation: rotations + r * hd)
-                    (keys + p * kvd).update(from: k + r * kvd, count: kvd)
-                    (values + p * kvd).update(from: v + r * kvd, count: kvd)
+                    c.cache.store(layer: l, row: positions[r], key: k + r * kvd, value: v + r * kvd)
                 }
             }
             pool.run(attentionItems.count) { item, thread in
@@ -157,7 +156,7 @@ public final class LlamaModel: @unchecked Sendable {
                 let row = starts[ci] + first, start = c.cache.rows + first
                 let scores = pool.scratch(thread: thread, slot: 1, count: Attention.scratchCount(heads: headsPerItem, n: n, start: start, headDim: hd))
                 Attention.causal(q: q + row * d + h * hd, qStride: d, heads: headsPerItem, n: n, start: start,
-                                 k: c.cache.keys(layer: l) + kvh * hd, v: c.cache.values(layer: l) + kvh * hd, kvStride: kvd,
+                                 k: c.cache.keys(layer: l, head: kvh), v: c.cache.values(layer: l, head: kvh), kvStride: hd,
                                  headDim: hd, scale: scale, out: att + row * d + h * hd, outStride: d, scores: scores)
             }
             project([(layer.o, x, d)], att, cols: d, n: rows, accumulate: true)
