@@ -76,7 +76,7 @@ public enum JobPlan {
         let replay = settings.replayFraction ?? (parent == nil ? 0 : 1)
         guard (0...1).contains(replay) else { throw .invalid("replay_fraction must be in [0, 1]", param: "lora.replay_fraction") }
         guard replay == 0 || parent != nil else { throw .invalid("replay_fraction needs a parent: set model to NAME or NAME@VERSION", param: "lora.replay_fraction") }
-        let epochs = settings.epochs ?? FineTuneConfiguration.defaultEpochs
+        let epochs = settings.epochs ?? FineTuneConfiguration.defaultEpochs(data: [data])
         guard (1...1000).contains(epochs) else { throw .invalid("n_epochs must be in 1...1000", param: "hyperparameters.n_epochs") }
         training.schedule = FineTuneConfiguration.defaultSchedule(data: [data])
         return FineTuneConfiguration(data: [data], validationData: validation.map { [$0] } ?? [], epochs: epochs, parent: parent,
@@ -130,8 +130,12 @@ extension JobPlan {
     }
 
     /// The trainer's defaults for what a job leaves out.
-    public static let defaults = (epochs: FineTuneConfiguration.defaultEpochs, batchSize: FineTuneConfiguration(data: []).training.microBatchSize,
-                                  seed: FineTuneConfiguration(data: []).training.seed)
+    public static let defaults = (batchSize: FineTuneConfiguration(data: []).training.microBatchSize, seed: FineTuneConfiguration(data: []).training.seed)
+
+    /// The epochs a job that leaves them out trains on a training file of `kind`.
+    public static func defaultEpochs(trainingFile kind: FileKind) -> Int {
+        FineTuneConfiguration.defaultEpochs(data: ["training.\(kind.fileExtension)"])
+    }
 
     /// What an uploaded file holds as training data.
     public struct Inspection: Sendable {

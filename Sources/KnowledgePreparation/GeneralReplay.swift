@@ -116,7 +116,7 @@ public enum GeneralReplay {
 
     /// Up to `count` examples: the prompts, in order, whose answer by `answers` (the base model,
     /// asked a block of prompts at a time) is right (`isRight`); at most `4 * count` prompts are asked:
-    /// the default model answers about a third of the pool right (41 of 130), and with at most twice
+    /// the default model answers about a third of the pool right (41 of its first 130), and with at most twice
     /// the prompts asked a 227-word document got 15 of its 29 replay examples.
     public static func examples(count: Int, generator: String, answers: ([String]) throws -> [String?]) rethrows -> [PreparedExample] {
         var out = [PreparedExample]()

@@ -87,8 +87,8 @@ struct Train: ParsableCommand {
     @Option(help: "LoRA dropout.")
     var dropout: Float = 0
 
-    @Option(help: "Passes over the data.")
-    var epochs = FineTuneConfiguration.defaultEpochs
+    @Option(help: "Passes over the data (default: \(FineTuneConfiguration.defaultDocumentEpochs) where documents are prepared, else \(FineTuneConfiguration.defaultEpochs)).")
+    var epochs: Int?
 
     @Option(help: "More epochs than --epochs when they would give fewer steps than this.")
     var minSteps = FineTuneConfiguration.defaultMinSteps
@@ -236,7 +236,7 @@ struct Train: ParsableCommand {
             layerDecay: layerDecay, activationCheckpointing: activationCheckpointing, microBatchSize: batch, maxSequenceLength: seqLen, seed: seed,
             integerProducts: productOptions.integerProducts, virtualTokens: virtual, full: method == .full)
         return FineTuneConfiguration(
-            data: data, validationData: validationData, validationFraction: validationFraction, epochs: epochs, minSteps: minSteps, maxSteps: maxSteps,
+            data: data, validationData: validationData, validationFraction: validationFraction, epochs: epochs ?? FineTuneConfiguration.defaultEpochs(data: data, preparation: preparation), minSteps: minSteps, maxSteps: maxSteps,
             overlap: overlap, overLength: overLength, parent: parent, parentOptimizerState: parentOptimizerState,
             replayFraction: replay ?? (parent == nil ? 0 : 1), checkpointEvery: checkpointEvery, training: training,
             preparation: preparation, preparedDirectory: preparedDir, modelType: outType)

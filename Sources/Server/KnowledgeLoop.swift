@@ -15,14 +15,15 @@ struct KnowledgeLoop: Sendable {
     let modelSHA256: String
     let maxUploadBytes: Int
 
-    /// OpenAI's hyper-parameters as this server fills them in when a job leaves them out.
-    var defaultHyperparameters: HyperparametersObject {
-        let d = JobPlan.defaults
-        return HyperparametersObject(n_epochs: d.epochs, batch_size: d.batchSize, learning_rate_multiplier: 1)
+    /// OpenAI's hyper-parameters as this server fills them in when a job leaves them out (the
+    /// epochs by what its training file holds).
+    func defaultHyperparameters(_ job: Job) -> HyperparametersObject {
+        let kind = (try? registry.file(id: job.trainingFile))?.kind ?? .jsonl
+        return HyperparametersObject(n_epochs: JobPlan.defaultEpochs(trainingFile: kind), batch_size: JobPlan.defaults.batchSize, learning_rate_multiplier: 1)
     }
 
     func jobObject(_ job: Job) -> JobObject {
-        JobObject(job, defaults: defaultHyperparameters, defaultSeed: JobPlan.defaults.seed)
+        JobObject(job, defaults: defaultHyperparameters(job), defaultSeed: JobPlan.defaults.seed)
     }
 
     func adapterObject(_ name: String) throws(RegistryError) -> AdapterObject {

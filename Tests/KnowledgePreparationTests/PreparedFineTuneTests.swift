@@ -106,6 +106,15 @@ import TrainingData
         #expect(try JSONDecoder().decode(FineTuneConfiguration.self, from: encoded) == Self.configuration("/kept"))
     }
 
+    /// Prepared documents train fewer passes and on a decaying rate; chat data and documents as
+    /// text windows keep the Q&A defaults.
+    @Test func preparedDocumentsHaveTheirOwnLengthAndSchedule() {
+        #expect(FineTuneConfiguration.defaultEpochs(data: ["a.jsonl", "b.md"]) == FineTuneConfiguration.defaultDocumentEpochs)
+        #expect(FineTuneConfiguration.defaultEpochs(data: ["a.jsonl"]) == FineTuneConfiguration.defaultEpochs)
+        #expect(FineTuneConfiguration.defaultEpochs(data: ["b.txt"], preparation: .off) == FineTuneConfiguration.defaultEpochs)
+        #expect(FineTuneConfiguration.defaultSchedule(data: ["b.txt"]) == .cosine && FineTuneConfiguration.defaultSchedule(data: ["a.jsonl"]) == .constant)
+    }
+
     @Test func rejectsAGeneralShareOutsideZeroToOne() throws {
         var configuration = Self.configuration(nil)
         configuration.preparation.generalShare = 1.5
