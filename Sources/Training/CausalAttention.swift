@@ -56,11 +56,13 @@ enum CausalAttention {
     /// rows, gathered from (rows, kvd) into `into` as two (rows, hd) blocks; returns them.
     private static func gather(_ s: Span, count: Int, kvHead kvh: Int, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
                                kvd: Int, hd: Int, into: UnsafeMutablePointer<Float>) -> (k: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>) {
-        let rows = Array(s.context) + Array(s.rows.prefix(count)), vs = into + rows.count * hd
-        for (i, r) in rows.enumerated() {
+        let vs = into + (s.context.count + count) * hd
+        func copy(row r: Int, to i: Int) {
             (into + i * hd).update(from: k + r * kvd + kvh * hd, count: hd)
             (vs + i * hd).update(from: v + r * kvd + kvh * hd, count: hd)
         }
+        for (i, r) in s.context.enumerated() { copy(row: r, to: i) }
+        for (i, r) in s.rows.prefix(count).enumerated() { copy(row: r, to: s.context.count + i) }
         return (into, vs)
     }
 
