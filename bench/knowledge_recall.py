@@ -18,7 +18,7 @@ serves every adapter from one `lorekeeper serve` and asks greedily (temperature 
     counts, of all 20, those answered at least as correctly as by the base model (the issue's measure).
 
 `--doc-file PATH.md` adds a document of your own, its questions in `PATH-questions.jsonl` beside it
-(same format), without sentence-start probes.
+(same format) and its sentence-start probes, if any, in `PATH-probes.jsonl` (`prompt` and `expect`).
 
 Prints the table on stderr (with training seconds and minutes per 1,000 words) and the JSON on stdout.
 """
@@ -90,7 +90,7 @@ def train(binary, model, data, out, extra, data_dir, name, parent=None):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[1], formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--doc", action="append", choices=DOCS)
-    ap.add_argument("--doc-file", action="append", default=[], help="a document of your own, questions in PATH-questions.jsonl")
+    ap.add_argument("--doc-file", action="append", default=[], help="a document of your own, questions in PATH-questions.jsonl, probes in PATH-probes.jsonl")
     ap.add_argument("--no-incremental", action="store_true")
     ap.add_argument("--train-arg", action="append", default=[], help="extra `lorekeeper train` argument (repeat)")
     ap.add_argument("--binary", default=str(default_binary()))
@@ -105,6 +105,9 @@ def main():
     adapters = work / "trained"
     questions = {d: jsonl(path.with_name(f"{d}-questions.jsonl")) for d, path in files.items()}
     probes = jsonl(FIXTURES / "probes.jsonl")
+    for f in args.doc_file:
+        own = Path(f).resolve().with_name(f"{Path(f).stem}-probes.jsonl")
+        probes += [p | {"document": Path(f).stem} for p in (jsonl(own) if own.exists() else [])]
     general = jsonl(FIXTURES / "general-questions.jsonl")
     words = {d: len(path.read_text().split()) for d, path in files.items()}
     results = {"train_args": args.train_arg, "documents": {}, "incremental": {}}

@@ -34,6 +34,7 @@ public struct KnowledgePreparer {
         let bareNames = names.map { $0.split(separator: " ").drop { $0 == "the" }.joined(separator: " ") }
         var context = SentenceContext(topic: topic, name: name)
         var mentioned = 0
+        var namedAsked = Set<String>()
         for paragraph in document.paragraphs {
             context.previousSubject = nil
             for sentence in paragraph.sentences {
@@ -49,6 +50,11 @@ public struct KnowledgePreparer {
                         out.append(.chat(QuestionRules.asked(q.question, about: names[mentioned % names.count]), q.answer, .question, generator: "rules"))
                         mentioned += 1
                     }
+                }
+                // Asked once per document: the first sentence that names a thing answers for it.
+                for q in QuestionRules.named(for: sentence, context: context)
+                where !questions.contains(where: { $0.question == q.question }) && namedAsked.insert(q.question).inserted {
+                    out.append(.chat(q.question, q.answer, .question, generator: "rules"))
                 }
                 context.previousSubject = Self.subject(of: sentence)
                 context.person = Self.lastPerson(in: sentence) ?? context.person

@@ -11,6 +11,7 @@ extension QuestionRules {
         "contact", "return", "bring", "send", "register", "read", "check", "use", "avoid", "pour", "charge", "tighten", "loosen",
         "push", "pull", "select", "choose", "attach", "detach", "lift", "lower", "allow", "let", "wait", "show", "book", "pay",
         "apply", "email", "visit", "ask", "report", "wear", "lock", "unlock", "cover", "shake", "stir", "heat", "cool", "run",
+        "drain", "fit", "connect", "disconnect", "reset", "restart", "hang", "tap", "enter", "refill", "unscrew", "rotate", "slide", "clear",
     ]
     static let purposeVerbs = instructionVerbs.union(["start", "stop", "reset", "pause", "activate", "enable", "disable", "change",
                                                       "release", "fold", "unfold"])
@@ -43,7 +44,7 @@ extension QuestionRules {
         }
         out.append(("How should I \(does)?", "instruction", answer))
         // "Hold the minus button for five seconds to switch on the walk assist": what it is for.
-        if let to = rest.lastIndex(where: { $0.lowercased() == "to" }), to + 1 < rest.count,
+        if let to = rest.lastIndex(where: { $0.lowercased() == "to" }), to + 2 < rest.count,
            purposeVerbs.contains(SentenceFacts.bare(rest[to + 1]).lowercased()) {
             out.append(("How do I \(actionPhrase(rest[(to + 1)...]))?", "instruction-purpose", answer))
         }

@@ -81,7 +81,8 @@ extension QuestionRules {
         // "sold only at the harbour office": the adverb does not change the question.
         let rest = Array(rest.drop { ["only", "also", "usually", "mostly", "always", "still", "now"].contains($0.lowercased()) })
         let by = rest.firstIndex { $0.lowercased() == "by" }
-        if let by, by + 1 < rest.count {
+        // "paid by 30 April" is a deadline, asked "When", below.
+        if let by, by + 1 < rest.count, !SentenceFacts.isNumber(rest[by + 1]), !rest[(by + 1)...].prefix(2).contains(where: SentenceFacts.isTime) {
             if rest[(by + 1)...].prefix(4).contains(where: SentenceFacts.isCapitalised) || SentenceFacts.hasRole(rest[(by + 1)...].prefix(3).joined(separator: " ")) {
                 add(participle.hasSuffix("ed") ? "Who \(participle) \(x)?" : "Who \(be) \(x) \(participle) by?", "passive-by")
             } else {

@@ -112,13 +112,22 @@ extension QuestionRules {
         if let comma = words.prefix(8).firstIndex(where: { $0.hasSuffix(",") }), words.count - comma > 3 {
             return Array(words[(comma + 1)...])
         }
+        if ["also", "today", "currently", "now", "however"].contains(first) { return words.count > 3 ? Array(words[1...]) : words }
+        // "In Auto mode the DN-52 holds", "Under test conditions it removes": the subject starts
+        // at the article or pronoun whose verb follows with no other article between.
+        let openers: Set<String> = ["the", "a", "an", "its", "their", "his", "her", "our", "it", "they", "you", "we", "she", "he"]
+        for k in words.indices.dropFirst().prefix(5) where openers.contains(words[k].lowercased()) {
+            let rest = Array(words[k...])
+            if let (v, _) = verb(in: rest), !(1..<v).contains(where: { openers.contains(rest[$0].lowercased()) && rest[$0 - 1].lowercased() != "of" }) {
+                return rest
+            }
+        }
         var k = 1
         while k < min(words.count, 5),
               !(["the", "a", "an", "its", "their", "his", "her", "our"].contains(words[k].lowercased())
                 || (SentenceFacts.isCapitalised(words[k]) && !SentenceFacts.isTime(words[k]))) {
             k += 1
         }
-        if first == "also" || first == "today" || first == "currently" || first == "now" || first == "however" { k = 1 }
         return words.count - k >= 3 && k < 5 ? Array(words[k...]) : words
     }
 

@@ -78,11 +78,25 @@ public enum QuestionRules {
         let add: (String, String) -> Void = { q, rule in addAnswered(q, rule, answer) }
         var body = answer
         while let last = body.last, ".!;:".contains(last) { body.removeLast() }
-        let all = body.split(separator: " ").map(String.init)
+        let (all, relative) = withoutAsides(body.split(separator: " ").map(String.init))
         var words = dropIntro(all)
+        if let (clause, main) = situation(all) {
+            let instruction = [capitalise(main[0])] + main.dropFirst()
+            if let asked = instructions(instruction, answer: answer) {
+                add("What should I do \(clause)?", "instruction-situation")
+                for q in asked { addAnswered(q.question, q.rule, q.answer) }
+                return out
+            }
+            add("What happens \(clause)?", "situation")
+            words = main
+        }
         if let first = words.first, ["it", "its"].contains(first.lowercased()), context.topic != nil {
             words = resolvePronoun(words.joined(separator: " ").prefix(1).uppercased() + words.joined(separator: " ").dropFirst(), context)
                 .split(separator: " ").map(String.init)
+        }
+        if let asked = gerund(all) {
+            for q in asked { add(q, "gerund") }
+            return out
         }
         if let there = existential(all) {
             for q in there { add(q.question, q.rule) }
@@ -97,6 +111,7 @@ public enum QuestionRules {
             return out
         }
         let subject = clauses(words, all: all, add)
+        if let relative { clauses(relative, all: relative, add) }
         paraphrases(words, answer: answer, add, addAnswered)
         for role in roleAppositives(all) { add("Who is \(role)?", "role-name") }
         if out.isEmpty, let about = subject ?? fallbackSubject(words, topic: context.topic) {
@@ -228,7 +243,11 @@ public enum QuestionRules {
             guard !(copulas.contains(next) || modals.contains(next) || auxiliaries.contains(next) || baseVerbs.contains(next)),
                   !previous.hasSuffix("'s") else { continue }
             if isPresentVerb(words[k]) { return (k, .present) }
-            if irregularPast[w] != nil || (w.hasSuffix("ed") && w.count >= 5 && w.allSatisfy(\.isLetter)) { return (k, .past) }
+            if irregularPast[w] != nil || (w.hasSuffix("ed") && w.count >= 5 && w.allSatisfy(\.isLetter)) {
+                // "Items returned late are charged": a participle describing the subject.
+                if words[(k + 1)...].prefix(2).contains(where: { copulas.contains($0.lowercased()) || modals.contains($0.lowercased()) }) { continue }
+                return (k, .past)
+            }
         }
         return nil
     }
@@ -258,6 +277,12 @@ public enum QuestionRules {
         if let it { replacements.append(("It ", capitalise(it) + " ")) }
         if let owner = context.name ?? context.topic { replacements.append(("Its ", capitalise(owner) + "'s ")) }
         if let person = context.person { replacements += [("She ", person + " "), ("He ", person + " ")] }
+        // "It was Ember Kraut, a sauerkraut ..., that put the company on the map": a cleft's "It" stands for nothing.
+        let words = sentence.split(separator: " ")
+        if words.count > 2, words[0] == "It", ["is", "was"].contains(words[1]), words.dropFirst(3).contains(where: { $0 == "that" || $0 == "who" }),
+           words.dropFirst(2).prefix(8).contains(where: { $0.hasSuffix(",") }) || SentenceFacts.isCapitalised(String(words[2])) {
+            replacements.removeAll { $0.0 == "It " }
+        }
         for (pronoun, replacement) in replacements where sentence.hasPrefix(pronoun) {
             return replacement + sentence.dropFirst(pronoun.count)
         }

@@ -47,7 +47,8 @@ enum SentenceFacts {
         if let first = w.first, first.isNumber || ((first == "$" || first == "€" || first == "£") && w.dropFirst().first?.isNumber == true) {
             return true
         }
-        return numberWords.contains(w)
+        // "thirty-eight"
+        return numberWords.contains(w) || (w.contains("-") && w.split(separator: "-").allSatisfy { numberWords.contains(String($0)) })
     }
 
     static func hasMoney(_ words: [String]) -> Bool {

@@ -103,6 +103,22 @@ struct QuestionRulesTests {
          ["What does a steady orange light mean?", "What should I do if I see a steady orange light?"]),
         ("The main library is open from 9 am to 8 pm on weekdays and from 10 am to 4 pm on Saturdays.", nil,
          ["What are the opening hours of the main library?", "When does the main library open on Saturdays?"]),
+        // Written from six documents the rules had not seen (session 8): asides, situations, gerunds.
+        ("The library, which is housed in the old bus depot behind St Oda's Church, is open on Tuesday evenings from 5 pm to 8 pm.", nil,
+         ["When is the library open?", "Where is the library housed?"]),
+        ("Under test conditions (30 °C, 80% relative humidity) it removes up to 20 litres of moisture per day.", "DryNest DN-52",
+         ["How many litres does DryNest DN-52 remove?"]),
+        ("In Auto mode the DN-52 holds the room at a target humidity of 50%.", nil, ["What does the DN-52 hold?"]),
+        ("New members also pay a refundable deposit of £20.", nil, ["How much do new members pay?"]),
+        ("Items returned late are charged at £2 per day.", nil, ["How much are items returned late charged for?"]),
+        ("The company now employs thirty-eight people.", nil, ["How many people does the company employ?"]),
+        ("Before storing the unit for the summer, drain the tank fully.", nil,
+         ["What should I do before storing the unit for the summer?", "How should I drain the tank fully?"]),
+        ("If you hear a clicking noise, switch the unit off and call the helpline.", nil, ["What should I do if I hear a clicking noise?"]),
+        ("Once a tool is three weeks overdue it is treated as lost.", nil, ["What happens once a tool is three weeks overdue?", "How is the tool treated?"]),
+        ("If a code appears on the display, the unit stops.", nil, ["What happens if a code appears on the display?"]),
+        ("Holding the TIMER button for three seconds locks the control panel.", nil,
+         ["How do I lock the control panel?", "What does holding the TIMER button for three seconds do?"]),
     ]
 
     @Test(arguments: cases.indices) func writesExpectedQuestions(_ i: Int) {
@@ -208,6 +224,37 @@ struct QuestionRulesTests {
         #expect(!bike.contains { $0.hasPrefix("In how many") }, "\(bike)")
         let card = QuestionRules.questions(for: "A family card covers up to five people.").map(\.question)
         #expect(card.contains("How many people does a family card cover?") && !card.contains { $0.hasSuffix("have?") }, "\(card)")
+    }
+
+    /// Questions keyed on names, whatever the sentence's grammar: each price goes with the first
+    /// name of its clause, "Who is" only where the neighbours say it is a person.
+    @Test func asksAboutWhatASentenceNames() {
+        let sentence = "Beginners who want to learn usually start with the Gullwing Trainer (£89), while experienced pilots choose the Skyreel 4, a stunt kite priced at £149."
+        let made = QuestionRules.named(for: sentence, context: SentenceContext()).map(\.question)
+        for q in ["What is the price of the Gullwing Trainer?", "How much is the Skyreel 4?", "What does the document say about the Skyreel 4?"] {
+            #expect(made.contains(q), "\(made)")
+        }
+        #expect(!made.contains { $0.contains("Beginners") }, "\(made)")
+        let kimchi = QuestionRules.named(for: "Seaweed Kimchi, made with dulse gathered on the Calder coast, costs £7.25.", context: SentenceContext()).map(\.question)
+        #expect(kimchi.contains("How much is Seaweed Kimchi?") && !kimchi.contains { $0.contains("price of the Calder") || $0.hasPrefix("Who") }, "\(kimchi)")
+        let people = QuestionRules.named(for: "In 2022 the company appointed Odile Varga-Strand as its managing director, and the head fermenter, Ilse Marchbanks, joined in 2016.",
+                                         context: SentenceContext()).map(\.question)
+        for q in ["Who is Odile Varga-Strand?", "Who is Ilse Marchbanks?", "What happened in 2022?", "What happened in 2016?"] {
+            #expect(people.contains(q), "\(people)")
+        }
+        let service = QuestionRules.named(for: "F7 indicates a sensor fault and must be reported to Halvessa Service on 0800 614 2290.",
+                                          context: SentenceContext(topic: "DryNest DN-52")).map(\.question)
+        #expect(service.contains("What is F7?") && service.contains("What phone number do I call?"), "\(service)")
+    }
+
+    @Test func leavesACleftsItAlone() {
+        let sentence = "It was Ember Kraut, a sauerkraut with smoked chilli, that put the company on the map."
+        #expect(QuestionRules.resolvePronoun(sentence, SentenceContext(topic: "Brindlecote Fermentary")) == sentence)
+    }
+
+    @Test func asksADeadlineWhenNotWho() {
+        let made = QuestionRules.questions(for: "Renewals must be paid by 30 April.").map(\.question)
+        #expect(made.contains("When must renewals be paid?") && !made.contains { $0.hasPrefix("Who") || $0.hasPrefix("What") }, "\(made)")
     }
 
     @Test func skipsQuestionsAndFragments() {

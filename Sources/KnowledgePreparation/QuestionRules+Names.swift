@@ -1,0 +1,108 @@
+import Foundation
+
+/// Questions keyed on what a sentence names, whatever its grammar: its names and codes,
+/// the price beside a name, its years, phone numbers and e-mail addresses. Measured on six
+/// documents the rules had not seen: the grammatical rules missed sentences like "Beginners ...
+/// usually start with the Gullwing Trainer (£89)", and asked "What's the price of the Gullwing
+/// Trainer?" the adapter answered with the one sentence it had learnt a price from. A question
+/// that names the thing leads the model to the sentence that holds it.
+extension QuestionRules {
+    public static func named(for sentence: String, context: SentenceContext) -> [SynthesizedQuestion] {
+        let answer = resolvePronoun(sentence.trimmingCharacters(in: .whitespaces), context)
+        guard !answer.hasSuffix("?") else { return [] }
+        let words = answer.split(separator: " ").map(String.init)
+        guard words.count >= 4 else { return [] }
+        let own = [context.topic, context.name].compactMap { $0?.lowercased() }
+        var out = [SynthesizedQuestion]()
+        func add(_ q: String, _ rule: String) {
+            if !out.contains(where: { $0.question == q }) { out.append(SynthesizedQuestion(question: q, answer: answer, rule: rule)) }
+        }
+        let prices = words.indices.filter { SentenceFacts.hasMoney([words[$0]]) && words[$0].contains(where: \.isNumber) || isCurrency(after: $0, words) }
+        let found = names(in: words)
+        // A price belongs to the first name of its clause ("Seaweed Kimchi, made with dulse from the
+        // Calder coast, costs £7.25"), else of the clause before ("Ember Kraut ...; a jar retails at £6.50").
+        var priced = Set<String>()
+        for p in prices {
+            let starts = [0] + words.indices.dropFirst().filter { i in
+                words[i - 1].hasSuffix(";") || (words[i - 1].hasSuffix(",") && ["and", "while", "whereas", "but"].contains(words[i].lowercased()))
+            }
+            for start in starts.filter({ $0 < p }).reversed() {
+                if let (_, name) = found.first(where: { $0.0.lowerBound >= start && $0.0.upperBound < p }) { priced.insert(name); break }
+            }
+        }
+        for (range, name) in found.prefix(5) where !own.contains(where: { $0.contains(name.lowercased()) }) {
+            let code = !name.contains(" ") && isCode(name)
+            let person = SentenceFacts.isPersonName(name) && isPerson(at: range, words)
+            let the = range.lowerBound > 0 && words[range.lowerBound - 1].lowercased() == "the" ? "the " + name : name
+            if person {
+                add("Who is \(name)?", "name-person")
+            } else if code {
+                add("What is \(name)?", "name-code")
+            }
+            add("What does the document say about \(the)?", "name")
+            if priced.contains(name) {
+                add("How much is \(the)?", "name-price")
+                add("What is the price of \(the)?", "name-price")
+            }
+        }
+        for year in Set(words.map(SentenceFacts.bare).filter { SentenceFacts.isYear($0) && !$0.hasSuffix("s") }).sorted() {
+            add("What happened in \(year)?", "year")
+        }
+        if words.contains(where: { $0.contains("@") && $0.contains(".") }) { add("What is the e-mail address?", "email") }
+        if phone(in: words) { add("What phone number do I call?", "phone") }
+        return out
+    }
+
+    /// Whether a name is a person's by its neighbours: a role beside it ("the head fermenter, Ilse
+    /// Marchbanks"), "by" or a title before it, or "who" after it. "Seaweed Kimchi" reads as a name too.
+    static func isPerson(at range: ClosedRange<Int>, _ words: [String]) -> Bool {
+        let before = words[max(0, range.lowerBound - 4)..<range.lowerBound].joined(separator: " ")
+        let after = words[(range.upperBound + 1)..<min(words.count, range.upperBound + 5)].joined(separator: " ")
+        let previous = range.lowerBound > 0 ? SentenceFacts.bare(words[range.lowerBound - 1]).lowercased() : ""
+        let next = range.upperBound + 1 < words.count ? SentenceFacts.bare(words[range.upperBound + 1]).lowercased() : ""
+        return SentenceFacts.hasRole(before) || SentenceFacts.hasRole(after) || next == "who"
+            || ["by", "dr", "mr", "mrs", "ms", "professor", "brothers", "sisters", "founders"].contains(previous)
+    }
+
+    /// "34 euros", "£89": a number with its currency word after it.
+    static func isCurrency(after i: Int, _ words: [String]) -> Bool {
+        i + 1 < words.count && SentenceFacts.isNumber(words[i]) && SentenceFacts.currencies.contains(SentenceFacts.bare(words[i + 1]).lowercased())
+    }
+
+    /// "0800 614 2290", "01632 448 310": groups of digits, the first starting with 0.
+    static func phone(in words: [String]) -> Bool {
+        words.indices.dropLast().contains { i in
+            let a = SentenceFacts.bare(words[i]), b = SentenceFacts.bare(words[i + 1])
+            return a.hasPrefix("0") && a.count >= 3 && a.allSatisfy(\.isNumber) && b.count >= 3 && b.allSatisfy(\.isNumber)
+        }
+    }
+
+    /// Runs of capitalised words ("Gullwing Trainer", "Pellham Prize for Coastal Craft"), a number
+    /// after one ("Skyreel 4") and codes, with their word ranges. A sentence's capitalised first
+    /// word counts only as part of a longer run: "Beginners" is capitalised by position.
+    static func names(in words: [String]) -> [(ClosedRange<Int>, String)] {
+        let joiners: Set<String> = ["of", "for", "the", "de", "on"]
+        let skip: Set<String> = ["I", "The", "A", "An", "It", "Its", "Our", "We", "This", "These", "Each", "Every", "All", "If", "When",
+                                 "Before", "After", "In", "On", "At", "For", "From", "Since", "Once", "While", "To", "Please", "Do", "Never"]
+        var out = [(ClosedRange<Int>, String)]()
+        var i = 0
+        while i < words.count {
+            let w = SentenceFacts.bare(words[i])
+            let startsRun = SentenceFacts.isCapitalised(w) && !skip.contains(w) && !SentenceFacts.isTime(w)
+            guard startsRun || isCode(w) else { i += 1; continue }
+            var end = i
+            while end + 1 < words.count, !words[end].hasSuffix(","), !words[end].hasSuffix("'s") {
+                let next = SentenceFacts.bare(words[end + 1])
+                let joined = joiners.contains(next) && end + 2 < words.count && SentenceFacts.isCapitalised(words[end + 2])
+                guard (SentenceFacts.isCapitalised(next) && !SentenceFacts.isTime(next)) || joined
+                        || (next.first?.isNumber == true && next.count <= 4 && !SentenceFacts.isYear(next)) else { break }
+                end += joined ? 2 : 1
+            }
+            var name = words[i...end].map(SentenceFacts.bare).joined(separator: " ")
+            if name.hasSuffix("'s") { name.removeLast(2) }
+            if !(i == 0 && end == 0 && !isCode(w)) { out.append((i...end, name)) }
+            i = end + 1
+        }
+        return out
+    }
+}
