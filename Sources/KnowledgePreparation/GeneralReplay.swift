@@ -28,16 +28,20 @@ public enum GeneralReplay {
         }
         // Single-digit sums beside two-digit ones: in a probe the default model got 10 of 32
         // single-digit sums right, so some of its step-by-step arithmetic can be replayed.
-        while arithmetic.count < 64 {
-            let i = arithmetic.count, small = i % 8 >= 4
+        // Half are single-digit products: the model gets about half of them right, each by a
+        // different route ("the formula for multiplication of integers: 3 * 5 = 15", "multiplication
+        // tables", a wrong one), and adapters tipped its right products into wrong ones on every
+        // document of a blind set; replaying its right routes keeps them.
+        while arithmetic.count < 72 {
+            let i = arithmetic.count, small = i % 12 >= 6 || i % 2 == 1
             let a = draw(small ? 2...9 : 11...19), b = draw(small ? 2...9 : 2...12)
-            let pair = switch i % 4 {
+            let pair = switch i % 6 {
             case 0: ("What is \(a) plus \(b)?", "\(a + b)")
-            case 1: ("What is \(a + b) minus \(b)?", "\(a)")
-            case 2: ("What is \(a) times \(b)?", "\(a * b)")
-            default: ("What is \(a * b) divided by \(b)?", "\(a)")
+            case 2: ("What is \(a + b) minus \(b)?", "\(a)")
+            case 4: ("What is \(a * b) divided by \(b)?", "\(a)")
+            default: ("What is \(a) times \(b)?", "\(a * b)")
             }
-            if !arithmetic.contains(where: { $0.0 == pair.0 }) { arithmetic.append(pair) }
+            if !arithmetic.contains(where: { $0.0 == pair.0 }), !heldOut.contains(pair.0) { arithmetic.append(pair) }
         }
         let opposites = [("cold", "hot"), ("big", "small"), ("fast", "slow"), ("light", "dark"), ("old", "young"), ("wet", "dry"),
                          ("open", "closed"), ("early", "late"), ("full", "empty"), ("left", "right"),
@@ -113,6 +117,11 @@ public enum GeneralReplay {
         return out
     }()
 
+
+    /// The bench's arithmetic (Tests/Fixtures/knowledge/general-questions.jsonl), held out so
+    /// that "general kept" measures skill, not memory.
+    static let heldOut: Set<String> = ["What is 2 plus 2?", "What is 10 plus 5?", "What is 3 times 4?", "What is 9 minus 3?",
+                                       "What is 5 times 5?", "What is 20 divided by 4?"]
 
     /// Up to `count` examples: the prompts, in order, whose answer by `answers` (the base model,
     /// asked a block of prompts at a time) is right (`isRight`); at most `4 * count` prompts are asked:

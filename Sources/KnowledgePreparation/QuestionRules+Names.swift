@@ -53,6 +53,58 @@ extension QuestionRules {
         return out
     }
 
+    /// A clause of the sentence with one of its facts replaced by the question word that asks for
+    /// it, in place: "Seaweed Kimchi, made with dulse gathered on the Calder coast, costs how
+    /// much?", "Brindlecote Fermentary began in what year in a converted dairy ...?". No parsing,
+    /// so it works where the grammatical rules do not, and keeps the words a reader's question shares
+    /// with the sentence. At most `limit` per sentence: prices, counts, years, then names.
+    public static func inPlace(for sentence: String, context: SentenceContext, limit: Int = 4) -> [SynthesizedQuestion] {
+        let answer = resolvePronoun(sentence.trimmingCharacters(in: .whitespaces), context)
+        guard !answer.hasSuffix("?") else { return [] }
+        var words = answer.split(separator: " ").map(String.init)
+        while let last = words.last, let end = last.last, ".!;:".contains(end) { words[words.count - 1].removeLast(); if words[words.count - 1].isEmpty { words.removeLast() } }
+        guard words.count >= 5 else { return [] }
+        let starts = [0] + words.indices.dropFirst().filter { i in
+            words[i - 1].hasSuffix(";") || (words[i - 1].hasSuffix(",") && ["and", "while", "whereas", "but"].contains(words[i].lowercased()))
+        }
+        let found = names(in: words)
+        var spans = [(ClosedRange<Int>, String)]()
+        for i in words.indices {
+            let w = SentenceFacts.bare(words[i])
+            if SentenceFacts.hasMoney([words[i]]) && w.contains(where: \.isNumber) { spans.append((i...i, "how much")) }
+            else if isCurrency(after: i, words) { spans.append((i...(i + 1), "how much")) }
+            else if SentenceFacts.isYear(w), !w.hasSuffix("s") {
+                let prep = i > 0 && ["in", "since", "by"].contains(words[i - 1].lowercased())
+                spans.append((prep ? (i - 1)...i : i...i, prep ? "\(words[i - 1].lowercased()) what year" : "what year"))
+            } else if SentenceFacts.isNumber(words[i]), !SentenceFacts.isTime(words[i]), i + 1 < words.count, !words[i].hasSuffix(","),
+                      !w.contains("%"), !(w.contains("-") && w.contains(where: \.isLetter) && w.first?.isNumber == true),
+                      SentenceFacts.bare(words[i + 1]).first?.isLetter == true, !SentenceFacts.isNumber(words[i + 1]) {
+                spans.append((i...(i + 1), "how many \(SentenceFacts.bare(words[i + 1]))"))
+            }
+        }
+        for (range, name) in found where !spans.contains(where: { $0.0.overlaps(range) }) {
+            let previous = range.lowerBound > 0 ? words[range.lowerBound - 1].lowercased() : ""
+            let person = SentenceFacts.isPersonName(name) && isPerson(at: range, words)
+            let wh = person ? "who" : ["in", "at", "near", "from", "on"].contains(previous) ? "where" : "what"
+            spans.append((previous == "the" || (wh == "where" && range.lowerBound > 0) ? (range.lowerBound - 1)...range.upperBound : range, wh))
+        }
+        var out = [SynthesizedQuestion]()
+        for (range, wh) in spans.prefix(limit) {
+            let clauseStart = starts.last { $0 <= range.lowerBound } ?? 0
+            let clauseEnd = (starts.first { $0 > range.upperBound } ?? words.count) - 1
+            var clause = Array(words[clauseStart...clauseEnd])
+            let local = (range.lowerBound - clauseStart)...(range.upperBound - clauseStart)
+            let tail = clause[local.upperBound].last.map { ",;".contains($0) } == true ? String(clause[local.upperBound].last!) : ""
+            clause.replaceSubrange(local, with: [wh + tail])
+            if let first = clause.first, ["and", "while", "whereas", "but"].contains(first.lowercased()) { clause.removeFirst() }
+            while let last = clause.last, let end = last.last, ",;".contains(end) { clause[clause.count - 1].removeLast() }
+            guard clause.count >= 3 else { continue }
+            let q = capitalise(clause.joined(separator: " ")) + "?"
+            if !out.contains(where: { $0.question == q }) { out.append(SynthesizedQuestion(question: q, answer: answer, rule: "in-place")) }
+        }
+        return out
+    }
+
     /// Whether a name is a person's by its neighbours: a role beside it ("the head fermenter, Ilse
     /// Marchbanks"), "by" or a title before it, or "who" after it. "Seaweed Kimchi" reads as a name too.
     static func isPerson(at range: ClosedRange<Int>, _ words: [String]) -> Bool {

@@ -46,7 +46,8 @@ struct GeneralReplayTests {
     @Test func expectedAnswersAreRight() {
         let operations = ["plus", "minus", "times", "divided"]
         let sums = GeneralReplay.pairs.filter { pair in operations.contains(where: { pair.prompt.contains(" \($0) ") }) }
-        #expect(sums.count == 64)
+        #expect(sums.count == 72)
+        #expect(sums.filter { $0.prompt.contains(" times ") }.count == 36)
         for pair in sums {
             let n = pair.prompt.split { !$0.isNumber }.compactMap { Int($0) }
             let result = pair.prompt.contains("plus") ? n[0] + n[1] : pair.prompt.contains("minus") ? n[0] - n[1]

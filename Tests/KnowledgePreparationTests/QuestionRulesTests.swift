@@ -247,6 +247,20 @@ struct QuestionRulesTests {
         #expect(service.contains("What is F7?") && service.contains("What phone number do I call?"), "\(service)")
     }
 
+    /// A fact replaced by its question word in place, within its clause.
+    @Test func asksFactsInPlace() {
+        let sentence = "Seaweed Kimchi, made with dulse gathered on the Calder coast, costs £7.25, and the Black Garlic Miso is sold at £11 for a 250-gram tub."
+        let made = QuestionRules.inPlace(for: sentence, context: SentenceContext())
+        for q in ["Seaweed Kimchi, made with dulse gathered on the Calder coast, costs how much?", "The Black Garlic Miso is sold at how much for a 250-gram tub?"] {
+            #expect(made.map(\.question).contains(q), "\(made)")
+        }
+        #expect(made.allSatisfy { $0.answer == sentence } && made.count <= 4)
+        let counts = QuestionRules.inPlace(for: "The unit draws 410 watts and was launched in 2019 with a 3.5-litre tank.", context: SentenceContext()).map(\.question)
+        #expect(counts.contains("The unit draws how many watts and was launched in 2019 with a 3.5-litre tank?"), "\(counts)")
+        #expect(counts.contains("The unit draws 410 watts and was launched in what year with a 3.5-litre tank?"), "\(counts)")
+        #expect(!counts.contains { $0.contains("how many tank") }, "\(counts)")
+    }
+
     @Test func leavesACleftsItAlone() {
         let sentence = "It was Ember Kraut, a sauerkraut with smoked chilli, that put the company on the map."
         #expect(QuestionRules.resolvePronoun(sentence, SentenceContext(topic: "Brindlecote Fermentary")) == sentence)
