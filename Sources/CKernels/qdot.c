@@ -10,7 +10,8 @@
 #include <math.h>
 #include <stdlib.h>
 
-void lk_quantize_rows(const float *x, size_t xStride, size_t n, size_t cols, int16_t *q, uint8_t *bytes, float *scale, float *sum) {
+// lk_quantize_rows in plain C: the reference, and the path on CPUs without AVX2.
+static void quantize_rows_scalar(const float *x, size_t xStride, size_t n, size_t cols, int16_t *q, uint8_t *bytes, float *scale, float *sum) {
     const size_t blocks = cols / 32;
     for (size_t t = 0; t < n; t++) {
         for (size_t b = 0; b < blocks; b++) {
@@ -68,6 +69,46 @@ static void rows_scalar(uint32_t type, const uint8_t *w, size_t rowBytes, size_t
 #if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
 #include <immintrin.h>
 
+// quantize_rows_scalar's bits by vectors: the peak of |v| is exact in any order, vcvtps2dq rounds as
+// lrintf does, and the levels' integer sum is exact. (Scalar, it took about 2 % of a decode step on
+// one thread, while the other threads wait.)
+__attribute__((target("avx2,fma"))) static void quantize_rows_avx2(const float *x, size_t xStride, size_t n, size_t cols, int16_t *q,
+                                                                   uint8_t *bytes, float *scale, float *sum) {
+    const size_t blocks = cols / 32;
+    const __m256 magnitude = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
+    const __m256i low = _mm256_set1_epi16(0xff);
+    for (size_t t = 0; t < n; t++) {
+        for (size_t b = 0; b < blocks; b++) {
+            const float *v = x + t * xStride + 32 * b;
+            __m256 a[4];
+            for (int i = 0; i < 4; i++) a[i] = _mm256_loadu_ps(v + 8 * i);
+            const __m256 m = _mm256_max_ps(_mm256_max_ps(_mm256_and_ps(a[0], magnitude), _mm256_and_ps(a[1], magnitude)),
+                                           _mm256_max_ps(_mm256_and_ps(a[2], magnitude), _mm256_and_ps(a[3], magnitude)));
+            __m128 h = _mm_max_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
+            h = _mm_max_ps(h, _mm_movehl_ps(h, h));
+            const float peak = _mm_cvtss_f32(_mm_max_ss(h, _mm_shuffle_ps(h, h, 1)));
+            const float inverse = peak > 0 ? LK_ROWS_LIMIT / peak : 0, d = peak / LK_ROWS_LIMIT;
+            __m256i l[4];
+            for (int i = 0; i < 4; i++) l[i] = _mm256_cvtps_epi32(_mm256_mul_ps(a[i], _mm256_set1_ps(inverse)));
+            // packs interleaves its operands' 128-bit lanes; the permutes restore value order.
+            const __m256i q0 = _mm256_permute4x64_epi64(_mm256_packs_epi32(l[0], l[1]), 0xd8);
+            const __m256i q1 = _mm256_permute4x64_epi64(_mm256_packs_epi32(l[2], l[3]), 0xd8);
+            _mm256_storeu_si256((__m256i *)(q + t * cols + 32 * b), q0);
+            _mm256_storeu_si256((__m256i *)(q + t * cols + 32 * b + 16), q1);
+            const __m256i hi = _mm256_packs_epi16(_mm256_srai_epi16(q0, 8), _mm256_srai_epi16(q1, 8));
+            const __m256i lo = _mm256_packus_epi16(_mm256_and_si256(q0, low), _mm256_and_si256(q1, low));
+            _mm256_storeu_si256((__m256i *)(bytes + 2 * cols * t + 32 * b), _mm256_permute4x64_epi64(hi, 0xd8));
+            _mm256_storeu_si256((__m256i *)(bytes + 2 * cols * t + cols + 32 * b), _mm256_permute4x64_epi64(lo, 0xd8));
+            const __m256i s = _mm256_add_epi32(_mm256_add_epi32(l[0], l[1]), _mm256_add_epi32(l[2], l[3]));
+            __m128i r = _mm_add_epi32(_mm256_castsi256_si128(s), _mm256_extracti128_si256(s, 1));
+            r = _mm_add_epi32(r, _mm_shuffle_epi32(r, 0x4e));
+            r = _mm_add_epi32(r, _mm_shuffle_epi32(r, 0xb1));
+            scale[t * blocks + b] = d;
+            sum[t * blocks + b] = d * (float)_mm_cvtsi128_si32(r);
+        }
+    }
+}
+
 #define QDOT_NAME(name) name##_avx2
 #define QDOT_TARGET __attribute__((target("avx2,fma,f16c")))
 // 8 int32 sums of the products of 16 int16 pairs, added to acc.
@@ -94,6 +135,16 @@ static void rows_scalar(uint32_t type, const uint8_t *w, size_t rowBytes, size_t
 #include "qdot_kernels.h"
 #define LK_QDOT_SIMD 1
 #endif
+
+void lk_quantize_rows(const float *x, size_t xStride, size_t n, size_t cols, int16_t *q, uint8_t *bytes, float *scale, float *sum) {
+#ifdef LK_QDOT_SIMD
+    if (lk_cpu_level() >= LK_CPU_AVX2) {
+        quantize_rows_avx2(x, xStride, n, cols, q, bytes, scale, sum);
+        return;
+    }
+#endif
+    quantize_rows_scalar(x, xStride, n, cols, q, bytes, scale, sum);
+}
 
 void lk_multiply_rows_quantized(uint32_t type, const void *w, size_t rowBytes, size_t grouped, size_t row0, size_t row1, size_t cols,
                                 const int16_t *xq, const uint8_t *xbytes, const float *scale, const float *sum, size_t n, float *y,

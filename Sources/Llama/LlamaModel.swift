@@ -124,15 +124,20 @@ public final class LlamaModel: @unchecked Sendable {
             rope.rotation(position: positions[r], into: rotations + r * hd)
         }
         let scale = 1 / Float(hd).squareRoot()
-        // Attention items: (chunk, first query head, first query row, rows). All query heads sharing a
-        // key/value head go in one item, which reads those keys and values once, unless that leaves
-        // too few items to keep every thread busy. Either way a row's bits are the same (`Attention.causal`).
-        let headsPerItem = chunks.count * cfg.kvHeadCount >= 2 * pool.threads ? group : 1
-        var attentionItems = [(chunk: Int, head: Int, first: Int, count: Int)]()
+        // Attention items: (chunk, query heads, first query row, rows). An item reads the keys and values
+        // of each key/value head its query heads share once, so all heads of a key/value head go in one
+        // item where that leaves enough items to keep every thread busy. Where it does not, a chunk of
+        // one token (decode) splits its heads into one contiguous run per thread: each thread then reads
+        // only its run's key/value heads (two of SmolLM2's three on two threads, where single heads
+        // handed out in turn had both threads read all three), and a prompt takes single heads.
+        // Either way a row's bits are the same (`Attention.causal`).
+        let wholeGroups = chunks.count * cfg.kvHeadCount >= 2 * pool.threads
+        var attentionItems = [(chunk: Int, heads: Range<Int>, first: Int, count: Int)]()
         for (ci, c) in chunks.enumerated() {
-            for h in stride(from: 0, to: nh, by: headsPerItem) {
+            let runs = wholeGroups ? cfg.kvHeadCount : c.tokens.count == 1 ? min(pool.threads, nh) : nh
+            for i in 0..<runs {
                 for first in stride(from: 0, to: c.tokens.count, by: Self.attentionBlock) {
-                    attentionItems.append((ci, h, first, min(Self.attentionBlock, c.tokens.count - first)))
+                    attentionItems.append((ci, i * nh / runs..<(i + 1) * nh / runs, first, min(Self.attentionBlock, c.tokens.count - first)))
                 }
             }
         }
@@ -151,13 +156,17 @@ public final class LlamaModel: @unchecked Sendable {
                 }
             }
             pool.run(attentionItems.count) { item, thread in
-                let (ci, h, first, n) = attentionItems[item]
-                let c = chunks[ci], kvh = h / group
+                let (ci, heads, first, n) = attentionItems[item]
+                let c = chunks[ci]
                 let row = starts[ci] + first, start = c.cache.rows + first
-                let scores = pool.scratch(thread: thread, slot: 1, count: Attention.scratchCount(heads: headsPerItem, n: n, start: start, headDim: hd))
-                Attention.causal(q: q + row * d + h * hd, qStride: d, heads: headsPerItem, n: n, start: start,
-                                 k: c.cache.keys(layer: l, head: kvh), v: c.cache.values(layer: l, head: kvh), kvStride: hd,
-                                 headDim: hd, scale: scale, out: att + row * d + h * hd, outStride: d, scores: scores)
+                let scores = pool.scratch(thread: thread, slot: 1, count: Attention.scratchCount(heads: min(heads.count, group), n: n, start: start, headDim: hd))
+                // The run's heads by the key/value head they share.
+                for kvh in heads.lowerBound / group...(heads.upperBound - 1) / group {
+                    let h = max(heads.lowerBound, kvh * group), count = min(heads.upperBound, (kvh + 1) * group) - h
+                    Attention.causal(q: q + row * d + h * hd, qStride: d, heads: count, n: n, start: start,
+                                     k: c.cache.keys(layer: l, head: kvh), v: c.cache.values(layer: l, head: kvh), kvStride: hd,
+                                     headDim: hd, scale: scale, out: att + row * d + h * hd, outStride: d, scores: scores)
+                }
             }
             project([(layer.o, x, d)], att, cols: d, n: rows, accumulate: true)
             adapt(l, .o, x: att, xStride: d, y: x, yStride: d)

@@ -38,6 +38,26 @@ import ModelFormats
         }
     }
 
+    /// Every instruction set rounds as the scalar reference: the same levels, bytes, steps and sums,
+    /// for a block of zeros and for ties (a block whose peak is 32767 keeps its values, so k + 0.5 rounds to even).
+    @Test func everyInstructionSetRoundsAsTheScalarPath() {
+        let cols = 1536, n = 3, xStride = cols + 4
+        var x = randomFloats(n * xStride, scale: 3, seed: 31)
+        for c in 64..<96 { x[c] = 0 }
+        x[96] = 32767
+        for i in 1..<32 { x[96 + i] = Float(i % 2 == 0 ? 1 : -1) * (Float(i) + 0.5) }
+        func rounded() -> [UInt32] {
+            var bits = [UInt32]()
+            quantize(x, xStride: xStride, n: n, cols: cols) { q in
+                bits = (0..<n * cols).map { UInt32(UInt16(bitPattern: q.levels[$0])) } + (0..<2 * n * cols).map { UInt32(q.bytes[$0]) }
+                    + (0..<n * cols / 32).flatMap { [q.scales[$0].bitPattern, q.sums[$0].bitPattern] }
+            }
+            return bits
+        }
+        let want = InstructionSet.with(.scalar, rounded)
+        for set in InstructionSetTests.simdSets { #expect(InstructionSet.with(set, rounded) == want, "at \(set)") }
+    }
+
     /// Against the float64 product of the dequantised matrix: the rounding is 1/65534 of each
     /// block's largest value, so the error stays below 1e-4 of Σ|w·x|.
     @Test(arguments: types, [1, 2, 3, 4, 5, 9, 16])
