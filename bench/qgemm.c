@@ -3,11 +3,13 @@
 //   a 7B attention projection) of ggml TYPE (2 = Q4_0, interleaved by eight as at load) against N
 //   batch rows (default 128): the product's integer GOPS (2 per multiply-add), the share of it spent
 //   packing the weights, and the machine's peak for vpdpwssd (16-bit) and vpdpbusd (8-bit) from
-//   register-only loops, as JSON lines. LOREKEEPER_CPU=avx2 takes the AVX2 kernels. Times are the thread's processor time.
+//   register-only loops, and the ceiling of the products' inner loop with the float scaling per block
+//   and per 8 blocks (see SCALED), as JSON lines. LOREKEEPER_CPU=avx2 takes the AVX2 kernels. Times are the thread's processor time.
 #include "ckernels.h"
 #include <immintrin.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 static double now(void) {
@@ -38,6 +40,50 @@ static double now(void) {
 PEAK(peak16, _mm512_dpwssd_epi32, 32)
 PEAK(peak8, _mm512_dpbusd_epi32, 64)
 
+// The prompt products' inner loop alone (qgemm.c's rows_tile: 6 batch rows × 32 weight rows, a
+// panel of `nb` blocks in the cache), with the float scaling (convert, scale, FMA) after every
+// PER blocks of integer sums instead of after each: what folding the weights' and the inputs'
+// per-block scales into one per PER blocks could gain at most. Multiply-adds per second.
+#define SCALED(PER)                                                                                                          \
+    __attribute__((target("avx512f,avx512bw,avx512vnni,tune=znver4"))) static double scaled##PER(const int16_t *level,     \
+                                                                                                const int16_t *xq, size_t nb) { \
+        enum { T = 6 };                                                                                                     \
+        __m512 f[T][2];                                                                                                     \
+        for (int t = 0; t < T; t++) f[t][0] = f[t][1] = _mm512_setzero_ps();                                                \
+        const __m512 d = _mm512_set1_ps(0.01f);                                                                             \
+        const double t0 = now();                                                                                            \
+        for (int pass = 0; pass < 2000; pass++) {                                                                           \
+            for (size_t b0 = 0; b0 + PER <= nb; b0 += PER) {                                                                \
+                __m512i a[T][2];                                                                                            \
+                for (int t = 0; t < T; t++) a[t][0] = a[t][1] = _mm512_setzero_si512();                                    \
+                for (size_t b = b0; b < b0 + PER; b++) {                                                                    \
+                    const __m512i *w = (const __m512i *)(level + b * 1024);                                                 \
+                    for (int p = 0; p < 16; p++) {                                                                          \
+                        const __m512i w0 = _mm512_load_si512(w + 2 * p), w1 = _mm512_load_si512(w + 2 * p + 1);            \
+                        for (int t = 0; t < T; t++) {                                                                       \
+                            int32_t pair;                                                                                   \
+                            memcpy(&pair, xq + t * nb * 32 + b * 32 + 2 * p, 4);                                            \
+                            a[t][0] = _mm512_dpwssd_epi32(a[t][0], _mm512_set1_epi32(pair), w0);                            \
+                            a[t][1] = _mm512_dpwssd_epi32(a[t][1], _mm512_set1_epi32(pair), w1);                            \
+                        }                                                                                                   \
+                    }                                                                                                       \
+                }                                                                                                           \
+                for (int t = 0; t < T; t++) {                                                                               \
+                    const __m512 s = _mm512_mul_ps(d, _mm512_set1_ps((float)(t + 1)));                                      \
+                    f[t][0] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(a[t][0]), s, f[t][0]);                                     \
+                    f[t][1] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(a[t][1]), s, f[t][1]);                                     \
+                }                                                                                                           \
+            }                                                                                                               \
+        }                                                                                                                   \
+        const double t = now() - t0;                                                                                        \
+        float s = 0;                                                                                                        \
+        for (int i = 0; i < T; i++) s += _mm512_reduce_add_ps(_mm512_add_ps(f[i][0], f[i][1]));                             \
+        if (s == 42) puts("");                                                                                              \
+        return 2000.0 * (double)(nb / PER * PER) * 32 * 32 * T / t;                                                         \
+    }
+SCALED(1)
+SCALED(8)
+
 int main(int argc, char **argv) {
     const size_t rows = argc > 1 ? (size_t)atol(argv[1]) : 4096, cols = argc > 2 ? (size_t)atol(argv[2]) : 4096,
                  n = argc > 3 ? (size_t)atol(argv[3]) : 128;
@@ -59,6 +105,11 @@ int main(int argc, char **argv) {
     void *scratch = aligned_alloc(64, (lk_qgemm_rows_scratch(rows, cols) + 63) / 64 * 64);
     const double macs = (double)rows * cols * n;
     printf("{\"peak_gops_16bit\": %.1f, \"peak_gops_8bit\": %.1f}\n", 2 * peak16(1L << 30) / 1e9, 2 * peak8(1L << 30) / 1e9);
+    int16_t *levels = aligned_alloc(64, nb * 2048);
+    for (size_t i = 0; i < nb * 1024; i++) levels[i] = (int16_t)(rand() % 16 - 8);
+    for (int pass = 0; n >= 6 && pass < 3; pass++) // the loop's six batch rows
+        printf("{\"inner_loop_gops_scaled_per_block\": %.1f, \"inner_loop_gops_scaled_per_8_blocks\": %.1f}\n", 2 * scaled1(levels, xq, nb) / 1e9,
+               2 * scaled8(levels, xq, nb) / 1e9);
     for (int pass = 0; pass < 3; pass++) {
         double t0 = now();
         lk_qgemm_rows(type, w, rowBytes, grouped, 0, rows, cols, xq, scale, sum, 0, y, rows, 0, scratch);
