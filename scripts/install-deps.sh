@@ -23,10 +23,11 @@ command -v swift >/dev/null || { echo "install-deps: error: Swift 6.1 or later m
 # Python is used only by tests and benchmarks (independent reference implementations), never by the server.
 # openai: Tests/Python/test_openai_client.py and bench/ talk to `lorekeeper serve` through the official client.
 # selenium: Tests/Python/test_web_console.py and test_web_markdown.py drive Chromium through chromium-driver.
+# torch, transformers, safetensors: Tests/Python/full_finetune_step.py, the reference for full fine-tuning's first step.
 # PIP_BREAK_SYSTEM_PACKAGES: Debian's own python3 refuses user installs (PEP 668) without it.
-python3 - <<'PY' || PIP_BREAK_SYSTEM_PACKAGES=1 python3 -m pip install -q --disable-pip-version-check "numpy>=1.26" "gguf>=0.10" "openai>=2.54" "selenium>=4.20" 2>&1 | grep -v "^WARNING: Running pip as" || true
+python3 - <<'PY' || PIP_BREAK_SYSTEM_PACKAGES=1 python3 -m pip install -q --disable-pip-version-check "numpy>=1.26" "gguf>=0.10" "openai>=2.54" "selenium>=4.20" torch transformers safetensors 2>&1 | grep -v "^WARNING: Running pip as" || true
 import importlib.util, sys
-sys.exit(0 if all(importlib.util.find_spec(m) for m in ("numpy", "gguf", "openai", "selenium")) else 1)
+sys.exit(0 if all(importlib.util.find_spec(m) for m in ("numpy", "gguf", "openai", "selenium", "torch", "transformers", "safetensors")) else 1)
 PY
 
 "$root/scripts/fetch-model.sh"
