@@ -22,10 +22,8 @@ extension QuestionRules {
         // A price belongs to the first name of its clause ("Seaweed Kimchi, made with dulse from the
         // Calder coast, costs £7.25"), else of the clause before ("Ember Kraut ...; a jar retails at £6.50").
         var priced = Set<String>()
+        let starts = clauseStarts(words)
         for p in prices {
-            let starts = [0] + words.indices.dropFirst().filter { i in
-                words[i - 1].hasSuffix(";") || (words[i - 1].hasSuffix(",") && ["and", "while", "whereas", "but"].contains(words[i].lowercased()))
-            }
             for start in starts.filter({ $0 < p }).reversed() {
                 if let (_, name) = found.first(where: { $0.0.lowerBound >= start && $0.0.upperBound < p }) { priced.insert(name); break }
             }
@@ -64,9 +62,7 @@ extension QuestionRules {
         var words = answer.split(separator: " ").map(String.init)
         while let last = words.last, let end = last.last, ".!;:".contains(end) { words[words.count - 1].removeLast(); if words[words.count - 1].isEmpty { words.removeLast() } }
         guard words.count >= 5 else { return [] }
-        let starts = [0] + words.indices.dropFirst().filter { i in
-            words[i - 1].hasSuffix(";") || (words[i - 1].hasSuffix(",") && ["and", "while", "whereas", "but"].contains(words[i].lowercased()))
-        }
+        let starts = clauseStarts(words)
         let found = names(in: words)
         var spans = [(ClosedRange<Int>, String)]()
         for i in words.indices {
@@ -96,13 +92,22 @@ extension QuestionRules {
             let local = (range.lowerBound - clauseStart)...(range.upperBound - clauseStart)
             let tail = clause[local.upperBound].last.map { ",;".contains($0) } == true ? String(clause[local.upperBound].last!) : ""
             clause.replaceSubrange(local, with: [wh + tail])
-            if let first = clause.first, ["and", "while", "whereas", "but"].contains(first.lowercased()) { clause.removeFirst() }
+            if let first = clause.first, clauseJoiners.contains(first.lowercased()) { clause.removeFirst() }
             while let last = clause.last, let end = last.last, ",;".contains(end) { clause[clause.count - 1].removeLast() }
             guard clause.count >= 3 else { continue }
             let q = capitalise(clause.joined(separator: " ")) + "?"
             if !out.contains(where: { $0.question == q }) { out.append(SynthesizedQuestion(question: q, answer: answer, rule: "in-place")) }
         }
         return out
+    }
+
+    static let clauseJoiners: Set<String> = ["and", "while", "whereas", "but"]
+
+    /// Where the sentence's clauses start: after a semicolon, or at ", and" / ", while" / ", but".
+    static func clauseStarts(_ words: [String]) -> [Int] {
+        [0] + words.indices.dropFirst().filter { i in
+            words[i - 1].hasSuffix(";") || (words[i - 1].hasSuffix(",") && clauseJoiners.contains(words[i].lowercased()))
+        }
     }
 
     /// Whether a name is a person's by its neighbours: a role beside it ("the head fermenter, Ilse
