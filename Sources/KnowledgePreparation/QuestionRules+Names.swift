@@ -21,11 +21,14 @@ extension QuestionRules {
         let found = names(in: words)
         // A price belongs to the first name of its clause ("Seaweed Kimchi, made with dulse from the
         // Calder coast, costs £7.25"), else of the clause before ("Ember Kraut ...; a jar retails at £6.50").
-        var priced = Set<String>()
+        var priced = [String: Int]()
         let starts = clauseStarts(words)
         for p in prices {
             for start in starts.filter({ $0 < p }).reversed() {
-                if let (_, name) = found.first(where: { $0.0.lowerBound >= start && $0.0.upperBound < p }) { priced.insert(name); break }
+                if let (_, name) = found.first(where: { $0.0.lowerBound >= start && $0.0.upperBound < p }) {
+                    if priced[name] == nil { priced[name] = p }
+                    break
+                }
             }
         }
         for (range, name) in found.prefix(5) where !own.contains(where: { $0.contains(name.lowercased()) }) {
@@ -38,9 +41,13 @@ extension QuestionRules {
                 add("What is \(name)?", "name-code")
             }
             add("What does the document say about \(the)?", "name")
-            if priced.contains(name) {
-                add("How much is \(the)?", "name-price")
-                add("What is the price of \(the)?", "name-price")
+            if let p = priced[name] {
+                // Answered with the price alone: "The Marrowtail costs £42." Two products priced in one
+                // sentence taught the adapter to answer either.
+                let cost = capitalise(the) + " costs " + price(at: p, words) + "."
+                for q in ["How much is \(the)?", "What is the price of \(the)?"] where !out.contains(where: { $0.question == q }) {
+                    out.append(SynthesizedQuestion(question: q, answer: cost, rule: "name-price"))
+                }
             }
         }
         for year in Set(words.map(SentenceFacts.bare).filter { SentenceFacts.isYear($0) && !$0.hasSuffix("s") }).sorted() {
@@ -96,9 +103,23 @@ extension QuestionRules {
             while let last = clause.last, let end = last.last, ",;".contains(end) { clause[clause.count - 1].removeLast() }
             guard clause.count >= 3 else { continue }
             let q = capitalise(clause.joined(separator: " ")) + "?"
-            if !out.contains(where: { $0.question == q }) { out.append(SynthesizedQuestion(question: q, answer: answer, rule: "in-place")) }
+            // Answered by its own clause: a short answer holds one fact, where a sentence with two
+            // products' prices taught the adapter to answer either.
+            let own = clauseStart == 0 && clauseEnd == words.count - 1 ? answer : capitalise(phrase(Array(words[clauseStart...clauseEnd]).drop(while: { clauseJoiners.contains($0.lowercased()) }).map { $0 })) + "."
+            if !out.contains(where: { $0.question == q }) { out.append(SynthesizedQuestion(question: q, answer: own, rule: "in-place")) }
         }
         return out
+    }
+
+    /// "£6.50 for a 400-gram jar", "34 euros a year": the price at `p` and what it is for.
+    static func price(at p: Int, _ words: [String]) -> String {
+        var end = isCurrency(after: p, words) ? p + 1 : p
+        if !words[end].hasSuffix(","), end + 1 < words.count, ["for", "per", "a", "an", "each"].contains(words[end + 1].lowercased()) {
+            var j = end + 1
+            while j + 1 < words.count, j - end < 5, !words[j].hasSuffix(","), !words[j].hasSuffix(")") { j += 1 }
+            end = j
+        }
+        return words[p...end].map(SentenceFacts.bare).joined(separator: " ")
     }
 
     static let clauseJoiners: Set<String> = ["and", "while", "whereas", "but"]
@@ -145,7 +166,7 @@ extension QuestionRules {
         var i = 0
         while i < words.count {
             let w = SentenceFacts.bare(words[i])
-            let startsRun = SentenceFacts.isCapitalised(w) && !skip.contains(w) && !SentenceFacts.isTime(w)
+            let startsRun = SentenceFacts.isCapitalised(w) && !skip.contains(w) && !SentenceFacts.isTime(w) && !SentenceFacts.isUnit(w)
             guard startsRun || isCode(w) else { i += 1; continue }
             var end = i
             while end + 1 < words.count, !words[end].hasSuffix(","), !words[end].hasSuffix("'s") {

@@ -9,11 +9,13 @@ extension QuestionRules {
     static let measureUnits: [Measure: Set<String>] = [
         .duration: ["second", "seconds", "minute", "minutes", "hour", "hours", "day", "days", "week", "weeks", "month", "months",
                     "year", "years", "decade", "decades"],
-        .weight: ["gram", "grams", "g", "kilogram", "kilograms", "kg", "tonne", "tonnes", "ton", "tons", "lb", "lbs", "ounces"],
-        .power: ["watt", "watts", "w", "kilowatt", "kilowatts", "kw", "megawatts", "mw", "horsepower"],
-        .length: ["millimetres", "millimeters", "mm", "centimetres", "centimeters", "cm", "metres", "meters", "m", "kilometres",
-                  "kilometers", "km", "inches", "feet", "foot", "miles", "yards"],
+        .weight: units(of: [.weight]).union(["ton", "tons", "ounces"]),
+        .power: units(of: [.power]).union(["megawatts", "mw", "horsepower"]),
+        .length: units(of: [.length, .distance]).union(["millimetres", "millimeters", "centimetres", "centimeters", "yards"]),
     ]
+    static func units(of dimensions: Set<SentenceFacts.Dimension>) -> Set<String> {
+        Set(SentenceFacts.units.filter { dimensions.contains($0.value) }.keys)
+    }
     /// What a number with this unit answers: "How heavy ...?", "How long ...?".
     /// "up to 65 kilometres", "at least 16": the number's qualifier does not change what it measures.
     static let qualifiers: Set<String> = ["up", "to", "about", "around", "over", "under", "nearly", "almost", "approximately", "roughly",

@@ -19,6 +19,8 @@ extension QuestionRules {
         if let many = countedSubject(subject) {
             add("How many \(many) \(be) \(predicate.prefix(4).map(SentenceFacts.bare).joined(separator: " "))?", "count-subject")
         }
+        // "the motor is overheating": a state, not what the subject is.
+        if lowercaseWord, first.hasSuffix("ing"), first.count > 5 { return }
         if lowercaseWord, naming.contains(first) {
             add("What \(be) \(x) called?", "called")
             add("What is the name of \(x)?", "called-name")
@@ -83,7 +85,7 @@ extension QuestionRules {
         let by = rest.firstIndex { $0.lowercased() == "by" }
         // "paid by 30 April" is a deadline, asked "When", below.
         if let by, by + 1 < rest.count, !SentenceFacts.isNumber(rest[by + 1]), !rest[(by + 1)...].prefix(2).contains(where: SentenceFacts.isTime) {
-            if rest[(by + 1)...].prefix(4).contains(where: SentenceFacts.isCapitalised) || SentenceFacts.hasRole(rest[(by + 1)...].prefix(3).joined(separator: " ")) {
+            if rest[(by + 1)...].prefix(4).contains(where: { SentenceFacts.isCapitalised($0) && !SentenceFacts.isUnit($0) }) || SentenceFacts.hasRole(rest[(by + 1)...].prefix(3).joined(separator: " ")) {
                 add(participle.hasSuffix("ed") ? "Who \(participle) \(x)?" : "Who \(be) \(x) \(participle) by?", "passive-by")
             } else {
                 add("What \(be) \(x) \(participle) by?", "passive-by-what")

@@ -19,6 +19,9 @@ extension QuestionRules {
         var i = 0
         while i < min(words.count, 6), fillers.contains(words[i].lowercased()) { i += 1 }
         guard i < words.count, SentenceFacts.isNumber(words[i]), !SentenceFacts.bare(words[i]).hasPrefix("$"), !SentenceFacts.isYear(words[i]) else { return nil }
+        // "a 1.7-litre jug" measures the jug; it does not count jugs.
+        let number = SentenceFacts.bare(words[i])
+        if number.first?.isNumber == true, number.contains("-"), number.contains(where: \.isLetter) { return nil }
         var j = i + 1
         while j < words.count, SentenceFacts.isNumber(words[j]) { j += 1 }
         guard j < words.count, !SentenceFacts.currencies.contains(SentenceFacts.bare(words[j]).lowercased()) else { return nil }

@@ -36,6 +36,30 @@ enum SentenceFacts {
                                      "supervisor", "contact", "spokesperson", "creator", "builder", "painter", "writer", "executive", "chief",
                                      "superintendent", "commander", "skipper", "steward", "organiser", "organizer", "partner"]
 
+    /// What a unit measures, for the questions people ask about it ("How heavy", "How loud").
+    enum Dimension { case weight, power, voltage, charge, volume, length, distance, speed, loudness, temperature, area }
+    static let units: [String: Dimension] = [
+        "kg": .weight, "g": .weight, "gram": .weight, "grams": .weight, "kilogram": .weight, "kilograms": .weight, "kilo": .weight,
+        "kilos": .weight, "tonne": .weight, "tonnes": .weight, "lb": .weight, "lbs": .weight,
+        "w": .power, "watt": .power, "watts": .power, "kw": .power, "kilowatt": .power, "kilowatts": .power,
+        "v": .voltage, "volt": .voltage, "volts": .voltage,
+        "ah": .charge, "mah": .charge, "wh": .charge, "kwh": .charge,
+        "l": .volume, "litre": .volume, "litres": .volume, "liter": .volume, "liters": .volume, "ml": .volume,
+        "millilitres": .volume, "gallon": .volume, "gallons": .volume,
+        "mm": .length, "cm": .length, "m": .length, "metre": .length, "metres": .length, "meter": .length, "meters": .length,
+        "inch": .length, "inches": .length, "foot": .length, "feet": .length,
+        "km": .distance, "kilometres": .distance, "kilometers": .distance, "mile": .distance, "miles": .distance,
+        "km/h": .speed, "mph": .speed, "rpm": .speed,
+        "db": .loudness, "decibels": .loudness,
+        "°c": .temperature, "°f": .temperature, "m²": .area, "m2": .area,
+    ]
+
+    /// "W", "Ah", "dB": a unit after a number, not a name, though capitalised.
+    static func isUnit(_ word: String) -> Bool {
+        let b = bare(word)
+        return b.count <= 3 && units[b.lowercased()] != nil
+    }
+
     static func bare(_ word: Substring) -> String {
         String(word.trimmingCharacters(in: CharacterSet(charactersIn: ",.;:!?()\"'“”‘’")))
     }
