@@ -289,6 +289,22 @@ struct QuestionRulesTests {
         #expect(!QuestionRules.questions(for: "The pump is powered by a 12 V battery.").contains { $0.question.hasPrefix("Who") })
     }
 
+    /// Roles, founders and staff, asked as a reader asks about a company and answered by that fact alone.
+    @Test func asksWhoHoldsWhichRole() {
+        let context = SentenceContext(topic: "Marrow Bay Cannery")
+        func asked(_ sentence: String) -> [SynthesizedQuestion] { QuestionRules.people(for: sentence, context: context) }
+        let staff = asked("Forty people now work for the cannery, including a head smoker, Tamsin Ollerby, who joined in 2011.")
+        #expect(staff.contains { $0.question == "Who is the head smoker?" && $0.answer == "The head smoker of Marrow Bay Cannery is Tamsin Ollerby." }, "\(staff)")
+        #expect(staff.contains { $0.question == "How many staff does Marrow Bay Cannery have?" && $0.answer == "Marrow Bay Cannery has forty staff." }, "\(staff)")
+        let appointed = asked("In 2021 the board appointed Ruth Calloway, formerly of a shipping firm, as its first finance director from outside the town.")
+        #expect(appointed.contains { $0.question == "Who is Marrow Bay Cannery's finance director?" && $0.answer.hasSuffix("is Ruth Calloway.") }, "\(appointed)")
+        let founded = asked("The cannery was founded in 1952 by the fishermen Abel Pryce and Jonah Pryce, two cousins from the harbour.")
+        #expect(founded.contains { $0.question == "Who were the founders of Marrow Bay Cannery?" && $0.answer == "Marrow Bay Cannery was founded by Abel Pryce and Jonah Pryce." }, "\(founded)")
+        // Family is not a role; a count of visitors is not the staff.
+        #expect(asked("Its owner is Mara Holt, the daughter of a fisherman.").allSatisfy { !$0.question.contains("daughter") })
+        #expect(asked("Some 4,000 visitors come every summer.").isEmpty)
+    }
+
     @Test func leavesACleftsItAlone() {
         let sentence = "It was Ember Kraut, a sauerkraut with smoked chilli, that put the company on the map."
         #expect(QuestionRules.resolvePronoun(sentence, SentenceContext(topic: "Brindlecote Fermentary")) == sentence)
