@@ -58,7 +58,7 @@ public struct KnowledgePreparer {
                 where !questions.contains(where: { $0.question == q.question }) && namedAsked.insert(q.question).inserted {
                     out.append(.chat(q.question, q.answer, .question, generator: "rules"))
                 }
-                context.previousSubject = Self.subject(of: sentence)
+                context.previousSubject = Self.antecedent(of: sentence)
                 context.person = Self.lastPerson(in: sentence) ?? context.person
             }
         }
@@ -155,9 +155,20 @@ public struct KnowledgePreparer {
         return best
     }
 
+    /// What a next sentence's "It" stands for: the subject, unless that is plural or a person
+    /// ("Beginners start with the Gullwing Trainer, while pilots choose the Skyreel 4, a stunt kite.
+    /// It is made with ..."), then the last thing the sentence names.
+    static func antecedent(of sentence: String) -> String? {
+        guard let subject = subject(of: sentence) else { return nil }
+        if !QuestionRules.isPlural(subject), !SentenceFacts.isPersonName(subject) { return subject }
+        let words = sentence.split(separator: " ").map(String.init)
+        guard let (range, name) = QuestionRules.names(in: words).last(where: { !SentenceFacts.isPersonName($0.1) }) else { return nil }
+        return range.lowerBound > 0 && words[range.lowerBound - 1].lowercased() == "the" ? "the " + name : name
+    }
+
     /// The subject of a sentence, when a rule finds one: what a paragraph is about.
     static func subject(of sentence: String) -> String? {
-        let words = QuestionRules.dropIntro(sentence.split(separator: " ").map(String.init))
+        let words = QuestionRules.dropIntro(QuestionRules.withoutAsides(sentence.split(separator: " ").map(String.init)).words)
         guard let (k, _) = QuestionRules.verb(in: words) else { return nil }
         let s = QuestionRules.subjectPhrase(Array(words[..<k]))
         return s.isEmpty || s.split(separator: " ").count > 8 ? nil : s

@@ -5,7 +5,7 @@ extension QuestionRules {
     static let irregularParticiples: Set<String> = ["built", "made", "written", "run", "held", "known", "given", "taken", "sold",
                                                     "shown", "begun", "driven", "grown", "drawn", "led", "kept", "paid", "brought",
                                                     "bought", "taught", "sent", "spent", "won", "set", "put", "cut", "born", "chosen",
-                                                    "worn", "thrown", "hung", "struck", "found", "told", "dug", "lent", "spun", "fed",
+                                                    "worn", "thrown", "hung", "struck", "found", "told", "dug", "lent", "spun", "fed", "flown", "ridden", "stolen", "lit", "sewn", "sown",
                                                     "laid", "woven", "frozen", "hidden", "eaten", "fallen", "spoken", "broken", "seen",
                                                     "done", "heard", "meant", "read", "left", "lost", "met", "shut", "split", "spread"]
     static let adjectivesWithFor: Set<String> = ["famous", "known", "free", "open", "available", "responsible", "popular", "suitable",
@@ -37,7 +37,9 @@ extension QuestionRules {
             if let owner = officeOwner(subject) { add("Where is \(owner) based?", "where-based") }
             return
         }
-        if lowercaseWord, first.hasSuffix("ed") || irregularParticiples.contains(first), !adjectivesWithFor.contains(first) || predicate.dropFirst().first?.lowercased() != "for" {
+        // "test-flown", "hand-made": the participle is the compound's last part.
+        let participle = first.split(separator: "-").last.map(String.init) ?? first
+        if lowercaseWord, participle.hasSuffix("ed") || irregularParticiples.contains(participle), !adjectivesWithFor.contains(first) || predicate.dropFirst().first?.lowercased() != "for" {
             passiveQuestions(x: x, be: be, participle: first, rest: Array(predicate.dropFirst()), all: all, add)
             return
         }
@@ -99,8 +101,8 @@ extension QuestionRules {
         // The place opens the rest or follows its "by ..." name: "made by Halvard Appliances in Tampere".
         let placed = rest.indices.first { i in
             i + 1 < rest.count && (i == 0 || (by.map { $0 < i && !rest[$0..<i].contains { $0.hasSuffix(",") } } ?? false))
-                && ["in", "at", "from", "near"].contains(rest[i].lowercased()) && !SentenceFacts.isTime(rest[i + 1])
-                && (SentenceFacts.isCapitalised(rest[i + 1]) || (i == 0 && ["the", "a"].contains(rest[i + 1].lowercased())))
+                && ["in", "at", "from", "near", "on"].contains(rest[i].lowercased()) && !SentenceFacts.isTime(rest[i + 1])
+                && (SentenceFacts.isCapitalised(rest[i + 1]) || (i == 0 && rest[i].lowercased() != "on" && ["the", "a"].contains(rest[i + 1].lowercased())))
         }
         if let at = placed {
             let p = rest[at].lowercased()

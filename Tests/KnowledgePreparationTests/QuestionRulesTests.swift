@@ -305,6 +305,13 @@ struct QuestionRulesTests {
         #expect(asked("Some 4,000 visitors come every summer.").isEmpty)
     }
 
+    /// "It" after a sentence whose subject is people stands for the last thing that sentence named.
+    @Test func findsWhatTheNextItStandsFor() {
+        #expect(KnowledgePreparer.antecedent(of: "Beginners usually start with the Gullwing Trainer, while pilots choose the Skyreel 4, a stunt kite.") == "the Skyreel 4")
+        #expect(KnowledgePreparer.antecedent(of: "The Skyreel 4 won a prize in 2021.") == "The Skyreel 4")
+        #expect(QuestionRules.questions(for: "Every kite is test-flown on Gannet Sands.").map(\.question).contains("Where is every kite test-flown?"))
+    }
+
     @Test func leavesACleftsItAlone() {
         let sentence = "It was Ember Kraut, a sauerkraut with smoked chilli, that put the company on the map."
         #expect(QuestionRules.resolvePronoun(sentence, SentenceContext(topic: "Brindlecote Fermentary")) == sentence)
