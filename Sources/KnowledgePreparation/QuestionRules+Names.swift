@@ -119,7 +119,10 @@ extension QuestionRules {
             while j + 1 < words.count, j - end < 5, !words[j].hasSuffix(","), !words[j].hasSuffix(")") { j += 1 }
             end = j
         }
-        return words[p...end].map(SentenceFacts.bare).joined(separator: " ")
+        // "four hundred pounds": the number words before the one beside the currency.
+        var start = p
+        while start > 0, SentenceFacts.numberWords.contains(SentenceFacts.bare(words[start - 1]).lowercased()) { start -= 1 }
+        return words[start...end].map(SentenceFacts.bare).joined(separator: " ")
     }
 
     static let clauseJoiners: Set<String> = ["and", "while", "whereas", "but"]

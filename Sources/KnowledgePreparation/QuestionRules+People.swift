@@ -21,8 +21,11 @@ extension QuestionRules {
             }
         }
         for (role, person) in roles(in: words) {
-            let answer = "The \(role)\(topic.map { " of \($0)" } ?? "") is \(person)."
-            add(["Who is the \(role)?"] + (topic.map { ["Who is the \(role) of \($0)?"] } ?? []) + (owner.map { ["Who is \($0) \(role)?"] } ?? []), answer, "role")
+            // "the head fermenter" is the company's; "the village schoolmaster" who restored its building is not.
+            let ours = SentenceFacts.hasRole(role) ? topic : nil
+            let answer = "The \(role)\(ours.map { " of \($0)" } ?? "") is \(person)."
+            add(["Who is the \(role)?"] + (ours.map { ["Who is the \(role) of \($0)?"] } ?? []) + (ours == nil ? [] : owner.map { ["Who is \($0) \(role)?"] } ?? []),
+                answer, "role")
         }
         if let topic, let founders = founders(in: words) {
             add(["Who founded \(topic)?", "Who started \(topic)?"] + (founders.contains(" and ") ? ["Who were the founders of \(topic)?"] : []),

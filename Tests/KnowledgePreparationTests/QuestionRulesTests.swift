@@ -238,6 +238,8 @@ struct QuestionRulesTests {
         let prices = QuestionRules.named(for: sentence, context: SentenceContext()).filter { $0.rule == "name-price" }
         #expect(prices.contains { $0.question == "How much is the Gullwing Trainer?" && $0.answer == "The Gullwing Trainer costs £89." }, "\(prices)")
         #expect(prices.contains { $0.question == "How much is the Skyreel 4?" && $0.answer == "The Skyreel 4 costs £149." }, "\(prices)")
+        let hall = QuestionRules.named(for: "The council bought Wool Hall for four hundred pounds.", context: SentenceContext()).filter { $0.rule == "name-price" }
+        #expect(hall.first?.answer == "Wool Hall costs four hundred pounds.", "\(hall)")
         let kimchi = QuestionRules.named(for: "Seaweed Kimchi, made with dulse gathered on the Calder coast, costs £7.25.", context: SentenceContext()).map(\.question)
         #expect(kimchi.contains("How much is Seaweed Kimchi?") && !kimchi.contains { $0.contains("price of the Calder") || $0.hasPrefix("Who") }, "\(kimchi)")
         let people = QuestionRules.named(for: "In 2022 the company appointed Odile Varga-Strand as its managing director, and the head fermenter, Ilse Marchbanks, joined in 2016.",
@@ -303,6 +305,8 @@ struct QuestionRulesTests {
         // Family is not a role; a count of visitors is not the staff.
         #expect(asked("Its owner is Mara Holt, the daughter of a fisherman.").allSatisfy { !$0.question.contains("daughter") })
         #expect(asked("Some 4,000 visitors come every summer.").isEmpty)
+        let outsider = asked("The roof was mended by the village thatcher, Amos Reed, in 1990.")
+        #expect(outsider.contains { $0.question == "Who is the village thatcher?" && $0.answer == "The village thatcher is Amos Reed." } && outsider.count == 1, "\(outsider)")
     }
 
     /// "It" after a sentence whose subject is people stands for the last thing that sentence named.
