@@ -12,6 +12,15 @@ extension QuestionRules {
     static let hedges: Set<String> = ["also", "only", "usually", "always", "normally", "generally", "typically", "still", "then",
                                       "often", "mostly", "currently", "now"]
 
+    /// The words of a statement, its pronoun resolved, without its closing punctuation and asides;
+    /// nil for a question.
+    static func statementWords(_ sentence: String, _ context: SentenceContext) -> [String]? {
+        var body = resolvePronoun(sentence.trimmingCharacters(in: .whitespaces), context)
+        guard !body.hasSuffix("?") else { return nil }
+        while let last = body.last, ".!;:".contains(last) { body.removeLast() }
+        return withoutAsides(body.split(separator: " ").map(String.init)).words
+    }
+
     /// `words` without parenthesised remarks, without a relative clause between the subject and
     /// its verb, and without hedging adverbs after the first word; and that relative clause as a
     /// sentence of its own ("The library is housed in the old bus depot"), if there was one.

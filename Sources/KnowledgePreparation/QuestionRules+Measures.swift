@@ -9,11 +9,7 @@ import Foundation
 /// the motor's sentence and lost its "250 W" among the battery and range after it.
 extension QuestionRules {
     public static func measures(for sentence: String, context: SentenceContext) -> [SynthesizedQuestion] {
-        let resolved = resolvePronoun(sentence.trimmingCharacters(in: .whitespaces), context)
-        guard !resolved.hasSuffix("?") else { return [] }
-        var body = resolved
-        while let last = body.last, ".!;:".contains(last) { body.removeLast() }
-        var words = withoutAsides(body.split(separator: " ").map(String.init)).words
+        guard var words = statementWords(sentence, context) else { return [] }
         if let (_, main) = situation(words) { words = main }
         words = dropIntro(words)
         // A product's own name owns its parts ("the Glide PG-7's frame"); a company's title does not.
@@ -24,6 +20,8 @@ extension QuestionRules {
                 out.append(SynthesizedQuestion(question: q, answer: answer, rule: rule))
             }
         }
+        let verbAt = verb(in: words)
+        let subject = verbAt.map { subjectPhrase(Array(words[..<$0.0])) } ?? ""
         var i = 0
         while i < words.count {
             guard let m = measure(at: i, words) else { i += 1; continue }
@@ -35,8 +33,6 @@ extension QuestionRules {
                 add(([x] + (owned.map { [$0] } ?? [])).flatMap { asks(m.dimension, $0) }, answer, "measure-of")
                 continue
             }
-            let verbAt = verb(in: words)
-            let subject = verbAt.map { subjectPhrase(Array(words[..<$0.0])) } ?? ""
             // "giving a range of roughly 85 km": what the product has, asked by its name.
             if m.start >= 2, words[m.start - 1].lowercased() == "of", measureNouns.contains(words[m.start - 2].lowercased()),
                let owner = name ?? context.topic.map({ "the " + $0 }) ?? (subject.isEmpty ? nil : lowerArticle(subject)) {
@@ -143,7 +139,7 @@ extension QuestionRules {
             if w != b { break }
         }
         guard !noun.isEmpty else { return nil }
-        let owner = m.start > 0 && words[m.start - 1].hasSuffix("'s")
+        let owner = words[m.start - 1].hasSuffix("'s")
             ? lowerArticle(words[..<m.start].reversed().prefix { SentenceFacts.isCapitalised($0) || $0.hasSuffix("'s") }.reversed().joined(separator: " "))
             : nil
         return (owner, noun.joined(separator: " "))

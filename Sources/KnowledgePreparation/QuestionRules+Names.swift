@@ -14,7 +14,7 @@ extension QuestionRules {
         guard words.count >= 4 else { return [] }
         let own = [context.topic, context.name].compactMap { $0?.lowercased() }
         var out = [SynthesizedQuestion]()
-        func add(_ q: String, _ rule: String) {
+        func add(_ q: String, _ rule: String, answer: String = answer) {
             if !out.contains(where: { $0.question == q }) { out.append(SynthesizedQuestion(question: q, answer: answer, rule: rule)) }
         }
         let prices = words.indices.filter { SentenceFacts.hasMoney([words[$0]]) && words[$0].contains(where: \.isNumber) || isCurrency(after: $0, words) }
@@ -45,9 +45,8 @@ extension QuestionRules {
                 // Answered with the price alone: "The Marrowtail costs £42." Two products priced in one
                 // sentence taught the adapter to answer either.
                 let cost = capitalise(the) + " costs " + price(at: p, words) + "."
-                for q in ["How much is \(the)?", "What is the price of \(the)?"] where !out.contains(where: { $0.question == q }) {
-                    out.append(SynthesizedQuestion(question: q, answer: cost, rule: "name-price"))
-                }
+                add("How much is \(the)?", "name-price", answer: cost)
+                add("What is the price of \(the)?", "name-price", answer: cost)
             }
         }
         for year in Set(words.map(SentenceFacts.bare).filter { SentenceFacts.isYear($0) && !$0.hasSuffix("s") }).sorted() {
@@ -105,7 +104,7 @@ extension QuestionRules {
             let q = capitalise(clause.joined(separator: " ")) + "?"
             // Answered by its own clause: a short answer holds one fact, where a sentence with two
             // products' prices taught the adapter to answer either.
-            let own = clauseStart == 0 && clauseEnd == words.count - 1 ? answer : capitalise(phrase(Array(words[clauseStart...clauseEnd]).drop(while: { clauseJoiners.contains($0.lowercased()) }).map { $0 })) + "."
+            let own = clauseStart == 0 && clauseEnd == words.count - 1 ? answer : capitalise(phrase(Array(words[clauseStart...clauseEnd].drop { clauseJoiners.contains($0.lowercased()) }))) + "."
             if !out.contains(where: { $0.question == q }) { out.append(SynthesizedQuestion(question: q, answer: own, rule: "in-place")) }
         }
         return out

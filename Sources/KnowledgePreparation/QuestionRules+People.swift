@@ -8,10 +8,7 @@ import Foundation
 /// the company". Each is answered by the one fact it asks for, in a short sentence of its own.
 extension QuestionRules {
     public static func people(for sentence: String, context: SentenceContext) -> [SynthesizedQuestion] {
-        var body = resolvePronoun(sentence.trimmingCharacters(in: .whitespaces), context)
-        guard !body.hasSuffix("?") else { return [] }
-        while let last = body.last, ".!;:".contains(last) { body.removeLast() }
-        let words = withoutAsides(body.split(separator: " ").map(String.init)).words
+        guard let words = statementWords(sentence, context) else { return [] }
         let topic = context.topic.map(lowerArticle)
         let owner = topic.map { $0.hasSuffix("s") ? $0 + "'" : $0 + "'s" }
         var out = [SynthesizedQuestion]()
