@@ -54,7 +54,7 @@ public struct KnowledgePreparer {
                 // Asked once per document: the first sentence that names a thing answers for it.
                 for q in QuestionRules.named(for: sentence, context: context) + QuestionRules.measures(for: sentence, context: context)
                     + QuestionRules.people(for: sentence, context: context)
-                    + QuestionRules.inPlace(for: sentence, context: context) + QuestionRules.keyPhrases(for: sentence, context: context)
+                    + QuestionRules.inPlace(for: sentence, context: context)
                 where !questions.contains(where: { $0.question == q.question }) && namedAsked.insert(q.question).inserted {
                     out.append(.chat(q.question, q.answer, .question, generator: "rules"))
                 }
