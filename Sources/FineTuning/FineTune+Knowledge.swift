@@ -51,7 +51,12 @@ extension FineTune {
             set = set?.appending(part) ?? part
         }
         let prepared = documents.reduce(0) { $0 + $1.examples.values.reduce(0, +) }
-        let general = try DocumentPreparation(model: model).generalExamples(count: GeneralReplay.count(share: settings.generalShare, prepared: prepared + replayed))
+        let wanted = GeneralReplay.count(share: settings.generalShare, prepared: prepared + replayed)
+        // The base model answers only so many of the pool's prompts right (the default model 61 of
+        // 180), so they are repeated up to the share: a third version replays two documents and
+        // wanted four times that, and with only the 61 it kept 15 of its 20 general answers.
+        let own = try DocumentPreparation(model: model).generalExamples(count: wanted)
+        let general = own.isEmpty ? [] : (0..<wanted).map { own[$0 % own.count] }
         if !general.isEmpty {
             let file = "\(scratch)/general.jsonl"
             try Self.writeAtomically(PreparedExample.jsonl(general), to: file)

@@ -2,7 +2,8 @@
 public struct PreparationSettings: Codable, Sendable, Equatable {
     /// Prepare `.txt`/`.md` documents (else they train as plain text windows, as before).
     public var enabled: Bool
-    /// General-instruction replay examples per prepared example (at most `GeneralReplay.pairs.count`).
+    /// General-instruction replay examples per prepared example (at most `GeneralReplay.pairs.count`;
+    /// in training the base model's right answers are repeated to reach it).
     public var generalShare: Double
     /// Let the base model write Q&A pairs too, when it is large enough (`ModelQuestionWriter.canWrite`).
     public var modelWrittenQuestions: Bool
