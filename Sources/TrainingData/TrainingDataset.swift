@@ -33,9 +33,19 @@ public struct TrainingDataset: Sendable {
 
     /// The examples whose answers are the base model's own, as `teach` returns them (with the
     /// model's distributions as their targets: `Distillation.teach`); the others as they are.
+    /// An example repeated (the general replay, repeated up to its share) is taught once.
     public func distilling(_ teach: (TrainingExample) throws -> TrainingExample) rethrows -> TrainingDataset {
-        TrainingDataset(examples: try zip(examples, selfDistilled).map { $1 ? try teach($0) : $0 }, truncated: truncated,
-                        selfDistilled: selfDistilled, files: files)
+        struct Key: Hashable { let tokens: [Int], lossMask: [Bool] }
+        var taught = [Key: TrainingExample]()
+        let out = try zip(examples, selfDistilled).map { example, own -> TrainingExample in
+            guard own else { return example }
+            let key = Key(tokens: example.tokens, lossMask: example.lossMask)
+            if let done = taught[key] { return done }
+            let done = try teach(example)
+            taught[key] = done
+            return done
+        }
+        return TrainingDataset(examples: out, truncated: truncated, selfDistilled: selfDistilled, files: files)
     }
 
     public var truncatedCount: Int { truncated.count(where: \.self) }
