@@ -258,7 +258,7 @@ QI void QDOT_NAME(rows8)(const uint32_t type, const int N, const int inter, cons
             __m256 d, m;
             if (inter) {
                 // One stream, 16 KB ahead, into L2. On an Intel Xeon (bench/row_products.sh, one core
-                // from memory) 1.35-1.8x as fast as the same stream with the non-temporal hint, which
+                // from memory) 1.3-1.8x as fast as the same stream with the non-temporal hint, which
                 // fills L1 only, starves the L2 streamer and evicts the lines early from a last-level
                 // cache that could hold a small model whole (SmolLM2's decode went from 8 to 23 GB/s
                 // there); 16 KB beat 4, 8, 24 and 32 KB on the 7B at 2 threads. On Zen 4 a 4 KB stream
