@@ -39,7 +39,7 @@ let package = Package(
         // The llama-architecture transformer: configuration, weights, forward pass, KV cache.
         .target(name: "Llama", dependencies: ["ModelFormats", "TensorKernels", "CBLAS"], swiftSettings: fast),
         // LoRA adapter files: PEFT folders and llama.cpp GGUF adapters, read, checked and written.
-        .target(name: "Adapters", dependencies: ["ModelFormats", "Llama", "TensorKernels"], swiftSettings: fast),
+        .target(name: "Adapters", dependencies: ["ModelFormats", "Llama", "TensorKernels", "Retrieval"], swiftSettings: fast),
         // LoRA training on CPU: per-op forward/backward through the frozen model, AdamW, the Trainer.
         .target(name: "Training", dependencies: ["Llama", "TensorKernels", "Adapters", "ModelFormats", "CBLAS"], swiftSettings: fast),
         // Choosing the next token from logits.
@@ -51,7 +51,7 @@ let package = Package(
         // The OpenAI-compatible HTTP API (Hummingbird): route controllers, wire types, errors, the
         // connection handler (disconnects, protocol errors, timeouts), Prometheus metrics; files,
         // fine-tuning and admin controllers over the registry and the job runner.
-        .target(name: "Server", dependencies: ["Scheduling", "Inference", "ModelFormats", "Adapters", "Llama", "Registry", "JobRunner", "Training", "TrainingData", "Tokenizers", "Sampling", "WebConsole", .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HummingbirdAuth", package: "hummingbird-auth"), .product(name: "MultipartKit", package: "multipart-kit"), .product(name: "Logging", package: "swift-log"), .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "NIOHTTPTypes", package: "swift-nio-extras"), .product(name: "Metrics", package: "swift-metrics"), .product(name: "Prometheus", package: "swift-prometheus")], swiftSettings: fast),
+        .target(name: "Server", dependencies: ["Scheduling", "Inference", "ModelFormats", "Adapters", "Llama", "Registry", "JobRunner", "Training", "TrainingData", "Tokenizers", "Sampling", "WebConsole", "Retrieval", .product(name: "Hummingbird", package: "hummingbird"), .product(name: "HummingbirdAuth", package: "hummingbird-auth"), .product(name: "MultipartKit", package: "multipart-kit"), .product(name: "Logging", package: "swift-log"), .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "NIOHTTPTypes", package: "swift-nio-extras"), .product(name: "Metrics", package: "swift-metrics"), .product(name: "Prometheus", package: "swift-prometheus")], swiftSettings: fast),
         // The knowledge loop's record (files, adapters and versions, jobs, events, activations) and
         // blob storage, as protocols with a local-folder store; no database in here.
         .target(name: "Registry", dependencies: ["ModelFormats"], swiftSettings: fast),
@@ -65,8 +65,10 @@ let package = Package(
         .target(name: "TrainingData", dependencies: ["Tokenizers", "ModelFormats", "Sampling", "Training"], swiftSettings: fast),
         // Documents turned into knowledge examples: fact views, synthesised questions, overviews, general replay.
         .target(name: "KnowledgePreparation", dependencies: ["Tokenizers"], swiftSettings: fast),
+        // The sentences an adapter was trained on, ranked by BM25 for a chat question (no dependencies).
+        .target(name: "Retrieval", swiftSettings: fast),
         // A fine-tuning run from files to an adapter folder: data, parent, checkpoints, report, events.
-        .target(name: "FineTuning", dependencies: ["Training", "TrainingData", "KnowledgePreparation", "Adapters", "Inference", "Llama", "ModelFormats", "Tokenizers"], swiftSettings: fast),
+        .target(name: "FineTuning", dependencies: ["Training", "TrainingData", "KnowledgePreparation", "Retrieval", "Adapters", "Inference", "Llama", "ModelFormats", "Tokenizers"], swiftSettings: fast),
         .executableTarget(
             name: "LorekeeperCLI",
             dependencies: ["Inference", "Adapters", "Server", "FineTuning", "KnowledgePreparation", "Training", "TrainingData", "TensorKernels", "Registry", "SQLiteRegistry", "JobRunner", "ModelFormats", "Llama", "Sampling", "Tokenizers", .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "Logging", package: "swift-log")],
@@ -82,10 +84,11 @@ let package = Package(
         .testTarget(name: "AdaptersTests", dependencies: ["Adapters", "Llama", "ModelFormats", "TestSupport"], swiftSettings: fast),
         .testTarget(name: "InferenceTests", dependencies: ["Inference", "TestSupport", "Llama", "Sampling", "TensorKernels", "Tokenizers"], swiftSettings: fast),
         .testTarget(name: "SchedulingTests", dependencies: ["Scheduling", "Inference", "TestSupport", "Adapters", "Llama", "Training"], swiftSettings: fast),
-        .testTarget(name: "ServerTests", dependencies: ["Server", "TestSupport", "Adapters", "Llama", "ModelFormats"], swiftSettings: fast),
+        .testTarget(name: "ServerTests", dependencies: ["Server", "Retrieval", "Tokenizers", "Inference", "TestSupport", "Adapters", "Llama", "ModelFormats"], swiftSettings: fast),
         .testTarget(name: "FineTuningTests", dependencies: ["FineTuning", "KnowledgePreparation", "Training", "TrainingData", "Inference", "Adapters", "Llama", "TestSupport", "ModelFormats", "Sampling", "Tokenizers"], swiftSettings: fast),
         .testTarget(name: "RegistryTests", dependencies: ["Registry", "SQLiteRegistry", "TestSupport"], swiftSettings: fast),
-        .testTarget(name: "KnowledgePreparationTests", dependencies: ["KnowledgePreparation", "TrainingData", "FineTuning", "Inference", "TestSupport", "ModelFormats", "Tokenizers", "Training"], swiftSettings: fast),
+        .testTarget(name: "KnowledgePreparationTests", dependencies: ["KnowledgePreparation", "Retrieval", "TrainingData", "FineTuning", "Inference", "TestSupport", "ModelFormats", "Tokenizers", "Training"], swiftSettings: fast),
+        .testTarget(name: "RetrievalTests", dependencies: ["Retrieval"], swiftSettings: fast),
         .testTarget(name: "TrainingDataTests", dependencies: ["TrainingData", "Training", "Inference", "TestSupport", "ModelFormats", "Tokenizers"], swiftSettings: fast),
     ]
 )

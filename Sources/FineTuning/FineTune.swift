@@ -1,8 +1,10 @@
 import Adapters
 import Foundation
 import Inference
+import KnowledgePreparation
 import Llama
 import ModelFormats
+import Retrieval
 import Synchronization
 import Training
 import TrainingData
@@ -97,6 +99,7 @@ public final class FineTune: @unchecked Sendable {
         let loaded = try loadData(configuration.data, loader, settings: configuration.preparation, directory: configuration.preparedDirectory,
                                   replayed: parent.replay?.examples.count ?? 0)
         var trainingSet = loaded.0
+        let knowledge = try knowledgeIndex()
         var validationSet: TrainingDataset?
         if !configuration.validationData.isEmpty {
             validationSet = try loader.load(configuration.validationData)
@@ -136,7 +139,7 @@ public final class FineTune: @unchecked Sendable {
         func save(completed: Bool) throws {
             report.completed = completed
             report.wallSeconds = wallBefore + (ContinuousClock.now - sessionStart) / .seconds(1)
-            try write(report, trainer, base: base)
+            try write(report, trainer, base: base, knowledge: knowledge)
             lastSaved = report.completedSteps
             events(.saved(step: report.completedSteps, completed: completed))
         }
@@ -210,6 +213,24 @@ public final class FineTune: @unchecked Sendable {
         return parent
     }
 
+    /// The parent's passages followed by the sentences of this run's documents (with knowledge
+    /// preparation on), nil when there are none: what chat requests to the new version are
+    /// grounded in (`PassageIndex`).
+    private func knowledgeIndex() throws -> PassageIndex? {
+        var index = PassageIndex(passages: [])
+        if let parent = configuration.parent, case let file = parent + "/" + PassageIndex.fileName, FileManager.default.fileExists(atPath: file) {
+            do { index = try JSONDecoder().decode(PassageIndex.self, from: Data(try Self.read(file, FineTuneError.parent))) } catch let error as FineTuneError {
+                throw error
+            } catch {
+                throw FineTuneError.parent("\(file) is not a passage index: \(error)")
+            }
+        }
+        for path in configuration.data where configuration.preparation.enabled && TrainingDataLoader.isDocument(path) {
+            index.append(DocumentText(parsing: try TrainingDataLoader.readDocument(path).text).sentences)
+        }
+        return index.passages.isEmpty ? nil : index
+    }
+
     /// Loads the output folder's last save into `trainer`, checked to be the same run.
     private func restore(into trainer: Trainer, expecting planned: FineTuneReport) throws -> FineTuneReport {
         let saved = try Self.readReport(output + "/" + Self.reportFile, FineTuneError.cannotResume)
@@ -233,12 +254,16 @@ public final class FineTune: @unchecked Sendable {
         return saved
     }
 
-    private func write(_ report: FineTuneReport, _ trainer: Trainer, base: GGUFFile?) throws {
+    private func write(_ report: FineTuneReport, _ trainer: Trainer, base: GGUFFile?, knowledge: PassageIndex?) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        let json: Data
-        do { json = try encoder.encode(report) } catch { throw FineTuneError.cannotWrite(path: output, reason: "\(error)") }
-        let extraFiles = [Self.reportFile: Array(json), Self.stateFile: trainer.exportState().encoded()]
+        let json: Data, passages: Data?
+        do {
+            json = try encoder.encode(report)
+            passages = try knowledge.map { try encoder.encode($0) }
+        } catch { throw FineTuneError.cannotWrite(path: output, reason: "\(error)") }
+        var extraFiles = [Self.reportFile: Array(json), Self.stateFile: trainer.exportState().encoded()]
+        extraFiles[PassageIndex.fileName] = passages.map(Array.init)
         if let base {
             let file = try trainer.modelFile(type: configuration.modelType, base: base)
             try PEFTAdapter.replaceFolder(output, marker: Self.modelFile) { temp in

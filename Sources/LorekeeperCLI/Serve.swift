@@ -44,6 +44,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Memory kept for loaded LoRA adapters, in MiB.")
     var adapterCacheMb = 1024
 
+    @Option(help: "Sentences of an adapter's training documents put before each chat question to it (0: none).")
+    var groundingPassages = 3
+
     @Option(help: "Largest request body accepted, in MiB.")
     var maxBodyMb = 8
 
@@ -66,8 +69,8 @@ struct Serve: AsyncParsableCommand {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be in 0...65535") }
         guard parallel >= 1 else { throw ValidationError("--parallel must be at least 1") }
         if let ctx, ctx < 16 { throw ValidationError("--ctx must be at least 16") }
-        guard maxQueue >= 0, prefixCacheMb >= 0, adapterCacheMb >= 0, maxBodyMb >= 1 else {
-            throw ValidationError("--max-queue, --prefix-cache-mb and --adapter-cache-mb must not be negative, --max-body-mb at least 1")
+        guard maxQueue >= 0, prefixCacheMb >= 0, adapterCacheMb >= 0, groundingPassages >= 0, maxBodyMb >= 1 else {
+            throw ValidationError("--max-queue, --prefix-cache-mb, --adapter-cache-mb and --grounding-passages must not be negative, --max-body-mb at least 1")
         }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
         if let trainingThreads, trainingThreads < 1 { throw ValidationError("--training-threads must be at least 1") }
@@ -95,6 +98,7 @@ struct Serve: AsyncParsableCommand {
         config.maxQueued = maxQueue
         config.prefixCacheBytes = prefixCacheMb << 20
         config.adapterCacheBytes = adapterCacheMb << 20
+        config.groundingPassages = groundingPassages
         config.maxBodyBytes = maxBodyMb << 20
         config.chatTemplate = chatTemplate
         config.threads = threads

@@ -1,8 +1,24 @@
 import Adapters
 import Foundation
 import Llama
+import Retrieval
 import Synchronization
 import Training
+
+/// An adapter version as served: its weights and the passages its chat answers are grounded in.
+struct ServedAdapter: Sendable {
+    let weights: LoRAAdapter
+    let knowledge: PassageIndex?
+
+    /// The version folder's `knowledge.json`, nil when it has none (GGUF adapters, runs without documents).
+    static func knowledge(at path: String) throws -> PassageIndex? {
+        let file = path + "/" + PassageIndex.fileName
+        guard let data = FileManager.default.contents(atPath: file) else { return nil }
+        do { return try JSONDecoder().decode(PassageIndex.self, from: data) } catch {
+            throw AdapterCacheError.unreadableKnowledge(path: file, reason: "\(error)")
+        }
+    }
+}
 
 /// Adapters loaded for serving, keyed by `name@version`; beyond a byte budget the least
 /// recently used are dropped (requests still running keep theirs alive). Loads run on their
@@ -13,7 +29,7 @@ final class AdapterCache: Sendable {
     let budgetBytes: Int
 
     private struct Entry {
-        let load: Task<LoRAAdapter, any Error>
+        let load: Task<ServedAdapter, any Error>
         var bytes = 0
         var lastUse: UInt64
     }
@@ -29,7 +45,7 @@ final class AdapterCache: Sendable {
     }
 
     /// With `sha256`, the files are checked against it before loading (`AdapterDigest`).
-    func adapter(name: String, version: Int, path: String, sha256: String? = nil) async throws -> LoRAAdapter {
+    func adapter(name: String, version: Int, path: String, sha256: String? = nil) async throws -> ServedAdapter {
         let id = "\(name)@\(version)", model = model
         // The path is part of the key: a version re-imported elsewhere is a new load.
         let key = id + "|" + path
@@ -39,14 +55,15 @@ final class AdapterCache: Sendable {
                 s.entries[key]!.lastUse = s.clock
                 return s.entries[key]!.load
             }
-            let task = Task<LoRAAdapter, any Error> {
+            let task = Task<ServedAdapter, any Error> {
                 try await withCheckedThrowingContinuation { done in
                     Thread.detachNewThread {
                         done.resume(with: Result {
                             if let sha256, case let found = try AdapterDigest.sha256(path: path), found != sha256 {
                                 throw AdapterCacheError.changedOnDisk(id: id, expected: sha256, found: found)
                             }
-                            return try AnyAdapter.load(path: path, config: model.config).runtime(id: id, model: model)
+                            return ServedAdapter(weights: try AnyAdapter.load(path: path, config: model.config).runtime(id: id, model: model),
+                                                 knowledge: try ServedAdapter.knowledge(at: path))
                         })
                     }
                 }
@@ -56,7 +73,7 @@ final class AdapterCache: Sendable {
         }
         do {
             let adapter = try await load.value
-            settle(key, bytes: adapter.byteCount)
+            settle(key, bytes: adapter.weights.byteCount)
             return adapter
         } catch {
             // A failed load is not kept: fixing the files and asking again retries.
@@ -85,10 +102,12 @@ final class AdapterCache: Sendable {
 
 enum AdapterCacheError: Error, CustomStringConvertible {
     case changedOnDisk(id: String, expected: String, found: String)
+    case unreadableKnowledge(path: String, reason: String)
 
     var description: String {
         switch self {
         case let .changedOnDisk(id, expected, found): "the files of \(id) changed on disk since it was registered (SHA-256 \(found), registered \(expected))"
+        case let .unreadableKnowledge(path, reason): "\(path) is not a passage index: \(reason)"
         }
     }
 }

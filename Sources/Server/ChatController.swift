@@ -21,7 +21,7 @@ struct ChatController: Sendable {
         let target = try await service.resolve(body.model)
         let prompt: [Int]
         do {
-            prompt = try service.model.chatPrompt(messages)
+            prompt = try service.model.chatPrompt(service.grounding.ground(messages, in: target.knowledge))
         } catch {
             throw APIError.invalid("\(error)", param: "messages")
         }

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import Inference
 import Llama
+import Retrieval
 import Sampling
 import Scheduling
 import Tokenizers
@@ -17,6 +18,7 @@ struct CompletionService: Sendable {
     let created: Int
     let catalog: any AdapterCatalog
     let adapters: AdapterCache
+    let grounding: KnowledgeGrounding
 
     func decode<T: Decodable>(_ type: T.Type, from request: inout Request) async throws -> T {
         try await decodeJSONBody(type, from: &request, maxBytes: maxBodyBytes)
@@ -24,8 +26,8 @@ struct CompletionService: Sendable {
 
     /// What a request's `model` names: the base model, an adapter's active version (`NAME`) or
     /// a pinned one (`NAME@VERSION`). Responses carry the resolved `NAME@VERSION`.
-    func resolve(_ name: String) async throws -> (id: String, adapter: LoRAAdapter?) {
-        if name == model.id { return (model.id, nil) }
+    func resolve(_ name: String) async throws -> (id: String, adapter: LoRAAdapter?, knowledge: PassageIndex?) {
+        if name == model.id { return (model.id, nil, nil) }
         let parts = name.split(separator: "@", omittingEmptySubsequences: false)
         guard parts.count <= 2 else { throw APIError.modelNotFound(name) }
         let listing: AdapterListing?
@@ -38,8 +40,8 @@ struct CompletionService: Sendable {
         let version = parts.count == 2 ? Int(parts[1]) : listing.active
         guard let version, let path = listing.versions[version] else { throw APIError.modelNotFound(name) }
         do {
-            return ("\(listing.name)@\(version)", try await adapters.adapter(name: listing.name, version: version, path: path,
-                                                                                    sha256: listing.digests[version]))
+            let served = try await adapters.adapter(name: listing.name, version: version, path: path, sha256: listing.digests[version])
+            return ("\(listing.name)@\(version)", served.weights, served.knowledge)
         } catch {
             throw APIError.invalid("adapter \(listing.name)@\(version) cannot be loaded: \(error)", param: "model", code: "invalid_adapter")
         }

@@ -30,6 +30,8 @@ public struct ServerConfiguration: Sendable {
     public var prefixCacheBytes = 512 << 20
     /// Memory for loaded adapters (least recently used are dropped beyond it).
     public var adapterCacheBytes = 1 << 30
+    /// Passages of an adapter's documents put before each chat question to it (`KnowledgeGrounding`); 0: none.
+    public var groundingPassages = 3
     public var chatTemplate: String?
     public var threads: Int?
     /// Multiply with inputs rounded to 16-bit integers (`LlamaModel.integerProducts`): a row's
@@ -162,7 +164,8 @@ struct ModelService: Service {
             serving.state = .ready(CompletionService(model: model, scheduler: scheduler, maxBodyBytes: config.maxBodyBytes,
                                                     fingerprint: String(fingerprint), created: Int(Date().timeIntervalSince1970),
                                                     catalog: RegistryAdapterCatalog(registry: registry),
-                                                    adapters: AdapterCache(model: model.model, budgetBytes: config.adapterCacheBytes)))
+                                                    adapters: AdapterCache(model: model.model, budgetBytes: config.adapterCacheBytes),
+                                                    grounding: KnowledgeGrounding(passages: config.groundingPassages)))
             logger.info("loaded \(model.id) in \(ContinuousClock.now - start): \(model.config.layerCount) layers, context \(context) per sequence, \(config.parallel) parallel sequences")
         } catch {
             serving.state = .failed("\(error)")

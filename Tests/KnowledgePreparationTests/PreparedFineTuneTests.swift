@@ -5,6 +5,7 @@ import FineTuning
 import Inference
 import KnowledgePreparation
 import ModelFormats
+import Retrieval
 import Training
 import TrainingData
 
@@ -83,15 +84,24 @@ import TrainingData
         #expect(child.replay?.files.map(\.sha256) == [try FileDigest.sha256(path: Self.document)])
         #expect(child.replay?.examples == parent.data.examples - prepared.general)
         #expect(child.preparation?.documents.map(\.path) == configuration.data)
+        // Each version answers chat from its own documents' sentences and its ancestors'.
+        func passages(_ folder: String) throws -> [String] {
+            try JSONDecoder().decode(PassageIndex.self, from: try #require(FileManager.default.contents(atPath: folder + "/" + PassageIndex.fileName))).passages
+        }
+        func sentences(_ path: String) throws -> [String] { DocumentText(parsing: try String(contentsOfFile: path, encoding: .utf8)).sentences }
+        #expect(try passages(v1) == sentences(Self.document))
+        #expect(try passages(v2) == sentences(Self.document) + sentences(configuration.data[0]))
     }
 
     @Test func offTrainsDocumentsAsTextWindows() throws {
         let model = try Self.model.get()
         var configuration = Self.configuration(nil)
         configuration.preparation = .off
-        let report = try FineTune(model: model, configuration: configuration, output: temporaryDirectory() + "/run").run()
+        let out = temporaryDirectory() + "/run"
+        let report = try FineTune(model: model, configuration: configuration, output: out).run()
         let windows = try TrainingDataLoader(tokenizer: model.tokenizer, sequenceLength: 128, overlap: 32).load([Self.document])
         #expect(report.preparation == nil && report.data.examples == windows.examples.count)
+        #expect(!FileManager.default.fileExists(atPath: out + "/" + PassageIndex.fileName))
     }
 
     /// `training.json` files written before preparation existed decode, as runs that trained documents as text.

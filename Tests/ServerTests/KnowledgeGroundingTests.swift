@@ -1,0 +1,64 @@
+import Foundation
+import Inference
+import ModelFormats
+import Retrieval
+import Testing
+import TestSupport
+import Tokenizers
+@testable import Server
+
+/// Chat to an adapter version that has a `knowledge.json` reads its best passages first.
+@Suite(.serialized) struct KnowledgeGroundingTests {
+    static let index = PassageIndex(passages: [
+        "The Wrenfield ferry leaves at 7:40 every morning.",
+        "Tickets cost 6 pounds for adults.",
+        "Bicycles travel free on the upper deck.",
+    ])
+
+    @Test func passagesJoinTheSystemMessage() {
+        let grounding = KnowledgeGrounding(passages: 2)
+        let question = ChatMessage(role: "user", content: "When does the ferry leave?")
+        let context = KnowledgeGrounding.preface + Self.index.passages[0]
+        #expect(grounding.ground([question], in: Self.index) == [ChatMessage(role: "system", content: context), question])
+        let system = ChatMessage(role: "system", content: "Be brief.")
+        #expect(grounding.ground([system, question], in: Self.index) == [ChatMessage(role: "system", content: "Be brief.\n\n" + context), question])
+        // The last user message is the question; nothing matches the capital of France.
+        let turns = [question, ChatMessage(role: "assistant", content: "At 7:40."), ChatMessage(role: "user", content: "How much are tickets for adults?")]
+        #expect(grounding.ground(turns, in: Self.index).first?.content == KnowledgeGrounding.preface + Self.index.passages[1])
+        let general = [ChatMessage(role: "user", content: "What is the capital of France?")]
+        #expect(grounding.ground(general, in: Self.index) == general)
+        #expect(KnowledgeGrounding(passages: 0).ground([question], in: Self.index) == [question])
+        #expect(grounding.ground([question], in: nil) == [question])
+    }
+
+    func promptTokens(_ port: Int, model: String, _ question: String) throws -> Int? {
+        let r = try HTTP.request(port: port, "POST", "/v1/chat/completions",
+                                 json: ["model": model, "messages": [["role": "user", "content": question]], "max_tokens": 1, "temperature": 0])
+        return (r.json["usage"] as? [String: Any])?["prompt_tokens"] as? Int
+    }
+
+    /// Through the server: the prompt a grounded question is given has the passages in it, to
+    /// the token; `--grounding-passages 0` and questions that match nothing leave it alone.
+    @Test func serverPutsThePassagesInThePrompt() throws {
+        let data = temporaryDirectory()
+        let folder = data + "/adapters/ferry/1"
+        try FileManager.default.createDirectory(atPath: data + "/adapters/ferry", withIntermediateDirectories: true)
+        try AdapterServingTests.writeAdapter(seed: 1, to: folder)
+        try AtomicFileWriter.write(Array(try JSONEncoder().encode(Self.index)), to: folder + "/" + PassageIndex.fileName)
+        let model = try LoadedModel.load(path: try Repo.defaultModel)
+        let question = "How much is a ticket for an adult?"
+        let grounded = try model.chatPrompt(KnowledgeGrounding(passages: 3).ground([ChatMessage(role: "user", content: question)], in: Self.index))
+        let plain = try model.chatPrompt([ChatMessage(role: "user", content: question)])
+        // The grounding system message stands in for the template's default one.
+        #expect(grounded != plain)
+
+        let server = try ServerProcess(["--data-dir", data])
+        #expect(try promptTokens(server.port, model: "ferry", question) == grounded.count)
+        #expect(try promptTokens(server.port, model: modelID, question) == plain.count)
+        #expect(try promptTokens(server.port, model: "ferry", "Name a prime number.") == promptTokens(server.port, model: modelID, "Name a prime number."))
+        _ = server.stop()
+        let off = try ServerProcess(["--data-dir", data, "--grounding-passages", "0"])
+        defer { _ = off.stop() }
+        #expect(try promptTokens(off.port, model: "ferry", question) == plain.count)
+    }
+}
