@@ -226,7 +226,9 @@ public final class FineTune: @unchecked Sendable {
             }
         }
         for path in configuration.data where configuration.preparation.enabled && TrainingDataLoader.isDocument(path) {
-            index.append(DocumentText(parsing: try TrainingDataLoader.readDocument(path).text).sentences)
+            index.append(DocumentText(parsing: try TrainingDataLoader.readDocument(path).text).paragraphs.flatMap { p in
+                p.sentences.map { PassageIndex.Passage($0, heading: p.heading) }
+            })
         }
         return index.passages.isEmpty ? nil : index
     }

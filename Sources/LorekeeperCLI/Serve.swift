@@ -45,7 +45,7 @@ struct Serve: AsyncParsableCommand {
     var adapterCacheMb = 1024
 
     @Option(help: "Sentences of an adapter's training documents put before each chat question to it (0: none).")
-    var groundingPassages = 3
+    var groundingPassages = 1
 
     @Option(help: "Largest request body accepted, in MiB.")
     var maxBodyMb = 8

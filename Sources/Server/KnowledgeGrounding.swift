@@ -3,8 +3,9 @@ import Tokenizers
 
 /// Chat requests to an adapter trained on documents are grounded in them: the passages that
 /// rank first for the last user message join the system message, so the model reads the fact
-/// it was trained on next to a question worded its own way. On the second blind set's three
-/// documents, the same adapters answered 26 of 48 questions without and 37 with three passages.
+/// it was trained on next to a question worded its own way. Twelve unseen documents' adapters
+/// answered 116 of 192 questions without, 134 with the best passage and 125 with the best three
+/// (the default model reads one sentence better than three).
 struct KnowledgeGrounding: Sendable {
     /// Passages put before a question; 0 turns grounding off.
     let passages: Int

@@ -31,7 +31,7 @@ public struct ServerConfiguration: Sendable {
     /// Memory for loaded adapters (least recently used are dropped beyond it).
     public var adapterCacheBytes = 1 << 30
     /// Passages of an adapter's documents put before each chat question to it (`KnowledgeGrounding`); 0: none.
-    public var groundingPassages = 3
+    public var groundingPassages = 1
     public var chatTemplate: String?
     public var threads: Int?
     /// Multiply with inputs rounded to 16-bit integers (`LlamaModel.integerProducts`): a row's

@@ -13,18 +13,18 @@ import Tokenizers
         "The Wrenfield ferry leaves at 7:40 every morning.",
         "Tickets cost 6 pounds for adults.",
         "Bicycles travel free on the upper deck.",
-    ])
+    ].map { .init($0) })
 
     @Test func passagesJoinTheSystemMessage() {
         let grounding = KnowledgeGrounding(passages: 2)
         let question = ChatMessage(role: "user", content: "When does the ferry leave?")
-        let context = KnowledgeGrounding.preface + Self.index.passages[0]
+        let context = KnowledgeGrounding.preface + Self.index.passages[0].text
         #expect(grounding.ground([question], in: Self.index) == [ChatMessage(role: "system", content: context), question])
         let system = ChatMessage(role: "system", content: "Be brief.")
         #expect(grounding.ground([system, question], in: Self.index) == [ChatMessage(role: "system", content: "Be brief.\n\n" + context), question])
         // The last user message is the question; nothing matches the capital of France.
         let turns = [question, ChatMessage(role: "assistant", content: "At 7:40."), ChatMessage(role: "user", content: "How much are tickets for adults?")]
-        #expect(grounding.ground(turns, in: Self.index).first?.content == KnowledgeGrounding.preface + Self.index.passages[1])
+        #expect(grounding.ground(turns, in: Self.index).first?.content == KnowledgeGrounding.preface + Self.index.passages[1].text)
         let general = [ChatMessage(role: "user", content: "What is the capital of France?")]
         #expect(grounding.ground(general, in: Self.index) == general)
         #expect(KnowledgeGrounding(passages: 0).ground([question], in: Self.index) == [question])
@@ -47,7 +47,7 @@ import Tokenizers
         try AtomicFileWriter.write(Array(try JSONEncoder().encode(Self.index)), to: folder + "/" + PassageIndex.fileName)
         let model = try LoadedModel.load(path: try Repo.defaultModel)
         let question = "How much is a ticket for an adult?"
-        let grounded = try model.chatPrompt(KnowledgeGrounding(passages: 3).ground([ChatMessage(role: "user", content: question)], in: Self.index))
+        let grounded = try model.chatPrompt(KnowledgeGrounding(passages: ServerConfiguration(modelPath: "").groundingPassages).ground([ChatMessage(role: "user", content: question)], in: Self.index))
         let plain = try model.chatPrompt([ChatMessage(role: "user", content: question)])
         // The grounding system message stands in for the template's default one.
         #expect(grounded != plain)
