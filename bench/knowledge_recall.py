@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""usage: bench/knowledge_recall.py [--doc NAME ...] [--doc-file PATH ...] [--no-incremental] [--train-arg ARG ...] [--binary PATH] [--model PATH] [--keep DIR] [--json FILE]
+"""usage: bench/knowledge_recall.py [--doc NAME ...] [--doc-file PATH ...] [--no-incremental] [--train-arg ARG ...] [--serve-arg ARG ...] [--binary PATH] [--model PATH] [--keep DIR] [--json FILE]
 
 Do plain documents, trained with the defaults (knowledge preparation on), answer questions in chat?
 Uses the five fictional documents of Tests/Fixtures/knowledge/ (a company profile, two product manuals,
@@ -9,7 +9,8 @@ unseen text), each with 16 questions phrased as a person would ask them
 case-insensitive, a number not glued to other digits), eight sentence-start probes (probes.jsonl, asked as raw completions) and 20 general
 questions (general-questions.jsonl). Trains with `lorekeeper train --data DOC` and, for three
 incremental versions, `--parent` on the previous one (its default replays all of the parent's data);
-serves every adapter from one `lorekeeper serve` and asks greedily (temperature 0):
+serves every adapter from one `lorekeeper serve` (chat grounded in each adapter's documents, as served
+by default; `--serve-arg=--grounding-passages=0` measures the adapters alone) and asks greedily (temperature 0):
 
   * per document: its questions on the base model and on its adapter;
   * sentence starts: each probe on its document's adapter;
@@ -93,6 +94,7 @@ def main():
     ap.add_argument("--doc-file", action="append", default=[], help="a document of your own, questions in PATH-questions.jsonl, probes in PATH-probes.jsonl")
     ap.add_argument("--no-incremental", action="store_true")
     ap.add_argument("--train-arg", action="append", default=[], help="extra `lorekeeper train` argument (repeat)")
+    ap.add_argument("--serve-arg", action="append", default=[], help="extra `lorekeeper serve` argument (repeat)")
     ap.add_argument("--binary", default=str(default_binary()))
     ap.add_argument("--model", default=str(default_model()))
     ap.add_argument("--keep", help="keep the adapters (and answers.json) in this folder")
@@ -110,13 +112,13 @@ def main():
         probes += [p | {"document": Path(f).stem} for p in (jsonl(own) if own.exists() else [])]
     general = jsonl(FIXTURES / "general-questions.jsonl")
     words = {d: len(path.read_text().split()) for d, path in files.items()}
-    results = {"train_args": args.train_arg, "documents": {}, "incremental": {}}
+    results = {"train_args": args.train_arg, "serve_args": args.serve_arg, "documents": {}, "incremental": {}}
 
     log = []
     adapters.mkdir(parents=True, exist_ok=True)
     # One server from the start: each run is registered when it ends (`lorekeeper adapters
     # import`, the registry the server reads), so every row is measured as soon as it exists.
-    with LorekeeperServer(args.binary, args.model, data_dir=str(work / "data")) as server:
+    with LorekeeperServer(args.binary, args.model, data_dir=str(work / "data"), extra_args=args.serve_arg) as server:
         api, base = server.api_url, server.model_id
         base_general = ask(api, base, general, log)
         known = [q for q, ok in zip(general, base_general) if ok]
