@@ -47,6 +47,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Sentences of an adapter's training documents put before each chat question to it (0: none).")
     var groundingPassages = 1
 
+    @Option(help: "Tokens of the adapter's own answer, drafted first without the sentences, that rank them with the question (0: the question alone).")
+    var groundingDraftTokens = 48
+
     @Option(help: "Largest request body accepted, in MiB.")
     var maxBodyMb = 8
 
@@ -69,8 +72,8 @@ struct Serve: AsyncParsableCommand {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be in 0...65535") }
         guard parallel >= 1 else { throw ValidationError("--parallel must be at least 1") }
         if let ctx, ctx < 16 { throw ValidationError("--ctx must be at least 16") }
-        guard maxQueue >= 0, prefixCacheMb >= 0, adapterCacheMb >= 0, groundingPassages >= 0, maxBodyMb >= 1 else {
-            throw ValidationError("--max-queue, --prefix-cache-mb, --adapter-cache-mb and --grounding-passages must not be negative, --max-body-mb at least 1")
+        guard maxQueue >= 0, prefixCacheMb >= 0, adapterCacheMb >= 0, groundingPassages >= 0, groundingDraftTokens >= 0, maxBodyMb >= 1 else {
+            throw ValidationError("--max-queue, --prefix-cache-mb, --adapter-cache-mb, --grounding-passages and --grounding-draft-tokens must not be negative, --max-body-mb at least 1")
         }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
         if let trainingThreads, trainingThreads < 1 { throw ValidationError("--training-threads must be at least 1") }
@@ -99,6 +102,7 @@ struct Serve: AsyncParsableCommand {
         config.prefixCacheBytes = prefixCacheMb << 20
         config.adapterCacheBytes = adapterCacheMb << 20
         config.groundingPassages = groundingPassages
+        config.groundingDraftTokens = groundingDraftTokens
         config.maxBodyBytes = maxBodyMb << 20
         config.chatTemplate = chatTemplate
         config.threads = threads

@@ -3,6 +3,7 @@ import Hummingbird
 import Inference
 import Sampling
 import Scheduling
+import Tokenizers
 
 /// `POST /v1/chat/completions`: a conversation through the chat template, one scheduler job
 /// with `n` choices, answered as a chat completion or a stream of chunks.
@@ -19,12 +20,14 @@ struct ChatController: Sendable {
         let body = try await service.decode(ChatCompletionRequest.self, from: &request)
         let messages = try body.validate()
         let target = try await service.resolve(body.model)
-        let prompt: [Int]
-        do {
-            prompt = try service.model.chatPrompt(service.grounding.ground(messages, in: target.knowledge))
-        } catch {
-            throw APIError.invalid("\(error)", param: "messages")
+        func render(_ messages: [ChatMessage]) throws -> [Int] {
+            do { return try service.model.chatPrompt(messages) } catch { throw APIError.invalid("\(error)", param: "messages") }
         }
+        var draft: String?
+        if service.grounding.applies(to: target.knowledge), service.grounding.draftTokens > 0 {
+            draft = try await service.draft(try render(messages), maxTokens: service.grounding.draftTokens, adapter: target.adapter, context)
+        }
+        let prompt = try render(service.grounding.ground(messages, in: target.knowledge, draft: draft))
         let top = body.logprobs == true ? body.top_logprobs ?? 0 : nil
         let job = try service.makeJob(body, prompt: prompt, promptParam: "messages", maxTokens: body.maxTokens.value, logprobs: top,
                                       adapter: target.adapter)

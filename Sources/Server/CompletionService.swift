@@ -76,6 +76,20 @@ struct CompletionService: Sendable {
         return CompletionRequest(prompt: prompt, options: options, choices: try body.choiceCount(limit: scheduler.parallel), adapter: adapter)
     }
 
+    /// The greedy answer to `prompt`, generated through the scheduler beside other requests and
+    /// not counted in any usage: what `KnowledgeGrounding` ranks passages by besides the question.
+    func draft(_ prompt: [Int], maxTokens: Int, adapter: LoRAAdapter?, _ context: ServerContext) async throws -> String {
+        let job = CompletionRequest(prompt: prompt, options: GenerationOptions(maxTokens: maxTokens, sampling: .init(temperature: 0)), adapter: adapter)
+        let handle = try submit(job, promptParam: "messages")
+        return try await untilClientLeaves(context, cancel: handle.cancel) {
+            var text = ""
+            for try await event in handle.events {
+                if case let .step(_, step) = event { text += step.text }
+            }
+            return text
+        }
+    }
+
     func submit(_ job: CompletionRequest, promptParam: String) throws -> Scheduler.Handle {
         do {
             return try scheduler.submit(job)

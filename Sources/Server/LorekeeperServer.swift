@@ -32,6 +32,8 @@ public struct ServerConfiguration: Sendable {
     public var adapterCacheBytes = 1 << 30
     /// Passages of an adapter's documents put before each chat question to it (`KnowledgeGrounding`); 0: none.
     public var groundingPassages = 1
+    /// Tokens of the adapter's own answer drafted first to rank the passages by; 0: by the question alone.
+    public var groundingDraftTokens = 48
     public var chatTemplate: String?
     public var threads: Int?
     /// Multiply with inputs rounded to 16-bit integers (`LlamaModel.integerProducts`): a row's
@@ -165,7 +167,7 @@ struct ModelService: Service {
                                                     fingerprint: String(fingerprint), created: Int(Date().timeIntervalSince1970),
                                                     catalog: RegistryAdapterCatalog(registry: registry),
                                                     adapters: AdapterCache(model: model.model, budgetBytes: config.adapterCacheBytes),
-                                                    grounding: KnowledgeGrounding(passages: config.groundingPassages)))
+                                                    grounding: KnowledgeGrounding(passages: config.groundingPassages, draftTokens: config.groundingDraftTokens)))
             logger.info("loaded \(model.id) in \(ContinuousClock.now - start): \(model.config.layerCount) layers, context \(context) per sequence, \(config.parallel) parallel sequences")
         } catch {
             serving.state = .failed("\(error)")

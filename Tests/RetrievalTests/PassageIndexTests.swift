@@ -48,6 +48,22 @@ struct PassageIndexTests {
         #expect(headed.top(1, for: "What about damage?") == ["Members pay the first £150."])
     }
 
+    /// A draft answer ranks with the question, each score over its best, the draft's at half
+    /// weight; a passage that shares nothing with the question is never given.
+    @Test func aDraftAnswerRanksWithTheQuestion() {
+        let index = PassageIndex(passages: [
+            "The ferry leaves the harbour at 7:40 every morning.", "Tickets for the ferry cost 6 pounds.", "The crossing takes forty minutes.",
+        ].map { .init($0) })
+        let question = "When does the ferry go?"
+        // The shorter sentence wins on "ferry" alone.
+        #expect(index.top(1, for: question) == [index.passages[1].text])
+        let q = index.scores(for: question), d = index.scores(for: "The ferry leaves at 7:40.")
+        #expect(d[0] > d[1] && q[0] / q[1] + 0.5 > 1 + 0.5 * d[1] / d[0])
+        #expect(index.top(1, for: question, draft: "The ferry leaves at 7:40.") == [index.passages[0].text])
+        #expect(index.top(3, for: question, draft: "The crossing takes forty minutes.") == [index.passages[0].text, index.passages[1].text])
+        #expect(index.top(1, for: "What is the capital of France?", draft: "The ferry leaves at 7:40.") == [])
+    }
+
     @Test func appendSkipsKnownPassagesAndTheFileRoundTrips() throws {
         var index = PassageIndex(passages: Self.passages.prefix(2).map { .init($0) })
         index.append(Self.passages.map { .init($0) })

@@ -16,7 +16,7 @@ import Tokenizers
     ].map { .init($0) })
 
     @Test func passagesJoinTheSystemMessage() {
-        let grounding = KnowledgeGrounding(passages: 2)
+        let grounding = KnowledgeGrounding(passages: 2, draftTokens: 0)
         let question = ChatMessage(role: "user", content: "When does the ferry leave?")
         let context = KnowledgeGrounding.preface + Self.index.passages[0].text
         #expect(grounding.ground([question], in: Self.index) == [ChatMessage(role: "system", content: context), question])
@@ -27,8 +27,8 @@ import Tokenizers
         #expect(grounding.ground(turns, in: Self.index).first?.content == KnowledgeGrounding.preface + Self.index.passages[1].text)
         let general = [ChatMessage(role: "user", content: "What is the capital of France?")]
         #expect(grounding.ground(general, in: Self.index) == general)
-        #expect(KnowledgeGrounding(passages: 0).ground([question], in: Self.index) == [question])
-        #expect(grounding.ground([question], in: nil) == [question])
+        #expect(KnowledgeGrounding(passages: 0, draftTokens: 0).ground([question], in: Self.index) == [question])
+        #expect(grounding.ground([question], in: PassageIndex?.none) == [question])
     }
 
     func promptTokens(_ port: Int, model: String, _ question: String) throws -> Int? {
@@ -47,7 +47,10 @@ import Tokenizers
         try AtomicFileWriter.write(Array(try JSONEncoder().encode(Self.index)), to: folder + "/" + PassageIndex.fileName)
         let model = try LoadedModel.load(path: try Repo.defaultModel)
         let question = "How much is a ticket for an adult?"
-        let grounded = try model.chatPrompt(KnowledgeGrounding(passages: ServerConfiguration(modelPath: "").groundingPassages).ground([ChatMessage(role: "user", content: question)], in: Self.index))
+        // One passage matches the question, so the draft the server ranks by as well cannot change it.
+        let defaults = ServerConfiguration(modelPath: "")
+        #expect(defaults.groundingDraftTokens > 0)
+        let grounded = try model.chatPrompt(KnowledgeGrounding(passages: defaults.groundingPassages, draftTokens: 0).ground([ChatMessage(role: "user", content: question)], in: Self.index))
         let plain = try model.chatPrompt([ChatMessage(role: "user", content: question)])
         // The grounding system message stands in for the template's default one.
         #expect(grounded != plain)
