@@ -218,11 +218,9 @@ public final class FineTune: @unchecked Sendable {
     /// grounded in (`PassageIndex`).
     private func knowledgeIndex() throws -> PassageIndex? {
         var index = PassageIndex(passages: [])
-        if let parent = configuration.parent, case let file = parent + "/" + PassageIndex.fileName, FileManager.default.fileExists(atPath: file) {
-            do { index = try JSONDecoder().decode(PassageIndex.self, from: Data(try Self.read(file, FineTuneError.parent))) } catch let error as FineTuneError {
-                throw error
-            } catch {
-                throw FineTuneError.parent("\(file) is not a passage index: \(error)")
+        if let parent = configuration.parent {
+            do { index = try PassageIndex.load(folder: parent) ?? index } catch {
+                throw FineTuneError.parent("\(parent)/\(PassageIndex.fileName) is not a passage index: \(error)")
             }
         }
         for path in configuration.data where configuration.preparation.enabled && TrainingDataLoader.isDocument(path) {

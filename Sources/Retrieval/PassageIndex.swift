@@ -42,6 +42,14 @@ public struct PassageIndex: Sendable, Equatable, Codable {
         self.init(passages: try decoder.container(keyedBy: CodingKeys.self).decode([Passage].self, forKey: .passages))
     }
 
+    /// The `knowledge.json` of an adapter folder, nil when it has none (runs without documents,
+    /// GGUF adapters); a file that cannot be read or decoded throws.
+    public static func load(folder: String) throws -> PassageIndex? {
+        let file = folder + "/" + fileName
+        guard FileManager.default.fileExists(atPath: file) else { return nil }
+        return try JSONDecoder().decode(PassageIndex.self, from: Data(contentsOf: URL(fileURLWithPath: file)))
+    }
+
     /// Adds the passages not already indexed, in order.
     public mutating func append(_ more: [Passage]) {
         var seen = Set(passages)
@@ -69,16 +77,16 @@ public struct PassageIndex: Sendable, Equatable, Codable {
     }
 
     /// The `k` passages that rank highest for `query` (ties to the earlier; only passages that
-    /// share a term with it), in the order they were written (the default model answered 71 of 96
-    /// blind questions with three so, 66 with the best last).
+    /// share a term with it), in the order they were written (with three, ranked by a Python copy
+    /// of this ranking, the default model answered 71 of 96 blind questions so, 66 with the best last).
     ///
     /// With `draft`, the model's own answer to the question made without any passage, a passage
     /// ranks by its score for the question over the best one's, plus `draftWeight` times its score
     /// for the draft over the best one's: the adapter's recall as a second query, as HyDE (Gao et
     /// al., 2022) searches with a written answer. The adapter often names the right fact in the
     /// wrong sentence, and the question often names the right sentence's words among others; on
-    /// 192 blind questions the best passage held the answer for 133 by the question alone, 116 by
-    /// the draft alone and 156 by both (weights 0.4–0.7: 153–156).
+    /// 192 blind questions the best passage (by a Python copy of this ranking) held the answer for
+    /// 133 by the question alone, 116 by the draft alone and 156 by both (weights 0.4–0.7: 153–156).
     public func top(_ k: Int, for query: String, draft: String? = nil) -> [String] {
         let byQuery = scores(for: query)
         guard let best = byQuery.max(), best > 0 else { return [] }
@@ -113,10 +121,11 @@ public struct PassageIndex: Sendable, Equatable, Codable {
         }
         flush()
         // "12.50," or "1,200." keep their inner marks only.
-        return out.map { w in w.last == "." || w.last == "," ? String(w.dropLast()) : w }.filter { !$0.isEmpty }
+        return out.map { w in w.last == "." || w.last == "," ? String(w.dropLast()) : w }
     }
 
-    /// Suffix folding, enough to meet "opens"/"opening"/"opened" and "fees"/"fee"; numbers are left alone.
+    /// Suffix folding of words longer than four letters, enough to meet "opens"/"opening"/"opened"
+    /// and "boats"/"boat" (crude: "prices" becomes "pric"); numbers are left alone.
     static func stem(_ w: String) -> String {
         guard w.count > 4, w.first?.isLetter == true else { return w }
         for suffix in ["ing", "ed", "es", "s"] where w.hasSuffix(suffix) && !w.hasSuffix("ss") {
@@ -128,8 +137,8 @@ public struct PassageIndex: Sendable, Equatable, Codable {
     /// Words people ask with and the words documents state facts with, for the measures,
     /// dates, money and contacts of manuals, company profiles, policies and places: "How heavy
     /// is it?" meets "It weighs 14.5 kg", "wattage" meets "650 W". Keys are stemmed words.
-    /// Across 17 documents' 272 questions the best three sentences held the answer for 248
-    /// with these and headings, 231 without.
+    /// Across 17 documents' 272 questions the best three sentences (by a Python copy of this
+    /// ranking) held the answer for 248 with these and headings, 231 without.
     static let concepts: [String: String] = {
         let groups = [
             "weight": "heavy weigh weight kg kilogram kilo",

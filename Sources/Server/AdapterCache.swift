@@ -10,12 +10,9 @@ struct ServedAdapter: Sendable {
     let weights: LoRAAdapter
     let knowledge: PassageIndex?
 
-    /// The version folder's `knowledge.json`, nil when it has none (GGUF adapters, runs without documents).
     static func knowledge(at path: String) throws -> PassageIndex? {
-        let file = path + "/" + PassageIndex.fileName
-        guard let data = FileManager.default.contents(atPath: file) else { return nil }
-        do { return try JSONDecoder().decode(PassageIndex.self, from: data) } catch {
-            throw AdapterCacheError.unreadableKnowledge(path: file, reason: "\(error)")
+        do { return try PassageIndex.load(folder: path) } catch {
+            throw AdapterCacheError.unreadableKnowledge(path: path + "/" + PassageIndex.fileName, reason: "\(error)")
         }
     }
 }

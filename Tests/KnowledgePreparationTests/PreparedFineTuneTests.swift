@@ -85,9 +85,7 @@ import TrainingData
         #expect(child.replay?.examples == parent.data.examples - prepared.general)
         #expect(child.preparation?.documents.map(\.path) == configuration.data)
         // Each version answers chat from its own documents' sentences and its ancestors'.
-        func passages(_ folder: String) throws -> [PassageIndex.Passage] {
-            try JSONDecoder().decode(PassageIndex.self, from: try #require(FileManager.default.contents(atPath: folder + "/" + PassageIndex.fileName))).passages
-        }
+        func passages(_ folder: String) throws -> [PassageIndex.Passage] { try #require(try PassageIndex.load(folder: folder)).passages }
         func sentences(_ path: String) throws -> [PassageIndex.Passage] {
             DocumentText(parsing: try String(contentsOfFile: path, encoding: .utf8)).paragraphs.flatMap { p in p.sentences.map { .init($0, heading: p.heading) } }
         }

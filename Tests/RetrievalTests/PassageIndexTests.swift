@@ -64,6 +64,17 @@ struct PassageIndexTests {
         #expect(index.top(1, for: "What is the capital of France?", draft: "The ferry leaves at 7:40.") == [])
     }
 
+    @Test func loadReadsAFoldersFileOrNothing() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("passage-index-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        #expect(try PassageIndex.load(folder: folder) == nil)
+        try JSONEncoder().encode(Self.index).write(to: URL(fileURLWithPath: folder + "/" + PassageIndex.fileName))
+        #expect(try PassageIndex.load(folder: folder) == Self.index)
+        try Data("[1]".utf8).write(to: URL(fileURLWithPath: folder + "/" + PassageIndex.fileName))
+        #expect(throws: (any Error).self) { try PassageIndex.load(folder: folder) }
+    }
+
     @Test func appendSkipsKnownPassagesAndTheFileRoundTrips() throws {
         var index = PassageIndex(passages: Self.passages.prefix(2).map { .init($0) })
         index.append(Self.passages.map { .init($0) })
