@@ -71,7 +71,7 @@ let package = Package(
         .target(name: "FineTuning", dependencies: ["Training", "TrainingData", "KnowledgePreparation", "Retrieval", "Adapters", "Inference", "Llama", "ModelFormats", "Tokenizers"], swiftSettings: fast),
         .executableTarget(
             name: "LorekeeperCLI",
-            dependencies: ["Inference", "Adapters", "Server", "FineTuning", "KnowledgePreparation", "Training", "TrainingData", "TensorKernels", "Registry", "SQLiteRegistry", "JobRunner", "ModelFormats", "Llama", "Sampling", "Tokenizers", .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "Logging", package: "swift-log")],
+            dependencies: ["Inference", "Adapters", "Server", "FineTuning", "KnowledgePreparation", "Training", "TrainingData", "TensorKernels", "Registry", "SQLiteRegistry", "JobRunner", "ModelFormats", "Llama", "Sampling", "Tokenizers", "Retrieval", .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "Logging", package: "swift-log")],
             swiftSettings: fast),
 
         .target(name: "TestSupport", dependencies: ["Llama", "ModelFormats"], path: "Tests/TestSupport"),

@@ -224,8 +224,9 @@ public final class FineTune: @unchecked Sendable {
             }
         }
         for path in configuration.data where configuration.preparation.enabled && TrainingDataLoader.isDocument(path) {
-            index.append(DocumentText(parsing: try TrainingDataLoader.readDocument(path).text).paragraphs.flatMap { p in
-                p.sentences.map { PassageIndex.Passage($0, heading: p.heading) }
+            let document = DocumentText(parsing: try TrainingDataLoader.readDocument(path).text)
+            index.append(document.paragraphs.flatMap { p in
+                p.sentences.map { PassageIndex.Passage($0, heading: p.heading, title: document.title) }
             })
         }
         return index.passages.isEmpty ? nil : index

@@ -3,6 +3,7 @@ import ArgumentParser
 import Foundation
 import Inference
 import Llama
+import Retrieval
 import Training
 
 /// Options of the commands that can run the model under one LoRA adapter.
@@ -27,7 +28,7 @@ struct AdapterOptions: ParsableArguments {
 
 struct AdapterCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "adapter", abstract: "Work with LoRA adapter files.", subcommands: [Export.self])
+        commandName: "adapter", abstract: "Work with LoRA adapter files.", subcommands: [Export.self, Passages.self])
 
     struct Export: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -53,6 +54,43 @@ struct AdapterCommand: ParsableCommand {
                 let pairs = adapter.layers.reduce(0) { $0 + $1.count }, layers = adapter.layers.filter { !$0.isEmpty }.count
                 let targets = adapter.targets.map(\.rawValue).joined(separator: ", ")
                 print("wrote \(out): \(format.rawValue), rank \(adapter.rank), alpha \(adapter.alpha), \(pairs) adapted projections in \(layers) layers (\(targets))")
+            }
+        }
+    }
+}
+
+extension AdapterCommand {
+    /// What a chat request to a version trained on documents is grounded in, so a user can see
+    /// why an answer went wrong: the sentences in the folder's `knowledge.json`, ranked.
+    struct Passages: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Rank an adapter's document sentences (knowledge.json) for a question, as chat grounding does.")
+
+        @Option(name: .customLong("in"), help: "The adapter folder.")
+        var input: String
+
+        @Option(help: "The question.")
+        var question: String
+
+        @Option(help: "The model's own answer without grounding, ranked with the question as the server's draft is.")
+        var draft: String?
+
+        @Option(help: "How many passages to print.")
+        var top = 5
+
+        func validate() throws {
+            guard top > 0 else { throw ValidationError("--top must be positive") }
+        }
+
+        func run() throws {
+            try runReportingErrors {
+                guard let index = try PassageIndex.load(folder: input) else {
+                    printError("error: \(input) has no \(PassageIndex.fileName): it was not trained on documents")
+                    throw ExitCode.failure
+                }
+                for (i, rank) in index.ranked(for: question, draft: draft).prefix(top) {
+                    print(String(format: "%.4f", rank) + "\t" + index.passages[i].text)
+                }
             }
         }
     }

@@ -5,7 +5,8 @@ import Llama
 import ModelFormats
 import Adapters
 
-/// `lorekeeper logits|generate --adapter` and `lorekeeper adapter export` on the default model.
+/// `lorekeeper logits|generate --adapter`, `lorekeeper adapter export` on the default model and
+/// `lorekeeper adapter passages`.
 @Suite(.serialized) struct AdapterCommandLineTests {
     let tokens = "19556,28,957,1462,314"
 
@@ -58,6 +59,23 @@ import Adapters
         #expect(base.status == 0 && adapted.status == 0, "\(adapted.stderr)")
         #expect(adapted.stdout.hasPrefix("[") && adapted.stdout != base.stdout)
         #expect(try Repo.runLorekeeper(args + ["--adapter", folder, "--adapter-scale", "0"]).stdout == base.stdout)
+    }
+
+    /// What chat grounding would read for a question, best first, with each passage's rank.
+    @Test func passagesRankAnAdaptersKnowledge() throws {
+        let folder = temporaryDirectory() + "/knowledge"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let none = try Repo.runLorekeeper(["adapter", "passages", "--in", folder, "--question", "How much?"])
+        #expect(none.status != 0 && none.stderr.contains("knowledge.json"))
+        let json = #"{"passages": [{"text": "The ferry leaves at 7:40."}, {"text": "Tickets cost 6 pounds."}, {"text": "The ferry has a cafe."}]}"#
+        try Data(json.utf8).write(to: URL(fileURLWithPath: folder + "/knowledge.json"))
+        let r = try Repo.runLorekeeper(["adapter", "passages", "--in", folder, "--question", "Ferry leaves when?", "--top", "2"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let lines = r.stdout.split(separator: "\n").map { $0.split(separator: "\t").map(String.init) }
+        #expect(lines.map { $0[1] } == ["The ferry leaves at 7:40.", "The ferry has a cafe."])
+        #expect(lines[0][0] == "1.0000" && Double(lines[1][0])! < 1)
+        let drafted = try Repo.runLorekeeper(["adapter", "passages", "--in", folder, "--question", "Tell me about the ferry", "--draft", "It has a cafe.", "--top", "1"])
+        #expect(drafted.stdout.hasSuffix("\tThe ferry has a cafe.\n"))
     }
 
     @Test func badAdaptersExitNonZeroWithAMessage() throws {

@@ -87,8 +87,10 @@ import TrainingData
         // Each version answers chat from its own documents' sentences and its ancestors'.
         func passages(_ folder: String) throws -> [PassageIndex.Passage] { try #require(try PassageIndex.load(folder: folder)).passages }
         func sentences(_ path: String) throws -> [PassageIndex.Passage] {
-            DocumentText(parsing: try String(contentsOfFile: path, encoding: .utf8)).paragraphs.flatMap { p in p.sentences.map { .init($0, heading: p.heading) } }
+            let document = DocumentText(parsing: try String(contentsOfFile: path, encoding: .utf8))
+            return document.paragraphs.flatMap { p in p.sentences.map { .init($0, heading: p.heading, title: document.title) } }
         }
+        #expect(try passages(v1).allSatisfy { $0.title == "Corvane KX-40 Bread Maker: Quick Manual" })
         #expect(try passages(v1) == sentences(Self.document))
         #expect(try passages(v2) == sentences(Self.document) + sentences(configuration.data[0]))
     }

@@ -64,6 +64,51 @@ struct PassageIndexTests {
         #expect(index.top(1, for: "What is the capital of France?", draft: "The ferry leaves at 7:40.") == [])
     }
 
+    /// The document's title is indexed with each of its sentences, so the subject's name does not
+    /// pick the one sentence that spells it out.
+    @Test func aTitlesWordsDoNotPickASentence() {
+        let sentences = ["Fenwick Lane Tool Library lends tools to its members.", "Renewals are paid at the counter."]
+        let question = "Where are renewals paid at Fenwick Lane Tool Library?"
+        #expect(PassageIndex(passages: sentences.map { .init($0) }).top(1, for: question) == [sentences[0]])
+        let titled = PassageIndex(passages: sentences.map { .init($0, heading: "Borrowing", title: "Fenwick Lane Tool Library") })
+        #expect(titled.top(1, for: question) == [sentences[1]])
+        // A title that is the heading counts once.
+        #expect(PassageIndex.Passage("A.", heading: "T", title: "T").indexedText == ["A.", "T"])
+    }
+
+    @Test func questionsAskForKindsOfFact() {
+        func asked(_ q: String) -> [String] { AnswerType.asked(by: q).map(\.name) }
+        #expect(asked("How much is a spare paddle?") == ["money"])
+        #expect(asked("How much water can it remove in a day?") == ["quantity"])
+        #expect(asked("How heavy is the DH-30?") == ["weight"])
+        #expect(asked("How far can I ride on one charge?") == ["distance"])
+        #expect(asked("At what speed does the motor stop?") == ["speed"])
+        #expect(asked("How loud is Quiet mode?") == ["loudness"])
+        #expect(asked("How long can I keep a tool?") == ["duration"])
+        #expect(asked("When was the museum built?") == ["date"])
+        #expect(asked("How many staff work there?") == ["count"])
+        #expect(asked("Who is in charge of the company?") == [])
+        let stated = { (type: String, passage: String) in AnswerType.all.first { $0.name == type }!.isStated(in: passage) }
+        #expect(stated("money", "A spare paddle costs £6.50.") && !stated("money", "Paddles are spare parts."))
+        #expect(stated("weight", "It weighs 14.5 kg empty.") && !stated("weight", "It is heavy."))
+        #expect(stated("duration", "It has a 13-hour delay timer.") && stated("duration", "Loans last seven days."))
+        #expect(stated("date", "It was built in 1788.") && stated("date", "Renew by 30 April.") && !stated("date", "It holds 1,200 books."))
+        #expect(stated("loudness", "Noise falls to 34 dB.") && stated("speed", "Support stops at 25 km/h."))
+    }
+
+    /// A passage that states what the question asks for gains `answerTypeBonus` on its rank.
+    @Test func aPassageStatingTheAskedKindRanksHigher() {
+        let index = PassageIndex(passages: [
+            "The late fee is explained at the counter.", "A late item is charged a fee of £2 per day.",
+        ].map { .init($0) })
+        let question = "How much is the late fee?"
+        let q = index.scores(for: question)
+        #expect(q[0] > q[1] && q[1] / q[0] + PassageIndex.answerTypeBonus > 1)
+        #expect(index.ranked(for: question).map(\.index) == [1, 0])
+        #expect(abs(index.ranked(for: question)[0].rank - (q[1] / q[0] + PassageIndex.answerTypeBonus)) < 1e-12)
+        #expect(index.top(1, for: "Is the late fee explained?") == [index.passages[0].text])
+    }
+
     @Test func loadReadsAFoldersFileOrNothing() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("passage-index-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
@@ -83,5 +128,8 @@ struct PassageIndexTests {
         #expect(decoded == index && decoded.top(1, for: "late fee") == [Self.passages[2]])
         let json = try JSONDecoder().decode([String: [[String: String]]].self, from: Data(#"{"passages": [{"text": "A.", "heading": "H"}, {"text": "B."}]}"#.utf8))
         #expect(try JSONDecoder().decode(PassageIndex.self, from: try JSONEncoder().encode(json)).passages == [.init("A.", heading: "H"), .init("B.")])
+        // Files written before titles were kept read as passages without one; titles round-trip.
+        let titled = PassageIndex(passages: [.init("A.", heading: "H", title: "T")])
+        #expect(try JSONDecoder().decode(PassageIndex.self, from: try JSONEncoder().encode(titled)) == titled)
     }
 }

@@ -15,16 +15,18 @@ import Tokenizers
         "Bicycles travel free on the upper deck.",
     ].map { .init($0) })
 
-    @Test func passagesJoinTheSystemMessage() {
+    @Test func passagesGoBeforeTheQuestion() {
         let grounding = KnowledgeGrounding(passages: 2, draftTokens: 0)
         let question = ChatMessage(role: "user", content: "When does the ferry leave?")
-        let context = KnowledgeGrounding.preface + Self.index.passages[0].text
-        #expect(grounding.ground([question], in: Self.index) == [ChatMessage(role: "system", content: context), question])
+        let grounded = ChatMessage(role: "user", content: "Document: \(Self.index.passages[0].text)\n\nQuestion: When does the ferry leave?")
+        #expect(grounding.ground([question], in: Self.index) == [grounded])
+        // The request's own system message stays as it is.
         let system = ChatMessage(role: "system", content: "Be brief.")
-        #expect(grounding.ground([system, question], in: Self.index) == [ChatMessage(role: "system", content: "Be brief.\n\n" + context), question])
+        #expect(grounding.ground([system, question], in: Self.index) == [system, grounded])
         // The last user message is the question; nothing matches the capital of France.
-        let turns = [question, ChatMessage(role: "assistant", content: "At 7:40."), ChatMessage(role: "user", content: "How much are tickets for adults?")]
-        #expect(grounding.ground(turns, in: Self.index).first?.content == KnowledgeGrounding.preface + Self.index.passages[1].text)
+        let answer = ChatMessage(role: "assistant", content: "At 7:40.")
+        let turns = [question, answer, ChatMessage(role: "user", content: "How much are tickets for adults?")]
+        #expect(grounding.ground(turns, in: Self.index) == [question, answer, ChatMessage(role: "user", content: KnowledgeGrounding.prompt(question: "How much are tickets for adults?", passages: [Self.index.passages[1].text]))])
         let general = [ChatMessage(role: "user", content: "What is the capital of France?")]
         #expect(grounding.ground(general, in: Self.index) == general)
         #expect(KnowledgeGrounding(passages: 0, draftTokens: 0).ground([question], in: Self.index) == [question])
@@ -52,8 +54,7 @@ import Tokenizers
         #expect(defaults.groundingDraftTokens > 0)
         let grounded = try model.chatPrompt(KnowledgeGrounding(passages: defaults.groundingPassages, draftTokens: 0).ground([ChatMessage(role: "user", content: question)], in: Self.index))
         let plain = try model.chatPrompt([ChatMessage(role: "user", content: question)])
-        // The grounding system message stands in for the template's default one.
-        #expect(grounded != plain)
+        #expect(grounded.count > plain.count)
 
         let server = try ServerProcess(["--data-dir", data])
         #expect(try promptTokens(server.port, model: "ferry", question) == grounded.count)
