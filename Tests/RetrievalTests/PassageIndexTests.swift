@@ -109,6 +109,16 @@ struct PassageIndexTests {
         #expect(index.top(1, for: "Is the late fee explained?") == [index.passages[0].text])
     }
 
+    /// A draft that answers from general knowledge, sharing only the question's own words with
+    /// the passages, grounds nothing.
+    @Test func aGeneralDraftGroundsNothing() {
+        let index = PassageIndex(passages: [.init("A full charge takes five hours on any day.")])
+        let question = "How many hours are in a day?"
+        #expect(index.top(1, for: question) == [index.passages[0].text])
+        #expect(index.top(1, for: question, draft: "There are 24 hours in a day.") == [])
+        #expect(index.top(1, for: question, draft: "Charging takes five hours.") == [index.passages[0].text])
+    }
+
     @Test func loadReadsAFoldersFileOrNothing() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("passage-index-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)

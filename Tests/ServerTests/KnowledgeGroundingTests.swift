@@ -40,7 +40,8 @@ import Tokenizers
     }
 
     /// Through the server: the prompt a grounded question is given has the passages in it, to
-    /// the token; `--grounding-passages 0` and questions that match nothing leave it alone.
+    /// the token, as the adapter's own draft decides; `--grounding-passages 0` and questions that
+    /// match nothing leave it alone.
     @Test func serverPutsThePassagesInThePrompt() throws {
         let data = temporaryDirectory()
         let folder = data + "/adapters/ferry/1"
@@ -48,21 +49,30 @@ import Tokenizers
         try AdapterServingTests.writeAdapter(seed: 1, to: folder)
         try AtomicFileWriter.write(Array(try JSONEncoder().encode(Self.index)), to: folder + "/" + PassageIndex.fileName)
         let model = try LoadedModel.load(path: try Repo.defaultModel)
-        let question = "How much is a ticket for an adult?"
-        // One passage matches the question, so the draft the server ranks by as well cannot change it.
+        let question = "How much is a ticket for an adult?", messages = [ChatMessage(role: "user", content: question)]
         let defaults = ServerConfiguration(modelPath: "")
-        #expect(defaults.groundingDraftTokens > 0)
-        let grounded = try model.chatPrompt(KnowledgeGrounding(passages: defaults.groundingPassages, draftTokens: 0).ground([ChatMessage(role: "user", content: question)], in: Self.index))
-        let plain = try model.chatPrompt([ChatMessage(role: "user", content: question)])
+        let grounding = KnowledgeGrounding(passages: defaults.groundingPassages, draftTokens: defaults.groundingDraftTokens)
+        let grounded = try model.chatPrompt(grounding.ground(messages, in: Self.index))
+        let plain = try model.chatPrompt(messages)
         #expect(grounded.count > plain.count)
 
+        // Ungrounded, the adapter's answer is the draft the server ranks by.
+        let off = try ServerProcess(["--data-dir", data, "--grounding-passages", "0"])
+        #expect(try promptTokens(off.port, model: "ferry", question) == plain.count)
+        let r = try HTTP.request(port: off.port, "POST", "/v1/chat/completions", json: [
+            "model": "ferry", "messages": [["role": "user", "content": question]], "max_tokens": defaults.groundingDraftTokens, "temperature": 0])
+        let draft = try #require(((r.json["choices"] as? [[String: Any]])?.first?["message"] as? [String: Any])?["content"] as? String)
+        _ = off.stop()
+        let drafted = try model.chatPrompt(grounding.ground(messages, in: Self.index, draft: draft))
+
         let server = try ServerProcess(["--data-dir", data])
-        #expect(try promptTokens(server.port, model: "ferry", question) == grounded.count)
+        #expect(try promptTokens(server.port, model: "ferry", question) == drafted.count)
         #expect(try promptTokens(server.port, model: modelID, question) == plain.count)
         #expect(try promptTokens(server.port, model: "ferry", "Name a prime number.") == promptTokens(server.port, model: modelID, "Name a prime number."))
         _ = server.stop()
-        let off = try ServerProcess(["--data-dir", data, "--grounding-passages", "0"])
-        defer { _ = off.stop() }
-        #expect(try promptTokens(off.port, model: "ferry", question) == plain.count)
+        // Ranked by the question alone, the one passage that matches it is always given.
+        let questionOnly = try ServerProcess(["--data-dir", data, "--grounding-draft-tokens", "0"])
+        defer { _ = questionOnly.stop() }
+        #expect(try promptTokens(questionOnly.port, model: "ferry", question) == grounded.count)
     }
 }
