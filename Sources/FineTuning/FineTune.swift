@@ -214,7 +214,8 @@ public final class FineTune: @unchecked Sendable {
     }
 
     /// The parent's passages followed by the sentences of this run's documents (with knowledge
-    /// preparation on), nil when there are none: what chat requests to the new version are
+    /// preparation on), each with its heading, its document's title and the questions the rules
+    /// synthesise from it; nil when there are none: what chat requests to the new version are
     /// grounded in (`PassageIndex`).
     private func knowledgeIndex() throws -> PassageIndex? {
         var index = PassageIndex(passages: [])
@@ -225,8 +226,10 @@ public final class FineTune: @unchecked Sendable {
         }
         for path in configuration.data where configuration.preparation.enabled && TrainingDataLoader.isDocument(path) {
             let document = DocumentText(parsing: try TrainingDataLoader.readDocument(path).text)
-            index.append(document.paragraphs.flatMap { p in
-                p.sentences.map { PassageIndex.Passage($0, heading: p.heading, title: document.title) }
+            let sentences = document.paragraphs.flatMap { p in p.sentences.map { (text: $0, heading: p.heading) } }
+            index.append(zip(sentences, KnowledgePreparer.ruleQuestions(document)).map { s, questions in
+                PassageIndex.Passage(s.text, heading: s.heading, title: document.title,
+                                     questions: questions.compactMap { $0.messages?.first?.content })
             })
         }
         return index.passages.isEmpty ? nil : index

@@ -20,7 +20,7 @@ public struct KnowledgePreparer {
     public func prepare(document text: String, path: String) throws -> [PreparedExample] {
         let document = DocumentText(parsing: text)
         guard !document.paragraphs.isEmpty else { throw KnowledgePreparationError.nothingToLearn(path: path) }
-        let topic = document.title.map(Self.topic(ofTitle:)) ?? Self.subject(of: document.sentences[0])
+        let topic = Self.topic(of: document)
         var out = [PreparedExample]()
         for paragraph in document.paragraphs {
             let s = paragraph.sentences
@@ -29,25 +29,46 @@ public struct KnowledgePreparer {
             }
         }
         out += paragraphViews(document, topic: topic)
+        out += Self.ruleQuestions(document).joined()
+        if let writeQuestions {
+            for paragraph in document.paragraphs {
+                for q in try writeQuestions(paragraph.text, topic) { out.append(.chat(q.question, q.answer, .question, generator: q.rule)) }
+            }
+        }
+        out += overviews(document, topic: topic)
+        return out
+    }
+
+    /// What the document is about: its title's name part, else its first sentence's subject.
+    static func topic(of document: DocumentText) -> String? {
+        document.title.map(Self.topic(ofTitle:)) ?? document.sentences.first.flatMap(Self.subject(of:))
+    }
+
+    /// The rule-synthesised questions of each sentence (`document.sentences`' order and count),
+    /// as `prepare` trains them; what grounding indexes each sentence by as well.
+    public static func ruleQuestions(_ document: DocumentText) -> [[PreparedExample]] {
+        let topic = topic(of: document)
         let name = Self.name(of: document, topic: topic)
         let names = name.map { [$0] + (Self.shortName(of: document, name: $0).map { [$0] } ?? []) } ?? []
         let bareNames = names.map { $0.split(separator: " ").drop { $0 == "the" }.joined(separator: " ") }
         var context = SentenceContext(topic: topic, name: name)
         var mentioned = 0
         var namedAsked = Set<String>()
+        var out = [[PreparedExample]]()
         for paragraph in document.paragraphs {
             context.previousSubject = nil
             for sentence in paragraph.sentences {
+                var own = [PreparedExample]()
                 let questions = QuestionRules.questions(for: sentence, context: context)
                 for q in questions {
-                    out.append(.chat(q.question, q.answer, .question, generator: "rules"))
+                    own.append(.chat(q.question, q.answer, .question, generator: "rules"))
                 }
                 // "How much does a spare KX-40 pan cost?": people name the product when they ask
                 // about its parts, so the first and last questions of a sentence that names it
                 // nowhere are asked with the product's name too (its full and short names in turn).
                 if !names.isEmpty, !questions.contains(where: { q in bareNames.contains { q.question.contains($0) } }) {
                     for q in questions.count > 1 ? [questions[0], questions[questions.count - 1]] : questions {
-                        out.append(.chat(QuestionRules.asked(q.question, about: names[mentioned % names.count]), q.answer, .question, generator: "rules"))
+                        own.append(.chat(QuestionRules.asked(q.question, about: names[mentioned % names.count]), q.answer, .question, generator: "rules"))
                         mentioned += 1
                     }
                 }
@@ -56,18 +77,13 @@ public struct KnowledgePreparer {
                     + QuestionRules.people(for: sentence, context: context)
                     + QuestionRules.inPlace(for: sentence, context: context)
                 where !questions.contains(where: { $0.question == q.question }) && namedAsked.insert(q.question).inserted {
-                    out.append(.chat(q.question, q.answer, .question, generator: "rules"))
+                    own.append(.chat(q.question, q.answer, .question, generator: "rules"))
                 }
                 context.previousSubject = Self.antecedent(of: sentence)
                 context.person = Self.lastPerson(in: sentence) ?? context.person
+                out.append(own)
             }
         }
-        if let writeQuestions {
-            for paragraph in document.paragraphs {
-                for q in try writeQuestions(paragraph.text, topic) { out.append(.chat(q.question, q.answer, .question, generator: q.rule)) }
-            }
-        }
-        out += overviews(document, topic: topic)
         return out
     }
 

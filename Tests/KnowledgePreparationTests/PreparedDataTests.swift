@@ -31,6 +31,19 @@ struct PreparedDataTests {
         #expect(examples.contains { $0.kind == .overview && $0.messages?[0].content == "Tell me about Ashgrove Observatory." })
     }
 
+    /// Grounding indexes each sentence by the questions training asks of it: the same ones, in
+    /// the same order, one list per sentence.
+    @Test func ruleQuestionsAreThePreparedQuestionsBySentence() throws {
+        let text = try String(contentsOfFile: Repo.root + "/Tests/Fixtures/knowledge/manual-corvane.md", encoding: .utf8)
+        let document = DocumentText(parsing: text)
+        let bySentence = KnowledgePreparer.ruleQuestions(document)
+        #expect(bySentence.count == document.sentences.count)
+        #expect(Array(bySentence.joined()) == (try KnowledgePreparer().prepare(document: text, path: "c.md")).filter { $0.kind == .question })
+        // "It weighs 6.4 kilograms and draws 650 watts from the mains." is asked about in other words.
+        let i = try #require(document.sentences.firstIndex { $0.hasPrefix("It weighs 6.4 kilograms") })
+        #expect(bySentence[i].contains { $0.messages![0].content.lowercased().contains("heavy") || $0.messages![0].content.lowercased().contains("weigh") })
+    }
+
     @Test func everyFactViewStartsAtASentence() throws {
         let text = "# Kestrel Inn\n\nThe inn has 12 rooms. Breakfast costs 9 euros.\n\nThe owner is Maud Fenwick. It opened in 1990."
         let examples = try KnowledgePreparer().prepare(document: text, path: "inn.md")

@@ -88,7 +88,10 @@ import TrainingData
         func passages(_ folder: String) throws -> [PassageIndex.Passage] { try #require(try PassageIndex.load(folder: folder)).passages }
         func sentences(_ path: String) throws -> [PassageIndex.Passage] {
             let document = DocumentText(parsing: try String(contentsOfFile: path, encoding: .utf8))
-            return document.paragraphs.flatMap { p in p.sentences.map { .init($0, heading: p.heading, title: document.title) } }
+            let questions = KnowledgePreparer.ruleQuestions(document).map { $0.map { $0.messages![0].content } }
+            return zip(document.paragraphs.flatMap { p in p.sentences.map { ($0, p.heading) } }, questions).map {
+                .init($0.0, heading: $0.1, title: document.title, questions: $1)
+            }
         }
         #expect(try passages(v1).allSatisfy { $0.title == "Corvane KX-40 Bread Maker: Quick Manual" })
         #expect(try passages(v1) == sentences(Self.document))
