@@ -47,7 +47,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Sentences of an adapter's training documents put before each chat question to it (0: none).")
     var groundingPassages = 1
 
-    @Option(help: "Tokens of the adapter's own answer, drafted first without the sentences, that rank them with the question (0: the question alone).")
+    @Option(help: "Tokens of the adapter's own answer, drafted first without the sentences, that rank them with the question; a draft that uses nothing of the documents beyond the question's words leaves the question ungrounded (0: rank by the question alone, always ground).")
     var groundingDraftTokens = 48
 
     @Option(help: "Largest request body accepted, in MiB.")
