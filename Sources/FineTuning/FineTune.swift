@@ -214,9 +214,9 @@ public final class FineTune: @unchecked Sendable {
     }
 
     /// The parent's passages followed by the sentences of this run's documents (with knowledge
-    /// preparation on), each with its heading, its document's title and the questions the rules
-    /// synthesise from it; nil when there are none: what chat requests to the new version are
-    /// grounded in (`PassageIndex`).
+    /// preparation on), each with its heading, its document's title, the questions the rules
+    /// synthesise from it and the base model's sentence vectors of both; nil when there are none:
+    /// what chat requests to the new version are grounded in (`PassageIndex`).
     private func knowledgeIndex() throws -> PassageIndex? {
         var index = PassageIndex(passages: [])
         if let parent = configuration.parent {
@@ -232,7 +232,13 @@ public final class FineTune: @unchecked Sendable {
                                      questions: questions.compactMap { $0.messages?.first?.content })
             })
         }
-        return index.passages.isEmpty ? nil : index
+        guard !index.passages.isEmpty else { return nil }
+        do {
+            try index.embed(in: EmbeddingSpace(layer: model.sentenceEmbeddingLayer, dimensions: model.config.hiddenSize), model.sentenceEmbeddings)
+        } catch {
+            throw FineTuneError.invalidConfiguration("the passages cannot be embedded: \(error)")
+        }
+        return index
     }
 
     /// Loads the output folder's last save into `trainer`, checked to be the same run.

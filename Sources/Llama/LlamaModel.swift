@@ -59,7 +59,18 @@ public final class LlamaModel: @unchecked Sendable {
     /// Runs the chunks' tokens through the model, appending their keys and values to each
     /// chunk's cache. Returns the requested logits, `vocabSize` floats per row, in chunk order.
     /// Each sequence may appear in at most one chunk per call.
-    public func forward(_ chunks: [Chunk]) throws -> [Float] {
+    public func forward(_ chunks: [Chunk]) throws -> [Float] { try run(chunks, residualAfter: nil) }
+
+    /// The residual stream after the first `layers` blocks at the rows the chunks request
+    /// (`hiddenSize` floats per row, in chunk order): what sentence embeddings are read from.
+    /// The caches receive keys and values of those blocks only, so they cannot continue a sequence.
+    public func hiddenStates(_ chunks: [Chunk], afterLayers layers: Int) throws -> [Float] {
+        precondition((1...config.layerCount).contains(layers), "no block \(layers)")
+        return try run(chunks, residualAfter: layers)
+    }
+
+    /// Logits after every block, or the residual stream after the first `residualAfter`.
+    private func run(_ chunks: [Chunk], residualAfter: Int?) throws -> [Float] {
         let cfg = config
         let d = cfg.hiddenSize, kvd = cfg.kvDim, hd = cfg.headDim, ff = cfg.intermediateSize
         let nh = cfg.headCount, group = cfg.headCount / cfg.kvHeadCount
@@ -141,7 +152,7 @@ public final class LlamaModel: @unchecked Sendable {
                 }
             }
         }
-        for (l, layer) in weights.layers.enumerated() {
+        for (l, layer) in weights.layers.prefix(residualAfter ?? cfg.layerCount).enumerated() {
             pool.forEachRow(rows) { r in VectorOps.rmsNorm(x + r * d, layer.attentionNorm, xn + r * d, d, eps: cfg.rmsNormEps) }
             project([(layer.q, q, d), (layer.k, k, kvd), (layer.v, v, kvd)], xn, cols: d, n: rows)
             adapt(l, .q, x: xn, xStride: d, y: q, yStride: d)
@@ -190,6 +201,7 @@ public final class LlamaModel: @unchecked Sendable {
             }
         }
         guard !outputRows.isEmpty else { return [] }
+        if residualAfter != nil { return outputRows.flatMap { Array(UnsafeBufferPointer(start: x + $0 * d, count: d)) } }
         pool.forEachRow(outputRows.count) { i in
             VectorOps.rmsNorm(x + outputRows[i] * d, weights.outputNorm, xn + i * d, d, eps: cfg.rmsNormEps)
         }

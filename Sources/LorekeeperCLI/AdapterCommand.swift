@@ -78,6 +78,9 @@ extension AdapterCommand {
         @Option(help: "How many passages to print.")
         var top = 5
 
+        @Option(help: "The base model (.gguf or Hugging Face folder): rank by its sentence vectors too, as the server does.")
+        var model: String?
+
         func validate() throws {
             guard top > 0 else { throw ValidationError("--top must be positive") }
         }
@@ -88,7 +91,16 @@ extension AdapterCommand {
                     printError("error: \(input) has no \(PassageIndex.fileName): it was not trained on documents")
                     throw ExitCode.failure
                 }
-                for (i, rank) in index.ranked(for: question, draft: draft).prefix(top) {
+                var vector: [Float]?
+                if let model {
+                    let loaded = try LoadedModel.load(path: model)
+                    guard index.embedding == EmbeddingSpace(layer: loaded.sentenceEmbeddingLayer, dimensions: loaded.config.hiddenSize) else {
+                        printError("error: \(input)/\(PassageIndex.fileName) has no sentence vectors of \(model): rank without --model")
+                        throw ExitCode.failure
+                    }
+                    vector = try loaded.sentenceEmbeddings([question])[0]
+                }
+                for (i, rank) in index.ranked(for: question, draft: draft, questionVector: vector).prefix(top) {
                     print(String(format: "%.4f", rank) + "\t" + index.passages[i].text)
                 }
             }

@@ -62,6 +62,7 @@ public final class Scheduler: @unchecked Sendable {
 
     private let lock = NSCondition()
     private var waiting: [Job] = []
+    private var embeddings: [EmbeddingJob] = []
     private var running: [Job] = []
     private var stopping = false
     private var stopped = false
@@ -111,6 +112,23 @@ public final class Scheduler: @unchecked Sendable {
         return Handle(events: stream, cancel: cancel)
     }
 
+    /// The models' sentence vectors for `prompts` (`LoadedModel.sentenceEmbeddingPrompt`), run on
+    /// the scheduler's thread between two decode steps: grounding embeds a question so, beside
+    /// the running requests, without a second user of the model's threads.
+    public func sentenceEmbeddings(_ prompts: [[Int]]) async throws -> [[Float]] {
+        for p in prompts {
+            guard !p.isEmpty else { throw SchedulerError.emptyPrompt }
+            guard p.count < contextLength else { throw SchedulerError.promptTooLong(tokens: p.count, limit: contextLength) }
+        }
+        return try await withCheckedThrowingContinuation { continuation in
+            lock.lock()
+            defer { lock.unlock() }
+            guard !stopping else { return continuation.resume(throwing: SchedulerError.shuttingDown) }
+            embeddings.append(EmbeddingJob(prompts: prompts, continuation: continuation))
+            lock.signal()
+        }
+    }
+
     /// Stops accepting requests and returns once the queued and running ones have finished.
     public func shutdown() {
         lock.lock()
@@ -151,11 +169,18 @@ public final class Scheduler: @unchecked Sendable {
         var finished: Bool { !done.isEmpty && done.allSatisfy { $0 } }
     }
 
+    struct EmbeddingJob {
+        let prompts: [[Int]]
+        let continuation: CheckedContinuation<[[Float]], any Error>
+    }
+
     private func loop() {
         while true {
             lock.lock()
-            while running.isEmpty, waiting.isEmpty, !stopping { lock.wait() }
-            if running.isEmpty, waiting.isEmpty, stopping {
+            while running.isEmpty, waiting.isEmpty, embeddings.isEmpty, !stopping { lock.wait() }
+            let embedding = embeddings
+            embeddings.removeAll()
+            if running.isEmpty, waiting.isEmpty, embedding.isEmpty, stopping {
                 stopped = true
                 lock.broadcast()
                 lock.unlock()
@@ -170,6 +195,7 @@ public final class Scheduler: @unchecked Sendable {
             let jobs = running
             lock.unlock()
 
+            for job in embedding { job.continuation.resume(with: Result { try model.sentenceEmbeddings(prompts: job.prompts) }) }
             for job in jobs where job.states.isEmpty { start(job) }
             step(jobs)
 

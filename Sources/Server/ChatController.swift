@@ -23,11 +23,14 @@ struct ChatController: Sendable {
         func render(_ messages: [ChatMessage]) throws -> [Int] {
             do { return try service.model.chatPrompt(messages) } catch { throw APIError.invalid("\(error)", param: "messages") }
         }
-        var draft: String?
-        if service.grounding.applies(to: target.knowledge), service.grounding.draftTokens > 0 {
-            draft = try await service.draft(try render(messages), maxTokens: service.grounding.draftTokens, adapter: target.adapter, context)
+        var draft: String?, questionVector: [Float]?
+        if let knowledge = target.knowledge, service.grounding.applies(to: knowledge) {
+            if service.grounding.draftTokens > 0 {
+                draft = try await service.draft(try render(messages), maxTokens: service.grounding.draftTokens, adapter: target.adapter, context)
+            }
+            if let question = KnowledgeGrounding.question(in: messages) { questionVector = try await service.sentenceVector(question, for: knowledge) }
         }
-        let prompt = try render(service.grounding.ground(messages, in: target.knowledge, draft: draft))
+        let prompt = try render(service.grounding.ground(messages, in: target.knowledge, draft: draft, questionVector: questionVector))
         let top = body.logprobs == true ? body.top_logprobs ?? 0 : nil
         let job = try service.makeJob(body, prompt: prompt, promptParam: "messages", maxTokens: body.maxTokens.value, logprobs: top,
                                       adapter: target.adapter)

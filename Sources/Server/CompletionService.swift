@@ -90,6 +90,21 @@ struct CompletionService: Sendable {
         }
     }
 
+    /// The base model's sentence vector of `text` for ranking `index`'s passages, made through the
+    /// scheduler; nil when the index has no vectors of this model's kind or the text overflows the context.
+    func sentenceVector(_ text: String, for index: PassageIndex) async throws -> [Float]? {
+        guard index.embedding == EmbeddingSpace(layer: model.sentenceEmbeddingLayer, dimensions: model.config.hiddenSize) else { return nil }
+        let prompt = model.sentenceEmbeddingPrompt(text)
+        guard prompt.count < scheduler.contextLength else { return nil }
+        do {
+            return try await scheduler.sentenceEmbeddings([prompt]).first
+        } catch SchedulerError.shuttingDown {
+            throw APIError.unavailable(SchedulerError.shuttingDown.description)
+        } catch {
+            throw APIError.internalError("\(error)")
+        }
+    }
+
     func submit(_ job: CompletionRequest, promptParam: String) throws -> Scheduler.Handle {
         do {
             return try scheduler.submit(job)

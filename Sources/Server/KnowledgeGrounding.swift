@@ -17,6 +17,8 @@ import Tokenizers
 /// away. With the ranked best sentence beside the question: 161 (and 140 with the best two).
 /// A question whose draft uses nothing of the documents beyond the question's own words is left
 /// ungrounded (`PassageIndex.drawsOnTheDocuments`): general answers kept 142 → 147 of 168.
+/// Where the adapter's `knowledge.json` has sentence vectors of the served model, the question's
+/// vector, made through the scheduler as well, ranks the passages too (`LoadedModel.sentenceEmbeddings`).
 struct KnowledgeGrounding: Sendable {
     /// Passages put before a question; 0 turns grounding off.
     let passages: Int
@@ -26,10 +28,13 @@ struct KnowledgeGrounding: Sendable {
     /// Whether a request to an adapter with `index` is grounded, and so whether it needs a draft.
     func applies(to index: PassageIndex?) -> Bool { passages > 0 && index != nil }
 
-    func ground(_ messages: [ChatMessage], in index: PassageIndex?, draft: String? = nil) -> [ChatMessage] {
+    /// The message grounding answers: the last user message.
+    static func question(in messages: [ChatMessage]) -> String? { messages.last { $0.role == "user" }?.content }
+
+    func ground(_ messages: [ChatMessage], in index: PassageIndex?, draft: String? = nil, questionVector: [Float]? = nil) -> [ChatMessage] {
         guard applies(to: index), let index, let last = messages.lastIndex(where: { $0.role == "user" }) else { return messages }
         let question = messages[last].content
-        let found = index.top(passages, for: question, draft: draft)
+        let found = index.top(passages, for: question, draft: draft, questionVector: questionVector)
         guard !found.isEmpty else { return messages }
         var out = messages
         out[last].content = Self.prompt(question: question, passages: found)

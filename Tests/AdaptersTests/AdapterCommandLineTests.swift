@@ -1,4 +1,6 @@
 import Foundation
+import Inference
+import Retrieval
 import Testing
 import TestSupport
 import Llama
@@ -76,6 +78,19 @@ import Adapters
         #expect(lines[0][0] == "1.0000" && Double(lines[1][0])! < 1)
         let drafted = try Repo.runLorekeeper(["adapter", "passages", "--in", folder, "--question", "Tell me about the ferry", "--draft", "It has a cafe.", "--top", "1"])
         #expect(drafted.stdout.hasSuffix("\tThe ferry has a cafe.\n"))
+        // With the base model, as the server ranks: by the question's sentence vector too, which
+        // an index without vectors of that model cannot be ranked by.
+        let model = try Repo.defaultModel
+        let noVectors = try Repo.runLorekeeper(["adapter", "passages", "--in", folder, "--question", "Ferry leaves when?", "--model", model])
+        #expect(noVectors.status != 0 && noVectors.stderr.contains("no sentence vectors"))
+        let loaded = try LoadedModel.load(path: model)
+        var index = try #require(try PassageIndex.load(folder: folder))
+        try index.embed(in: EmbeddingSpace(layer: loaded.sentenceEmbeddingLayer, dimensions: loaded.config.hiddenSize), loaded.sentenceEmbeddings)
+        try JSONEncoder().encode(index).write(to: URL(fileURLWithPath: folder + "/knowledge.json"))
+        let question = "When does the ferry boat sail?"
+        let vectored = try Repo.runLorekeeper(["adapter", "passages", "--in", folder, "--question", question, "--model", model, "--top", "3"])
+        let want = index.ranked(for: question, questionVector: try loaded.sentenceEmbeddings([question])[0])
+        #expect(want.count == 3 && vectored.status == 0 && vectored.stdout == want.map { String(format: "%.4f", $0.rank) + "\t" + index.passages[$0.index].text + "\n" }.joined())
     }
 
     @Test func badAdaptersExitNonZeroWithAMessage() throws {

@@ -85,7 +85,10 @@ import TrainingData
         #expect(child.replay?.examples == parent.data.examples - prepared.general)
         #expect(child.preparation?.documents.map(\.path) == configuration.data)
         // Each version answers chat from its own documents' sentences and its ancestors'.
-        func passages(_ folder: String) throws -> [PassageIndex.Passage] { try #require(try PassageIndex.load(folder: folder)).passages }
+        func index(_ folder: String) throws -> PassageIndex { try #require(try PassageIndex.load(folder: folder)) }
+        func passages(_ folder: String) throws -> [PassageIndex.Passage] {
+            try index(folder).passages.map { .init($0.text, heading: $0.heading, title: $0.title, questions: $0.questions) }
+        }
         func sentences(_ path: String) throws -> [PassageIndex.Passage] {
             let document = DocumentText(parsing: try String(contentsOfFile: path, encoding: .utf8))
             let questions = KnowledgePreparer.ruleQuestions(document).map { $0.map { $0.messages![0].content } }
@@ -96,6 +99,15 @@ import TrainingData
         #expect(try passages(v1).allSatisfy { $0.title == "Corvane KX-40 Bread Maker: Quick Manual" })
         #expect(try passages(v1) == sentences(Self.document))
         #expect(try passages(v2) == sentences(Self.document) + sentences(configuration.data[0]))
+        // Each passage carries the base model's vectors of its sentence and questions (float16 in
+        // the file); the child keeps its parent's and adds its own.
+        let space = EmbeddingSpace(layer: model.sentenceEmbeddingLayer, dimensions: model.config.hiddenSize)
+        #expect(try index(v1).embedding == space && index(v2).embedding == space)
+        let first = try index(v1).passages[0], want = try model.sentenceEmbeddings(first.embeddedTexts)
+        let stored = try #require(first.vectors?.rows)
+        #expect(stored.count == want.count && zip(stored, want).allSatisfy { zip($0, $1).allSatisfy { abs($0 - $1) <= 2e-3 * max(1, abs($1)) } })
+        #expect(try Array(index(v2).passages.prefix(index(v1).passages.count)) == index(v1).passages)
+        #expect(try index(v2).passages.allSatisfy { $0.vectors?.rows.count == $0.embeddedTexts.count })
     }
 
     @Test func offTrainsDocumentsAsTextWindows() throws {

@@ -36,6 +36,20 @@ import ModelFormats
         #expect(zip(fromGGUF, fromHF).map { abs($0 - $1) }.max()! < 1e-5, "GGUF vs HF")
     }
 
+    @Test(arguments: [1, 2])
+    func hiddenStatesAreTheResidualStreamAfterTheFirstLayers(layers: Int) throws {
+        let tiny = TinyLlama(seed: 11)
+        let model = try tiny.huggingFaceModel()
+        let want = tiny.referenceResidual(tokens, layers: layers)
+        let all = try model.hiddenStates([.init(cache: model.makeCache(), tokens: tokens, logits: .all)], afterLayers: layers)
+        #expect(maxError(all, want) < 1e-4)
+        // Two sequences in one batch, the last row of each.
+        let short = Array(tokens.prefix(4))
+        let last = try model.hiddenStates([.init(cache: model.makeCache(), tokens: tokens), .init(cache: model.makeCache(), tokens: short)],
+                                          afterLayers: layers)
+        #expect(maxError(last, [want.last!, tiny.referenceResidual(short, layers: layers).last!]) < 1e-4)
+    }
+
     @Test(arguments: [GGMLType.f16, .bf16])
     func halfPrecisionSafetensorsLoad(type: GGMLType) throws {
         let tiny = TinyLlama(seed: 8)

@@ -142,4 +142,50 @@ struct PassageIndexTests {
         let titled = PassageIndex(passages: [.init("A.", heading: "H", title: "T")])
         #expect(try JSONDecoder().decode(PassageIndex.self, from: try JSONEncoder().encode(titled)) == titled)
     }
+
+    /// A stand-in for the model's sentence vectors: a large offset every vector shares (as the
+    /// model's states do), one direction for staff numbers and one for places.
+    static func vectors(_ texts: [String]) -> [[Float]] {
+        texts.map { t in [10, t.contains("employ") || t.contains("workforce") ? 1 : 0, t.contains("Tollgate") || t.contains("Where") ? 1 : 0] }
+    }
+
+    @Test func sentenceVectorsFindAPassageInOtherWords() throws {
+        let passages: [PassageIndex.Passage] = [
+            .init("The cooperative workshop is on Tollgate Lane.", questions: ["Where is the cooperative workshop?"]),
+            .init("The cooperative employs 27 people.", questions: ["How many people does the cooperative employ?"]),
+        ]
+        var index = PassageIndex(passages: passages)
+        let question = "How big is the cooperative's workforce?"
+        #expect(index.top(1, for: question) == [passages[0].text])
+        let space = EmbeddingSpace(layer: 3, dimensions: 3)
+        var embedded = 0
+        index.embed(in: space) { embedded += $0.count; return Self.vectors($0) }
+        #expect(embedded == 4 && index.embedding == space)
+        #expect(index.passages.map { $0.vectors?.rows } == [Self.vectors(passages[0].embeddedTexts), Self.vectors(passages[1].embeddedTexts)])
+        let vector = Self.vectors([question])[0]
+        #expect(index.top(1, for: question, questionVector: vector) == [passages[1].text])
+        // The shared offset is taken away: the passages' cosines with the question are ±1, each counted for the sentence and its best question.
+        #expect(index.similarities(to: vector)!.map { ($0 * 1e6).rounded() / 1e6 } == [-2, 2])
+        // A vector of another length is not comparable: ranked by words alone.
+        #expect(index.top(1, for: question, questionVector: [1, 2]) == [passages[0].text])
+
+        // Passages added later are embedded alone; another space embeds them all again.
+        index.append([.init("Visitors park for free.")])
+        #expect(index.similarities(to: vector) == nil)
+        embedded = 0
+        index.embed(in: space) { embedded += $0.count; return Self.vectors($0) }
+        #expect(embedded == 1 && index.similarities(to: vector) != nil)
+        index.embed(in: EmbeddingSpace(layer: 4, dimensions: 3)) { embedded += $0.count; return Self.vectors($0) }
+        #expect(embedded == 6)
+
+        // Vectors round-trip through the file as float16 (these values are exact in it), and the
+        // same sentence from another run is not indexed twice.
+        let decoded = try JSONDecoder().decode(PassageIndex.self, from: try JSONEncoder().encode(index))
+        #expect(decoded == index && decoded.top(1, for: question, questionVector: vector) == [passages[1].text])
+        var again = decoded
+        again.append(passages.map { .init($0.text, questions: $0.questions) })
+        #expect(again == decoded)
+        let corrupt = #"{"passages": [{"text": "A.", "vectors": ["not base64!"]}], "embedding": {"layer": 1, "dimensions": 2}}"#
+        #expect(throws: DecodingError.self) { try JSONDecoder().decode(PassageIndex.self, from: Data(corrupt.utf8)) }
+    }
 }

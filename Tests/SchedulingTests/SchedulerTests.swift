@@ -38,6 +38,26 @@ import Training
         }
         scheduler.shutdown()
     }
+
+    /// Sentence vectors asked of the scheduler while it decodes are the model's own, and the
+    /// decoding beside them is unchanged.
+    @Test func sentenceVectorsRunBesideDecoding() async throws {
+        let model = try Self.model.get()
+        let texts = ["The ferry leaves at 7:40.", "Tickets cost 6 pounds for adults."]
+        let want = try model.sentenceEmbeddings(texts)
+        #expect(want.count == 2 && want.allSatisfy { $0.count == model.config.hiddenSize } && want[0] != want[1])
+        let options = GenerationOptions(maxTokens: 24, sampling: .init(temperature: 0), ignoreEndOfGeneration: true)
+        let prompt = model.textPrompt("The ferry leaves at")
+        let alone = try Generator(model: model).generate(prompt: prompt, options: options).generated
+        let scheduler = Scheduler(model: model, parallel: 2, contextLength: 256)
+        let handle = try scheduler.submit(CompletionRequest(prompt: prompt, options: options))
+        let got = try await scheduler.sentenceEmbeddings(texts.map(model.sentenceEmbeddingPrompt))
+        #expect(got == want)
+        #expect(try await tokens(handle) == alone)
+        await #expect(throws: SchedulerError.emptyPrompt) { try await scheduler.sentenceEmbeddings([[]]) }
+        scheduler.shutdown()
+        await #expect(throws: SchedulerError.shuttingDown) { try await scheduler.sentenceEmbeddings([prompt]) }
+    }
 }
 
 /// Every kind of adapter in one batch: base, LoRA, prompt-tuned and prefix-tuned requests decode

@@ -75,4 +75,33 @@ import Tokenizers
         defer { _ = questionOnly.stop() }
         #expect(try promptTokens(questionOnly.port, model: "ferry", question) == grounded.count)
     }
+
+    /// An index with sentence vectors is ranked by the question's vector too, which the server
+    /// makes through its scheduler: the question shares only "boat" with the café's sentence and
+    /// means the ferry's.
+    @Test func serverRanksByTheQuestionsSentenceVector() throws {
+        let model = try LoadedModel.load(path: try Repo.defaultModel)
+        var index = PassageIndex(passages: [
+            "The Wrenfield ferry leaves at 7:40 every morning.",
+            "Tickets cost 6 pounds for adults.",
+            "Bicycles travel free on the upper deck.",
+            "The boat has a small café and a quiet reading room on the lower deck.",
+        ].map { .init($0) })
+        try index.embed(in: EmbeddingSpace(layer: model.sentenceEmbeddingLayer, dimensions: model.config.hiddenSize), model.sentenceEmbeddings)
+        let question = "What time does the boat depart?", messages = [ChatMessage(role: "user", content: question)]
+        let grounding = KnowledgeGrounding(passages: 1, draftTokens: 0)
+        let byWords = grounding.ground(messages, in: index)
+        let byVector = grounding.ground(messages, in: index, questionVector: try model.sentenceEmbeddings([question])[0])
+        #expect(byWords[0].content.contains("café") && byVector[0].content.contains("7:40"))
+
+        let data = temporaryDirectory()
+        let folder = data + "/adapters/ferry/1"
+        try FileManager.default.createDirectory(atPath: data + "/adapters/ferry", withIntermediateDirectories: true)
+        try AdapterServingTests.writeAdapter(seed: 1, to: folder)
+        try AtomicFileWriter.write(Array(try JSONEncoder().encode(index)), to: folder + "/" + PassageIndex.fileName)
+        let server = try ServerProcess(["--data-dir", data, "--grounding-draft-tokens", "0", "--grounding-passages", "1"])
+        defer { _ = server.stop() }
+        let grounded = try #require(try promptTokens(server.port, model: "ferry", question))
+        #expect(try grounded == model.chatPrompt(byVector).count && grounded != model.chatPrompt(byWords).count)
+    }
 }

@@ -119,6 +119,16 @@ public struct TinyLlama {
 
     /// Logits at every position, float64, recomputing from scratch (no cache), HF conventions.
     public func referenceLogits(_ tokens: [Int]) -> [[Double]] {
+        let head = tensors["lm_head.weight"] ?? tensors["model.embed_tokens.weight"]!, norm = tensors["model.norm.weight"]!.values
+        return referenceResidual(tokens).map { x in
+            let s = 1 / (x.reduce(0) { $0 + $1 * $1 } / Double(x.count) + Double(config.rmsNormEps)).squareRoot()
+            let xn = zip(x, norm).map { $0 * s * $1 }
+            return (0..<head.rows).map { r in (0..<head.cols).reduce(0.0) { $0 + head.values[r * head.cols + $1] * xn[$1] } }
+        }
+    }
+
+    /// The residual stream at every position after the first `layers` blocks (all by default), float64.
+    public func referenceResidual(_ tokens: [Int], layers: Int? = nil) -> [[Double]] {
         let c = config, d = c.hiddenSize, hd = c.headDim, T = tokens.count
         func w(_ n: String) -> (rows: Int, cols: Int, values: [Double]) { tensors[n]! }
         func matvec(_ m: (rows: Int, cols: Int, values: [Double]), _ x: [Double]) -> [Double] {
@@ -140,7 +150,7 @@ public struct TinyLlama {
         }
         let emb = w("model.embed_tokens.weight")
         var xs = tokens.map { t in Array(emb.values[t * d..<(t + 1) * d]) }
-        for l in 0..<c.layerCount {
+        for l in 0..<(layers ?? c.layerCount) {
             let p = "model.layers.\(l)."
             let xn = xs.map { rms($0, w(p + "input_layernorm.weight").values) }
             let q = xn.enumerated().map { rope(matvec(w(p + "self_attn.q_proj.weight"), $1), heads: c.headCount, pos: $0) }
@@ -164,8 +174,7 @@ public struct TinyLlama {
                 xs[t] = zip(xs[t], matvec(w(p + "mlp.down_proj.weight"), act)).map(+)
             }
         }
-        let head = tensors["lm_head.weight"] ?? emb
-        return xs.map { matvec(head, rms($0, w("model.norm.weight").values)) }
+        return xs
     }
 
     /// The engine's model of these weights, loaded from a Hugging Face folder.
