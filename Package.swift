@@ -81,7 +81,7 @@ let package = Package(
         .testTarget(name: "SamplingTests", dependencies: ["Sampling"], swiftSettings: fast),
         .testTarget(name: "LlamaTests", dependencies: ["Llama", "TensorKernels", "TestSupport", "ModelFormats"], swiftSettings: fast),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Adapters", "Llama", "ModelFormats", "TensorKernels", "TestSupport"], swiftSettings: fast),
-        .testTarget(name: "AdaptersTests", dependencies: ["Adapters", "Llama", "ModelFormats", "TestSupport"], swiftSettings: fast),
+        .testTarget(name: "AdaptersTests", dependencies: ["Adapters", "Llama", "ModelFormats", "TestSupport", "Inference", "Retrieval"], swiftSettings: fast),
         .testTarget(name: "InferenceTests", dependencies: ["Inference", "TestSupport", "Llama", "Sampling", "TensorKernels", "Tokenizers"], swiftSettings: fast),
         .testTarget(name: "SchedulingTests", dependencies: ["Scheduling", "Inference", "TestSupport", "Adapters", "Llama", "Training"], swiftSettings: fast),
         .testTarget(name: "ServerTests", dependencies: ["Server", "Retrieval", "Tokenizers", "Inference", "TestSupport", "Adapters", "Llama", "ModelFormats"], swiftSettings: fast),
