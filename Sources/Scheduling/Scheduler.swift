@@ -112,7 +112,7 @@ public final class Scheduler: @unchecked Sendable {
         return Handle(events: stream, cancel: cancel)
     }
 
-    /// The models' sentence vectors for `prompts` (`LoadedModel.sentenceEmbeddingPrompt`), run on
+    /// The model's sentence vectors for `prompts` (`LoadedModel.sentenceEmbeddingPrompt`), run on
     /// the scheduler's thread between two decode steps: grounding embeds a question so, beside
     /// the running requests, without a second user of the model's threads.
     public func sentenceEmbeddings(_ prompts: [[Int]]) async throws -> [[Float]] {
