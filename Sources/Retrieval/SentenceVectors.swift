@@ -2,8 +2,7 @@ import Foundation
 
 /// A passage's sentence vectors (`LoadedModel.sentenceEmbeddings`): its text's first, then one
 /// per synthesised question. Stored in `knowledge.json` as one base64 string of little-endian
-/// float16 values per vector: half the bytes of float32, and cosine similarities of vectors in
-/// the hundreds of dimensions move by about 1e-3.
+/// float16 values per vector: half the bytes of float32, each value kept to 11 significant bits.
 public struct SentenceVectors: Sendable, Hashable, Codable {
     public var rows: [[Float]]
 
