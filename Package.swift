@@ -64,7 +64,7 @@ let package = Package(
         // Fine-tuning data: text windows and chat conversations as token ids with loss masks.
         .target(name: "TrainingData", dependencies: ["Tokenizers", "ModelFormats", "Sampling", "Training"], swiftSettings: fast),
         // Documents turned into knowledge examples: fact views, synthesised questions, overviews, general replay.
-        .target(name: "KnowledgePreparation", dependencies: ["Tokenizers"], swiftSettings: fast),
+        .target(name: "KnowledgePreparation", dependencies: ["Tokenizers", "Retrieval"], swiftSettings: fast),
         // The sentences an adapter was trained on, ranked by BM25 for a chat question (no dependencies).
         .target(name: "Retrieval", swiftSettings: fast),
         // A fine-tuning run from files to an adapter folder: data, parent, checkpoints, report, events.

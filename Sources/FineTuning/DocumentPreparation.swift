@@ -12,9 +12,14 @@ public struct DocumentPreparation: Sendable {
 
     public init(model: LoadedModel) { self.model = model }
 
-    /// One document's knowledge examples, with the model's own Q&A pairs when it is big enough to write them.
-    public func prepare(_ text: String, path: String, settings: PreparationSettings) throws -> [PreparedExample] {
-        var preparer = KnowledgePreparer()
+    /// One document's knowledge examples, with the model's own Q&A pairs when it is big enough to
+    /// write them; a grounded question is asked plain where it and its answer, in the chat
+    /// template, would not fit `sequenceLength` tokens.
+    public func prepare(_ text: String, path: String, settings: PreparationSettings, sequenceLength: Int) throws -> [PreparedExample] {
+        var preparer = KnowledgePreparer(fits: { question, answer in
+            guard let prompt = try? model.chatPrompt([ChatMessage(role: "user", content: question)]) else { return true }
+            return prompt.count + model.tokenizer.encode(answer, addBOS: false).count + 2 <= sequenceLength
+        })
         if settings.modelWrittenQuestions, canWrite {
             let writer = ModelQuestionWriter(modelID: model.id)
             preparer.writeQuestions = { paragraph, title in
@@ -26,12 +31,12 @@ public struct DocumentPreparation: Sendable {
 
     /// `documents` prepared, followed by `settings.generalShare` of general examples: the
     /// training set `lorekeeper prepare` writes for reading, correcting and training on.
-    public func examples(documents: [String], settings: PreparationSettings) throws -> [PreparedExample] {
+    public func examples(documents: [String], settings: PreparationSettings, sequenceLength: Int) throws -> [PreparedExample] {
         try settings.validate()
         var out = [PreparedExample]()
         for path in documents {
             let text = try TrainingDataLoader.readDocument(path).text
-            out += try prepare(text, path: path, settings: settings)
+            out += try prepare(text, path: path, settings: settings, sequenceLength: sequenceLength)
         }
         return out + (try generalExamples(count: GeneralReplay.count(share: settings.generalShare, prepared: out.count)))
     }

@@ -40,7 +40,7 @@ extension FineTune {
                 if let data = FileManager.default.contents(atPath: file) {
                     examples = try PreparedExample.parse(jsonl: Array(data), path: file)
                 } else {
-                    examples = try DocumentPreparation(model: model).prepare(text, path: path, settings: settings)
+                    examples = try DocumentPreparation(model: model).prepare(text, path: path, settings: settings, sequenceLength: loader.sequenceLength)
                     try Self.writeAtomically(PreparedExample.jsonl(examples), to: file)
                 }
                 part = try loader.load([file]).recorded(as: [TrainingFile(path: path, sha256: sha, records: examples.count)])

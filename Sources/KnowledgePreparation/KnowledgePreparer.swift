@@ -1,4 +1,5 @@
 import Foundation
+import Retrieval
 
 /// Turns one document into knowledge examples: fact-level views (windows from each sentence
 /// boundary, paragraphs reordered), synthesised questions with full-sentence answers (rules,
@@ -13,8 +14,13 @@ public struct KnowledgePreparer {
     /// Model-written pairs for a paragraph (see `ModelQuestionWriter`), or nil for rules only.
     public var writeQuestions: ((_ paragraph: String, _ title: String?) throws -> [SynthesizedQuestion])?
 
-    public init(writeQuestions: ((String, String?) throws -> [SynthesizedQuestion])? = nil) {
+    /// Whether a question (the user's message) and its answer fit one training sequence; a
+    /// grounded question that would not is asked plain. Nil: all fit.
+    public var fits: ((_ question: String, _ answer: String) -> Bool)?
+
+    public init(writeQuestions: ((String, String?) throws -> [SynthesizedQuestion])? = nil, fits: ((String, String) -> Bool)? = nil) {
         self.writeQuestions = writeQuestions
+        self.fits = fits
     }
 
     public func prepare(document text: String, path: String) throws -> [PreparedExample] {
@@ -29,7 +35,7 @@ public struct KnowledgePreparer {
             }
         }
         out += paragraphViews(document, topic: topic)
-        out += Self.ruleQuestions(document).joined()
+        out += Self.grounded(Self.ruleQuestions(document), sentences: document.sentences, fits: fits ?? { _, _ in true })
         if let writeQuestions {
             for paragraph in document.paragraphs {
                 for q in try writeQuestions(paragraph.text, topic) { out.append(.chat(q.question, q.answer, .question, generator: q.rule)) }
@@ -85,6 +91,36 @@ public struct KnowledgePreparer {
             }
         }
         return out
+    }
+
+    /// How the rule questions are shown, in turn, as in RAFT (Zhang et al., 2024): a third as they
+    /// are, so the facts are learned by heart, and the rest as the server grounds a question
+    /// (`GroundedPrompt`): beside the sentence that answers it; beside it and the other sentence
+    /// that ranks first for the question; or beside that other sentence alone, answered from memory.
+    enum GroundedView { case plain, own, ownAndNext, next }
+    static let groundedViews: [GroundedView] = [.plain, .own, .plain, .ownAndNext, .own, .next]
+
+    /// Each sentence's questions (`ruleQuestions`) in `groundedViews` turn, counted over the document.
+    static func grounded(_ questions: [[PreparedExample]], sentences: [String], fits: (String, String) -> Bool) -> [PreparedExample] {
+        let index = PassageIndex(passages: zip(sentences, questions).map { s, q in PassageIndex.Passage(s, questions: q.compactMap { $0.messages?.first?.content }) })
+        var turn = 0
+        return zip(sentences.indices, questions).flatMap { i, own in
+            own.map { example in
+                defer { turn += 1 }
+                let question = example.messages![0].content
+                // Without another sentence sharing a word, the next in the document stands in.
+                let next = index.ranked(for: question).first { $0.index != i }?.index ?? (i + 1) % sentences.count
+                let shown: [Int]
+                switch groundedViews[turn % groundedViews.count] {
+                case .plain: return example
+                case .own: shown = [i]
+                case .ownAndNext: shown = next == i ? [i] : [min(i, next), max(i, next)]
+                case .next: shown = next == i ? [i] : [next]
+                }
+                let prompt = GroundedPrompt.text(question: question, passages: shown.map { sentences[$0] }), answer = example.messages![1].content
+                return fits(prompt, answer) ? .chat(prompt, answer, .groundedQuestion, generator: example.generator) : example
+            }
+        }
     }
 
     /// The paragraphs two at a time, in `paragraphOrders` fixed shuffles, under the title:

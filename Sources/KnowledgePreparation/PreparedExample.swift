@@ -12,6 +12,8 @@ public struct PreparedExample: Codable, Sendable, Equatable {
         case paragraphView = "paragraph-view"
         /// A synthesised question answered by the fact in a full sentence.
         case question
+        /// A synthesised question as the server grounds it ("Document: …\n\nQuestion: …").
+        case groundedQuestion = "grounded-question"
         /// "Tell me about X", answered by the passage.
         case overview
         /// General instructions answered by the base model itself, so that it keeps them.

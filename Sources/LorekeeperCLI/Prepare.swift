@@ -2,6 +2,7 @@ import ArgumentParser
 import FineTuning
 import Foundation
 import Inference
+import Training
 import KnowledgePreparation
 import ModelFormats
 
@@ -29,6 +30,9 @@ struct Prepare: ParsableCommand {
     @Flag(help: "Rules only: do not let a large enough model write questions too.")
     var noModelQuestions = false
 
+    @Option(help: "Tokens per training sequence, as `train --seq-len`: a grounded question that would not fit is asked plain.")
+    var seqLen = TrainingConfiguration.defaultMaxSequenceLength
+
     func validate() throws {
         guard !data.isEmpty else { throw ValidationError("give at least one --data document") }
         if let other = data.first(where: { !["txt", "md"].contains(URL(fileURLWithPath: $0).pathExtension.lowercased()) }) {
@@ -41,7 +45,7 @@ struct Prepare: ParsableCommand {
         try runReportingErrors {
             let loaded = try LoadedModel.load(path: modelOptions.model, chatTemplate: modelOptions.chatTemplate, threads: modelOptions.threads)
             let settings = PreparationSettings(generalShare: generalShare, modelWrittenQuestions: !noModelQuestions)
-            let examples = try DocumentPreparation(model: loaded).examples(documents: data, settings: settings)
+            let examples = try DocumentPreparation(model: loaded).examples(documents: data, settings: settings, sequenceLength: seqLen)
             let writer = try AtomicFileWriter(path: out)
             try writer.write(PreparedExample.jsonl(examples))
             try writer.commit()

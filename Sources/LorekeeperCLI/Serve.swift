@@ -47,8 +47,8 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Sentences of an adapter's training documents put before each chat question to it (0: none).")
     var groundingPassages = 1
 
-    @Option(help: "Tokens of the adapter's own answer, drafted first without the sentences, that rank them with the question; a draft that uses nothing of the documents beyond the question's words leaves the question ungrounded (0: rank by the question alone, always ground).")
-    var groundingDraftTokens = 48
+    @Option(help: "Tokens of the adapter's own answer, drafted first without the sentences, that rank them with the question; a draft that uses nothing of the documents beyond the question's words leaves the question ungrounded (0: rank by the question alone and ground every question that shares a word with a sentence).")
+    var groundingDraftTokens = 0
 
     @Option(help: "Largest request body accepted, in MiB.")
     var maxBodyMb = 8

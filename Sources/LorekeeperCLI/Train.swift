@@ -130,7 +130,7 @@ struct Train: ParsableCommand {
     var gradAccum = 1
 
     @Option(help: "Tokens per sequence.")
-    var seqLen = 256
+    var seqLen = TrainingConfiguration.defaultMaxSequenceLength
 
     @Option(help: "Tokens each text window shares with the one before.")
     var overlap = 32

@@ -32,8 +32,9 @@ public struct ServerConfiguration: Sendable {
     public var adapterCacheBytes = 1 << 30
     /// Passages of an adapter's documents put before each chat question to it (`KnowledgeGrounding`); 0: none.
     public var groundingPassages = 1
-    /// Tokens of the adapter's own answer drafted first to rank the passages by; 0: by the question alone.
-    public var groundingDraftTokens = 48
+    /// Tokens of the adapter's own answer drafted first to rank the passages by; 0: by the question
+    /// alone (`KnowledgeGrounding`: since adapters learn to read grounded questions, the better default).
+    public var groundingDraftTokens = 0
     public var chatTemplate: String?
     public var threads: Int?
     /// Multiply with inputs rounded to 16-bit integers (`LlamaModel.integerProducts`): a row's

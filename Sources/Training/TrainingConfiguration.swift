@@ -82,6 +82,7 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
     /// Sequences per micro-batch and tokens per sequence, at most: activations are sized for both.
     public var microBatchSize: Int
     public var maxSequenceLength: Int
+    public static let defaultMaxSequenceLength = 256
     /// Seeds A's initialisation and the dropout masks.
     public var seed: UInt64
     /// Multiply the frozen Q4_0/Q4_1/Q8_0/Q4_K/Q5_K/Q6_K weights in 16-bit integers where the CPU has AVX-512
@@ -93,7 +94,7 @@ public struct TrainingConfiguration: Codable, Sendable, Equatable {
     public init(lora: LoRAConfiguration = LoRAConfiguration(), learningRate: Float = 2e-4, beta1: Float = 0.9, beta2: Float = 0.999,
                 epsilon: Float = 1e-8, weightDecay: Float = 0, schedule: LearningRateSchedule = .constant, warmupSteps: Int = 0,
                 totalSteps: Int = 1000, maxGradientNorm: Float? = 1, gradientAccumulationSteps: Int = 1, layerDecay: Float = 1,
-                activationCheckpointing: Bool = false, microBatchSize: Int = 4, maxSequenceLength: Int = 256, seed: UInt64 = 0,
+                activationCheckpointing: Bool = false, microBatchSize: Int = 4, maxSequenceLength: Int = defaultMaxSequenceLength, seed: UInt64 = 0,
                 integerProducts: Bool = true, virtualTokens: VirtualTokenConfiguration? = nil, full: Bool = false) {
         self.lora = lora
         self.virtualTokens = virtualTokens

@@ -26,7 +26,7 @@ import Tokenizers
         // The last user message is the question; nothing matches the capital of France.
         let answer = ChatMessage(role: "assistant", content: "At 7:40.")
         let turns = [question, answer, ChatMessage(role: "user", content: "How much are tickets for adults?")]
-        #expect(grounding.ground(turns, in: Self.index) == [question, answer, ChatMessage(role: "user", content: KnowledgeGrounding.prompt(question: "How much are tickets for adults?", passages: [Self.index.passages[1].text]))])
+        #expect(grounding.ground(turns, in: Self.index) == [question, answer, ChatMessage(role: "user", content: GroundedPrompt.text(question: "How much are tickets for adults?", passages: [Self.index.passages[1].text]))])
         let general = [ChatMessage(role: "user", content: "What is the capital of France?")]
         #expect(grounding.ground(general, in: Self.index) == general)
         #expect(KnowledgeGrounding(passages: 0, draftTokens: 0).ground([question], in: Self.index) == [question])
@@ -40,8 +40,9 @@ import Tokenizers
     }
 
     /// Through the server: the prompt a grounded question is given has the passages in it, to
-    /// the token, as the adapter's own draft decides; `--grounding-passages 0` and questions that
-    /// match nothing leave it alone.
+    /// the token, ranked by the question alone by default and by the adapter's own draft with
+    /// `--grounding-draft-tokens`; `--grounding-passages 0` and questions that match nothing
+    /// leave it alone.
     @Test func serverPutsThePassagesInThePrompt() throws {
         let data = temporaryDirectory()
         let folder = data + "/adapters/ferry/1"
@@ -51,29 +52,29 @@ import Tokenizers
         let model = try LoadedModel.load(path: try Repo.defaultModel)
         let question = "How much is a ticket for an adult?", messages = [ChatMessage(role: "user", content: question)]
         let defaults = ServerConfiguration(modelPath: "")
-        let grounding = KnowledgeGrounding(passages: defaults.groundingPassages, draftTokens: defaults.groundingDraftTokens)
-        let grounded = try model.chatPrompt(grounding.ground(messages, in: Self.index))
+        #expect(defaults.groundingDraftTokens == 0)
+        let grounded = try model.chatPrompt(KnowledgeGrounding(passages: defaults.groundingPassages, draftTokens: 0).ground(messages, in: Self.index))
         let plain = try model.chatPrompt(messages)
         #expect(grounded.count > plain.count)
 
-        // Ungrounded, the adapter's answer is the draft the server ranks by.
-        let off = try ServerProcess(["--data-dir", data, "--grounding-passages", "0"])
-        #expect(try promptTokens(off.port, model: "ferry", question) == plain.count)
-        let r = try HTTP.request(port: off.port, "POST", "/v1/chat/completions", json: [
-            "model": "ferry", "messages": [["role": "user", "content": question]], "max_tokens": defaults.groundingDraftTokens, "temperature": 0])
-        let draft = try #require(((r.json["choices"] as? [[String: Any]])?.first?["message"] as? [String: Any])?["content"] as? String)
-        _ = off.stop()
-        let drafted = try model.chatPrompt(grounding.ground(messages, in: Self.index, draft: draft))
-
         let server = try ServerProcess(["--data-dir", data])
-        #expect(try promptTokens(server.port, model: "ferry", question) == drafted.count)
+        #expect(try promptTokens(server.port, model: "ferry", question) == grounded.count)
         #expect(try promptTokens(server.port, model: modelID, question) == plain.count)
         #expect(try promptTokens(server.port, model: "ferry", "Name a prime number.") == promptTokens(server.port, model: modelID, "Name a prime number."))
         _ = server.stop()
-        // Ranked by the question alone, the one passage that matches it is always given.
-        let questionOnly = try ServerProcess(["--data-dir", data, "--grounding-draft-tokens", "0"])
-        defer { _ = questionOnly.stop() }
-        #expect(try promptTokens(questionOnly.port, model: "ferry", question) == grounded.count)
+
+        // Ungrounded, the adapter's answer is the draft the server ranks by when asked to draft.
+        let draftTokens = 48
+        let off = try ServerProcess(["--data-dir", data, "--grounding-passages", "0"])
+        #expect(try promptTokens(off.port, model: "ferry", question) == plain.count)
+        let r = try HTTP.request(port: off.port, "POST", "/v1/chat/completions", json: [
+            "model": "ferry", "messages": [["role": "user", "content": question]], "max_tokens": draftTokens, "temperature": 0])
+        let draft = try #require(((r.json["choices"] as? [[String: Any]])?.first?["message"] as? [String: Any])?["content"] as? String)
+        _ = off.stop()
+        let drafted = try model.chatPrompt(KnowledgeGrounding(passages: defaults.groundingPassages, draftTokens: draftTokens).ground(messages, in: Self.index, draft: draft))
+        let drafting = try ServerProcess(["--data-dir", data, "--grounding-draft-tokens", "\(draftTokens)"])
+        defer { _ = drafting.stop() }
+        #expect(try promptTokens(drafting.port, model: "ferry", question) == drafted.count)
     }
 
     /// An index with sentence vectors is ranked by the question's vector too, which the server
