@@ -18,6 +18,7 @@ public struct DocumentPreparation: Sendable {
     public func prepare(_ text: String, path: String, settings: PreparationSettings, sequenceLength: Int) throws -> [PreparedExample] {
         var preparer = KnowledgePreparer(fits: { question, answer in
             guard let prompt = try? model.chatPrompt([ChatMessage(role: "user", content: question)]) else { return true }
+            // + 2: room for the tokens that close the assistant's turn.
             return prompt.count + model.tokenizer.encode(answer, addBOS: false).count + 2 <= sequenceLength
         })
         if settings.modelWrittenQuestions, canWrite {

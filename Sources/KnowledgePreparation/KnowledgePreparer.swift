@@ -108,14 +108,15 @@ public struct KnowledgePreparer {
             own.map { example in
                 defer { turn += 1 }
                 let question = example.messages![0].content
-                // Without another sentence sharing a word, the next in the document stands in.
-                let next = index.ranked(for: question).first { $0.index != i }?.index ?? (i + 1) % sentences.count
+                // Ranked only for the views that show it. Without another sentence sharing a
+                // word, the next in the document stands in.
+                func other() -> Int { index.ranked(for: question).first { $0.index != i }?.index ?? (i + 1) % sentences.count }
                 let shown: [Int]
                 switch groundedViews[turn % groundedViews.count] {
                 case .plain: return example
                 case .own: shown = [i]
-                case .ownAndNext: shown = next == i ? [i] : [min(i, next), max(i, next)]
-                case .next: shown = next == i ? [i] : [next]
+                case .ownAndNext: let next = other(); shown = next == i ? [i] : [min(i, next), max(i, next)]
+                case .next: let next = other(); shown = next == i ? [i] : [next]
                 }
                 let prompt = GroundedPrompt.text(question: question, passages: shown.map { sentences[$0] }), answer = example.messages![1].content
                 return fits(prompt, answer) ? .chat(prompt, answer, .groundedQuestion, generator: example.generator) : example

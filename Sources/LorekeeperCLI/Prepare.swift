@@ -2,9 +2,9 @@ import ArgumentParser
 import FineTuning
 import Foundation
 import Inference
-import Training
 import KnowledgePreparation
 import ModelFormats
+import Training
 
 struct Prepare: ParsableCommand {
     static let configuration = CommandConfiguration(
