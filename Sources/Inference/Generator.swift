@@ -47,16 +47,18 @@ extension Generator {
     /// Completions of `prompts`, in their order, `width` at a time: one forward pass per step
     /// serves every unfinished sequence, and a finished one's slot takes the next prompt. A small
     /// model's decode is bound by per-step overhead, so eight sequences cost little more than one.
+    /// The opening all prompts share (a chat template's system prompt) is prefilled once.
     public func generate(prompts: [[Int]], options: GenerationOptions, width: Int = 8) throws -> [Completion] {
         precondition(width > 0)
         var done = [Completion?](repeating: nil, count: prompts.count)
         var slots = [(index: Int, state: GenerationState, text: String)]()
         var logits = [[Float]]()
         var next = 0
+        let opening = try sharedOpening(prompts)
         while true {
-            // Fill free slots: each new prompt is prefilled on its own.
+            // Fill free slots: each new prompt's own tokens are prefilled on their own.
             while slots.count < width, next < prompts.count {
-                let cache = try model.model.makeCache(maxTokens: model.config.contextLength, adapter: nil)
+                let cache = try opening?.copy() ?? model.model.makeCache(maxTokens: model.config.contextLength, adapter: nil)
                 let state = try GenerationState(model: model, prompt: prompts[next], options: options, cache: cache)
                 logits.append(try prefill(state))
                 slots.append((next, state, ""))
@@ -78,6 +80,19 @@ extension Generator {
             logits = slots.indices.map { Array(all[($0 * vocab)..<(($0 + 1) * vocab)]) }
         }
         return done.map { $0! }
+    }
+}
+
+extension Generator {
+    /// A cache holding the tokens every prompt starts with, all but each prompt's last; nil when
+    /// they share fewer than two.
+    func sharedOpening(_ prompts: [[Int]]) throws -> KVCache? {
+        guard let first = prompts.first else { return nil }
+        let shared = prompts.dropFirst().reduce(first.count - 1) { n, p in min(p.count - 1, zip(first.prefix(n), p).prefix { $0 == $1 }.count) }
+        guard shared >= 2 else { return nil }
+        let cache = try model.model.makeCache(maxTokens: model.config.contextLength, adapter: nil)
+        _ = try model.model.forward([.init(cache: cache, tokens: Array(first.prefix(shared)), logits: .none)])
+        return cache
     }
 }
 

@@ -1,3 +1,5 @@
+import Foundation
+
 /// A plain-text or Markdown document as sections of paragraphs of sentences: the units that
 /// knowledge preparation turns into training examples.
 public struct DocumentText: Sendable, Equatable {
@@ -5,7 +7,26 @@ public struct DocumentText: Sendable, Equatable {
         /// The nearest Markdown heading above it, if any.
         public var heading: String?
         public var sentences: [String]
+        /// For a list item, the sentence that introduces the list ("Services to members include:").
+        public var lead: String?
         public var text: String { sentences.joined(separator: " ") }
+
+        public init(heading: String? = nil, sentences: [String], lead: String? = nil) {
+            self.heading = heading
+            self.sentences = sentences
+            self.lead = lead
+        }
+
+        /// The sentences as they read alone: a lower-case list item's first completes its lead
+        /// ("Services to members include controlled-atmosphere storage for up to 9,000 tonnes."),
+        /// so that questions about it, and a passage shown for it, say what the item is.
+        public var statements: [String] {
+            guard let lead, let first = sentences.first, first.first?.isLowercase == true else { return sentences }
+            let ends = CharacterSet(charactersIn: ";,. ")
+            let item = first.trimmingCharacters(in: ends).replacingSuffix(" and", "").replacingSuffix(" or", "").trimmingCharacters(in: ends)
+            let joined = lead.dropLast() + " " + item + "."
+            return [joined] + sentences.dropFirst()
+        }
     }
 
     /// The first heading, else nil: what "Tell me about ..." asks about.
@@ -13,17 +34,23 @@ public struct DocumentText: Sendable, Equatable {
     public var paragraphs: [Paragraph]
 
     public var sentences: [String] { paragraphs.flatMap(\.sentences) }
+    /// `sentences`, each as it reads alone (`Paragraph.statements`).
+    public var statements: [String] { paragraphs.flatMap(\.statements) }
 
     /// Markdown headings name the paragraphs below them; list items and table rows are
     /// sentences of their own; emphasis and link markup are dropped.
     public init(parsing text: String) {
         var paragraphs = [Paragraph](), heading: String?, title: String?
         var pending = [String]()
-        func flush() {
+        // The last sentence before a list, when it ends with a colon.
+        var lead: String?
+        func flush(item: Bool = false) {
             let joined = pending.joined(separator: " ")
             pending = []
             let sentences = Self.sentences(in: joined)
-            if !sentences.isEmpty { paragraphs.append(Paragraph(heading: heading, sentences: sentences)) }
+            guard !sentences.isEmpty else { return }
+            paragraphs.append(Paragraph(heading: heading, sentences: sentences, lead: item ? lead : nil))
+            if !item { lead = sentences.last.flatMap { $0.hasSuffix(":") && $0.count > 1 ? $0 : nil } }
         }
         for raw in text.split(separator: "\n", omittingEmptySubsequences: false) {
             let line = raw.trimmingCharacters(in: .whitespaces)
@@ -31,12 +58,13 @@ public struct DocumentText: Sendable, Equatable {
                 flush()
             } else if line.hasPrefix("#") {
                 flush()
+                lead = nil
                 heading = Self.clean(String(line.drop { $0 == "#" }))
                 if title == nil { title = heading }
             } else if let item = Self.listItem(line) {
                 flush()
                 pending = [item]
-                flush()
+                flush(item: true)
             } else {
                 pending.append(Self.clean(line))
             }
@@ -114,5 +142,11 @@ public struct DocumentText: Sendable, Equatable {
         while k > 0, chars[k - 1].isLetter || chars[k - 1] == "." { k -= 1 }
         let word = String(chars[k..<dot]).lowercased()
         return (word.count == 1 && chars[k].isUppercase) || abbreviations.contains(word)
+    }
+}
+
+private extension String {
+    func replacingSuffix(_ suffix: String, _ replacement: String) -> String {
+        hasSuffix(suffix) ? String(dropLast(suffix.count)) + replacement : self
     }
 }

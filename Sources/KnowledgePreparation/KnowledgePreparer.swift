@@ -35,7 +35,7 @@ public struct KnowledgePreparer {
             }
         }
         out += paragraphViews(document, topic: topic)
-        out += Self.grounded(Self.ruleQuestions(document), sentences: document.sentences, fits: fits ?? { _, _ in true })
+        out += Self.grounded(Self.ruleQuestions(document), sentences: document.statements, fits: fits ?? { _, _ in true })
         if let writeQuestions {
             for paragraph in document.paragraphs {
                 for q in try writeQuestions(paragraph.text, topic) { out.append(.chat(q.question, q.answer, .question, generator: q.rule)) }
@@ -50,7 +50,7 @@ public struct KnowledgePreparer {
         document.title.map(Self.topic(ofTitle:)) ?? document.sentences.first.flatMap(Self.subject(of:))
     }
 
-    /// The rule-synthesised questions of each sentence (`document.sentences`' order and count),
+    /// The rule-synthesised questions of each statement (`document.statements`' order and count),
     /// as `prepare` trains them; what grounding indexes each sentence by as well.
     public static func ruleQuestions(_ document: DocumentText) -> [[PreparedExample]] {
         let topic = topic(of: document)
@@ -63,9 +63,15 @@ public struct KnowledgePreparer {
         var out = [[PreparedExample]]()
         for paragraph in document.paragraphs {
             context.previousSubject = nil
-            for sentence in paragraph.sentences {
+            // A list item's questions name something of the item: the lead's alone ("What does the
+            // company operate?") would be asked of every item, each time with another answer.
+            let item = paragraph.lead == nil ? nil : Set(paragraph.sentences[0].split(separator: " ").map { SentenceFacts.bare($0).lowercased() }.filter { $0.count > 3 || $0.contains(where: \.isNumber) })
+            func ofItem(_ q: SynthesizedQuestion) -> Bool {
+                item.map { !$0.isDisjoint(with: q.question.split(separator: " ").map { SentenceFacts.bare($0).lowercased() }) } ?? true
+            }
+            for sentence in paragraph.statements {
                 var own = [PreparedExample]()
-                let questions = QuestionRules.questions(for: sentence, context: context)
+                let questions = QuestionRules.questions(for: sentence, context: context).filter(ofItem)
                 for q in questions {
                     own.append(.chat(q.question, q.answer, .question, generator: "rules"))
                 }
@@ -82,10 +88,10 @@ public struct KnowledgePreparer {
                 for q in QuestionRules.named(for: sentence, context: context) + QuestionRules.measures(for: sentence, context: context)
                     + QuestionRules.people(for: sentence, context: context)
                     + QuestionRules.inPlace(for: sentence, context: context)
-                where !questions.contains(where: { $0.question == q.question }) && namedAsked.insert(q.question).inserted {
+                where ofItem(q) && !questions.contains(where: { $0.question == q.question }) && namedAsked.insert(q.question).inserted {
                     own.append(.chat(q.question, q.answer, .question, generator: "rules"))
                 }
-                context.previousSubject = Self.antecedent(of: sentence)
+                context.previousSubject = Self.antecedent(of: QuestionRules.resolvePronoun(sentence, context), topic: topic)
                 context.person = Self.lastPerson(in: sentence) ?? context.person
                 out.append(own)
             }
@@ -95,10 +101,10 @@ public struct KnowledgePreparer {
 
     /// How the rule questions are shown, in turn, as in RAFT (Zhang et al., 2024): a third as they
     /// are, so the facts are learned by heart, and the rest as the server grounds a question
-    /// (`GroundedPrompt`): beside the sentence that answers it; beside it and the other sentence
-    /// that ranks first for the question; or beside that other sentence alone, answered from memory.
-    enum GroundedView { case plain, own, ownAndNext, next }
-    static let groundedViews: [GroundedView] = [.plain, .own, .plain, .ownAndNext, .own, .next]
+    /// (`GroundedPrompt`, one passage): beside the sentence that answers it, or beside the other
+    /// sentence that ranks first for the question, answered from memory all the same.
+    enum GroundedView { case plain, own, next }
+    static let groundedViews: [GroundedView] = [.plain, .own, .plain, .own, .own, .next]
 
     /// Each sentence's questions (`ruleQuestions`) in `groundedViews` turn, counted over the document.
     static func grounded(_ questions: [[PreparedExample]], sentences: [String], fits: (String, String) -> Bool) -> [PreparedExample] {
@@ -108,17 +114,14 @@ public struct KnowledgePreparer {
             own.map { example in
                 defer { turn += 1 }
                 let question = example.messages![0].content
-                // Ranked only for the views that show it. Without another sentence sharing a
-                // word, the next in the document stands in.
-                func other() -> Int { index.ranked(for: question).first { $0.index != i }?.index ?? (i + 1) % sentences.count }
-                let shown: [Int]
+                let shown: Int
                 switch groundedViews[turn % groundedViews.count] {
                 case .plain: return example
-                case .own: shown = [i]
-                case .ownAndNext: let next = other(); shown = next == i ? [i] : [min(i, next), max(i, next)]
-                case .next: let next = other(); shown = next == i ? [i] : [next]
+                case .own: shown = i
+                // Without another sentence sharing a word, the next in the document stands in.
+                case .next: shown = index.ranked(for: question).first { $0.index != i }?.index ?? (i + 1) % sentences.count
                 }
-                let prompt = GroundedPrompt.text(question: question, passages: shown.map { sentences[$0] }), answer = example.messages![1].content
+                let prompt = GroundedPrompt.text(question: question, passages: [sentences[shown]]), answer = example.messages![1].content
                 return fits(prompt, answer) ? .chat(prompt, answer, .groundedQuestion, generator: example.generator) : example
             }
         }
@@ -211,19 +214,25 @@ public struct KnowledgePreparer {
     /// What a next sentence's "It" stands for: the subject, unless that is plural or a person
     /// ("Beginners start with the Gullwing Trainer, while pilots choose the Skyreel 4, a stunt kite.
     /// It is made with ..."), then the last thing the sentence names.
-    static func antecedent(of sentence: String) -> String? {
-        guard let subject = subject(of: sentence) else { return nil }
-        if !QuestionRules.isPlural(subject), !SentenceFacts.isPersonName(subject) { return subject }
+    static func antecedent(of sentence: String, topic: String? = nil) -> String? {
+        guard let (subject, verb) = clause(of: sentence) else { return nil }
+        let singular = !QuestionRules.isPlural(subject, verb: verb)
+        // "Orrin Isles Air" is shaped like a person's name, but it is what the document is about.
+        let person = SentenceFacts.isPersonName(subject) && topic.map { !$0.lowercased().contains(subject.lowercased()) } ?? true
+        if singular, !person { return subject }
         let words = sentence.split(separator: " ").map(String.init)
         guard let (range, name) = QuestionRules.names(in: words).last(where: { !SentenceFacts.isPersonName($0.1) }) else { return nil }
         return range.lowerBound > 0 && words[range.lowerBound - 1].lowercased() == "the" ? "the " + name : name
     }
 
     /// The subject of a sentence, when a rule finds one: what a paragraph is about.
-    static func subject(of sentence: String) -> String? {
+    static func subject(of sentence: String) -> String? { clause(of: sentence)?.subject }
+
+    /// The subject and its verb.
+    static func clause(of sentence: String) -> (subject: String, verb: String)? {
         let words = QuestionRules.dropIntro(QuestionRules.withoutAsides(sentence.split(separator: " ").map(String.init)).words)
         guard let (k, _) = QuestionRules.verb(in: words) else { return nil }
         let s = QuestionRules.subjectPhrase(Array(words[..<k]))
-        return s.isEmpty || s.split(separator: " ").count > 8 ? nil : s
+        return s.isEmpty || s.split(separator: " ").count > 8 ? nil : (s, words[k].lowercased())
     }
 }

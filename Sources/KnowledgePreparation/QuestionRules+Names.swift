@@ -23,10 +23,17 @@ extension QuestionRules {
         // Calder coast, costs £7.25"), else of the clause before ("Ember Kraut ...; a jar retails at £6.50").
         var priced = [String: Int]()
         let starts = clauseStarts(words)
+        // "A single adult ticket to Mullagh costs 12 pounds": the name ends the priced thing, not is it.
+        func endsSubject(_ range: ClosedRange<Int>) -> Bool {
+            let before = range.lowerBound - (range.lowerBound > 0 && words[range.lowerBound - 1].lowercased() == "the" ? 2 : 1), next = range.upperBound + 1
+            guard before >= 0, next < words.count else { return false }
+            return ["to", "for", "of", "from", "at", "in", "on", "with"].contains(words[before].lowercased())
+                && (copulas.contains(words[next]) || isPresentVerb(words[next]))
+        }
         for p in prices {
             for start in starts.filter({ $0 < p }).reversed() {
-                if let (_, name) = found.first(where: { $0.0.lowerBound >= start && $0.0.upperBound < p }) {
-                    if priced[name] == nil { priced[name] = p }
+                if let (range, name) = found.first(where: { $0.0.lowerBound >= start && $0.0.upperBound < p }) {
+                    if priced[name] == nil, !endsSubject(range) { priced[name] = p }
                     break
                 }
             }
@@ -41,7 +48,7 @@ extension QuestionRules {
                 add("What is \(name)?", "name-code")
             }
             add("What does the document say about \(the)?", "name")
-            if let p = priced[name] {
+            if let p = priced[name], !person {
                 // Answered with the price alone: "The Marrowtail costs £42." Two products priced in one
                 // sentence taught the adapter to answer either.
                 let cost = capitalise(the) + " costs " + price(at: p, words) + "."
@@ -61,8 +68,10 @@ extension QuestionRules {
     /// it, in place: "Seaweed Kimchi, made with dulse gathered on the Calder coast, costs how
     /// much?", "Brindlecote Fermentary began in what year in a converted dairy ...?". No parsing,
     /// so it works where the grammatical rules do not, and keeps the words a reader's question shares
-    /// with the sentence. At most `limit` per sentence: prices, counts, years, then names.
-    public static func inPlace(for sentence: String, context: SentenceContext, limit: Int = 4) -> [SynthesizedQuestion] {
+    /// with the sentence. At most `limit` per sentence: prices, counts, years, then names. They
+    /// repeat the sentence in the question, the longest examples there are: beyond the first of a
+    /// sentence they were a seventh of a document's training tokens.
+    public static func inPlace(for sentence: String, context: SentenceContext, limit: Int = 1) -> [SynthesizedQuestion] {
         let answer = resolvePronoun(sentence.trimmingCharacters(in: .whitespaces), context)
         guard !answer.hasSuffix("?") else { return [] }
         var words = answer.split(separator: " ").map(String.init)
@@ -113,6 +122,8 @@ extension QuestionRules {
     /// "£6.50 for a 400-gram jar", "34 euros a year": the price at `p` and what it is for.
     static func price(at p: Int, _ words: [String]) -> String {
         var end = isCurrency(after: p, words) ? p + 1 : p
+        // "£1.1 million"
+        if end + 1 < words.count, ["million", "billion", "thousand", "m", "bn"].contains(SentenceFacts.bare(words[end + 1]).lowercased()) { end += 1 }
         if !words[end].hasSuffix(","), end + 1 < words.count, ["for", "per", "a", "an", "each"].contains(words[end + 1].lowercased()) {
             var j = end + 1
             while j + 1 < words.count, j - end < 5, !words[j].hasSuffix(","), !words[j].hasSuffix(")") { j += 1 }

@@ -55,7 +55,7 @@ extension QuestionRules {
         guard let (k, kind) = verb(in: words) else { return }
         let subject = subjectPhrase(Array(words[..<k]))
         guard !subject.isEmpty, !pronouns.contains(subject.lowercased()) else { return }
-        let x = lowerArticle(subject), plural = isPlural(subject), does = plural ? "do" : "does", be = plural ? "are" : "is"
+        let x = lowerArticle(subject), plural = isPlural(subject, verb: words[k]), does = plural ? "do" : "does", be = plural ? "are" : "is"
         let rest = Array(words[(k + 1)...])
         let person = isReader(subject)
         valueOfQuestions(rest, owner: x, person: person, add)

@@ -83,12 +83,19 @@ extension QuestionRules {
     static func passiveQuestions(x: String, be: String, participle: String, rest: [String], all: [String], _ add: (String, String) -> Void) {
         var asked = false
         // "sold only at the harbour office": the adverb does not change the question.
-        let rest = Array(rest.drop { ["only", "also", "usually", "mostly", "always", "still", "now"].contains($0.lowercased()) })
+        var rest = Array(rest.drop { ["only", "also", "usually", "mostly", "always", "still", "now"].contains($0.lowercased()) })
+        // "was set up in 1996 by ...": the particle belongs to the participle.
+        var participle = participle
+        if let particle = rest.first, ["up", "out", "off", "down"].contains(particle.lowercased()), rest.count > 1,
+           ["in", "by", "at", "on", "during", "after", "before"].contains(rest[1].lowercased()) {
+            participle += " " + particle.lowercased()
+            rest.removeFirst()
+        }
         let by = rest.firstIndex { $0.lowercased() == "by" }
         // "paid by 30 April" is a deadline, asked "When", below.
         if let by, by + 1 < rest.count, !SentenceFacts.isNumber(rest[by + 1]), !rest[(by + 1)...].prefix(2).contains(where: SentenceFacts.isTime) {
             if rest[(by + 1)...].prefix(4).contains(where: { SentenceFacts.isCapitalised($0) && !SentenceFacts.isUnit($0) }) || SentenceFacts.hasRole(rest[(by + 1)...].prefix(3).joined(separator: " ")) {
-                add(participle.hasSuffix("ed") ? "Who \(participle) \(x)?" : "Who \(be) \(x) \(participle) by?", "passive-by")
+                add(participle.hasSuffix("ed") || participle.hasSuffix(" up") ? "Who \(participle) \(x)?" : "Who \(be) \(x) \(participle) by?", "passive-by")
             } else {
                 add("What \(be) \(x) \(participle) by?", "passive-by-what")
             }
@@ -210,11 +217,19 @@ extension QuestionRules {
     static func presentQuestions(subject: String, verb: String, plural: Bool, rest: [String], all: [String], _ add: (String, String) -> Void) {
         var base = plural ? SentenceFacts.bare(verb).lowercased() : lemma(SentenceFacts.bare(verb).lowercased())
         var rest = rest
-        // "comes out when ...": the particle belongs to the verb.
+        // "comes out when ...", "takes on up to 220 workers": the particle belongs to the verb.
         if let particle = rest.first, ["out", "off", "up", "down", "back", "away", "on"].contains(particle), rest.count > 1,
-           ["when", "if", "after", "before", "every", "once"].contains(SentenceFacts.bare(rest[1]).lowercased()) {
+           ["when", "if", "after", "before", "every", "once"].contains(SentenceFacts.bare(rest[1]).lowercased())
+            || (["take", "hand", "give", "set", "carry", "turn", "pick", "put", "switch", "shut"].contains(base)
+                && (["up", "the", "a", "an", "about", "around"].contains(rest[1].lowercased()) || SentenceFacts.isNumber(rest[1]))) {
             base += " " + particle
             rest.removeFirst()
+        }
+        // "plans to replace four ferries by 2030": the infinitive is the action asked about.
+        if ["plan", "aim", "intend", "hope", "expect", "want", "promise", "seek"].contains(base), rest.count > 2, rest[0] == "to",
+           rest[1] == SentenceFacts.bare(rest[1]), rest[1].first?.isLowercase == true, !["be", "the", "a", "an"].contains(rest[1]) {
+            base += " to " + rest[1]
+            rest.removeFirst(2)
         }
         let x = lowerArticle(subject), does = plural ? "do" : "does"
         let next = rest.first.map { SentenceFacts.bare($0).lowercased() } ?? ""

@@ -3,7 +3,8 @@ import Foundation
 /// Noun phrases out of sentences: subjects, objects, names, counts.
 extension QuestionRules {
     static let introWords: Set<String> = ["in", "on", "since", "from", "every", "each", "at", "during", "after", "before", "until",
-                                          "by", "under", "for", "today", "currently", "now", "once", "twice", "also", "however"]
+                                          "by", "under", "for", "today", "currently", "now", "once", "twice", "also", "however", "besides",
+                                          "together"]
     static let institutionNouns: Set<String> = ["company", "firm", "business", "museum", "library", "school", "park", "hotel", "city",
                                                 "town", "village", "island", "club", "restaurant", "store", "shop", "centre", "center",
                                                 "institute", "university", "college", "hospital", "organisation", "organization",
@@ -74,8 +75,10 @@ extension QuestionRules {
     /// An object up to its first comma, preposition or time, at most six words.
     static func objectHead(_ words: [String]) -> String {
         var head = [String]()
-        for w in words {
+        for (i, w) in words.enumerated() {
             let b = SentenceFacts.bare(w).lowercased()
+            // "takes on up to 220 workers": a limit, not the object.
+            if b == "up", i + 1 < words.count, words[i + 1].lowercased() == "to" { break }
             if ["in", "on", "at", "every", "each", "from", "during", "since", "until", "for", "which", "who", "that", "and", "to",
                 "with", "by", "as", "after", "before"].contains(b) || SentenceFacts.isTime(w) { break }
             head.append(w)
@@ -115,7 +118,7 @@ extension QuestionRules {
         if let comma = words.prefix(8).firstIndex(where: { $0.hasSuffix(",") }), words.count - comma > 3 {
             return Array(words[(comma + 1)...])
         }
-        if ["also", "today", "currently", "now", "however"].contains(first) { return words.count > 3 ? Array(words[1...]) : words }
+        if ["also", "today", "currently", "now", "however", "together"].contains(first) { return words.count > 3 ? Array(words[1...]) : words }
         // "In Auto mode the DN-52 holds", "Under test conditions it removes": the subject starts
         // at the article or pronoun whose verb follows with no other article between.
         let openers: Set<String> = ["the", "a", "an", "its", "their", "his", "her", "our", "it", "they", "you", "we", "she", "he"]

@@ -133,7 +133,7 @@ public enum QuestionRules {
         guard !subject.isEmpty, !pronouns.contains(subject.lowercased()) else { return nil }
         var rest = Array(words[(k + 1)...])
         var joined: [String]?
-        let plural = isPlural(subject)
+        let plural = isPlural(subject, verb: words[k])
         var clause: [String]?
         if let and = rest.indices.dropFirst().first(where: { rest[$0].lowercased() == "and" && rest[$0 - 1].hasSuffix(",") }) {
             clause = Array(rest[(and + 1)...])
@@ -198,7 +198,8 @@ public enum QuestionRules {
                                          "run", "require", "receive", "get", "include", "offer", "use", "go", "come", "begin",
                                          "end", "leave", "arrive", "reach", "return", "charge", "serve", "sell", "make", "hold",
                                          "keep", "show", "give", "live", "meet", "weigh", "contain", "measure", "produce", "earn",
-                                         "cross", "connect", "lead", "host", "grow", "teach", "study", "provide", "allow", "carry", "suit"]
+                                         "cross", "connect", "lead", "host", "grow", "teach", "study", "provide", "allow", "carry", "suit",
+                                         "buy", "deliver", "own", "choose", "want", "farm", "employ"]
     /// Irregular past forms and their base forms: "When did X win Y?".
     static let irregularPast: [String: String] = ["took": "take", "made": "make", "won": "win", "began": "begin", "became": "become",
                                                   "grew": "grow", "built": "build", "sold": "sell", "bought": "buy", "gave": "give",
@@ -269,6 +270,12 @@ public enum QuestionRules {
         return head.hasSuffix("s") && !head.hasSuffix("ss") && !head.hasSuffix("us") && !head.hasSuffix("'s") && head.count > 3
     }
 
+    /// `isPlural(subject)` unless its verb says it is one thing: "Brightwater Ferries has nine vessels".
+    static func isPlural(_ subject: String, verb: String) -> Bool {
+        let v = SentenceFacts.bare(verb).lowercased()
+        return isPlural(subject) && !["is", "was", "has", "does"].contains(v) && !(isPresentVerb(v) && v.hasSuffix("s") && !v.hasSuffix("ss"))
+    }
+
     /// "It" → the previous subject or the topic, "Its" → "<topic>'s", "She"/"He" → the last person named.
     static func resolvePronoun(_ sentence: String, _ context: SentenceContext) -> String {
         let short = context.previousSubject.flatMap { $0.split(separator: " ").count <= 6 ? $0 : nil }
@@ -278,13 +285,24 @@ public enum QuestionRules {
         if let owner = context.name ?? context.topic { replacements.append(("Its ", capitalise(owner) + "'s ")) }
         if let person = context.person { replacements += [("She ", person + " "), ("He ", person + " ")] }
         // "It was Ember Kraut, a sauerkraut ..., that put the company on the map": a cleft's "It" stands for nothing.
+        // A cleft opens on what it stresses, a name or a time, not on a verb ("It was formed in 1987,
+        // when 11 families pooled savings to buy a store that ...").
         let words = sentence.split(separator: " ")
         if words.count > 2, words[0] == "It", ["is", "was"].contains(words[1]), words.dropFirst(3).contains(where: { $0 == "that" || $0 == "who" }),
-           words.dropFirst(2).prefix(8).contains(where: { $0.hasSuffix(",") }) || SentenceFacts.isCapitalised(String(words[2])) {
+           SentenceFacts.isCapitalised(String(words[2])) || ["in", "on", "at", "only", "not", "because", "during", "after", "before"].contains(words[2]) {
             replacements.removeAll { $0.0 == "It " }
         }
         for (pronoun, replacement) in replacements where sentence.hasPrefix(pronoun) {
             return replacement + sentence.dropFirst(pronoun.count)
+        }
+        // "Today it has 146 member farms", "Besides the packhouse at Stane Cross, it runs ...": the
+        // main clause's "it" after an opening adverb or prepositional phrase.
+        let adverbs: Set<String> = ["today", "now", "currently", "nowadays", "also", "still", "later"]
+        let prepositions: Set<String> = ["in", "on", "at", "since", "from", "during", "after", "before", "until", "by", "under", "for", "besides", "apart", "outside"]
+        if let it, let first = words.first.map({ SentenceFacts.bare($0).lowercased() }),
+           let j = words.prefix(12).firstIndex(of: "it"), j + 1 < words.count, words[j + 1].first?.isLowercase == true,
+           (j == 1 && adverbs.contains(first)) || (j > 1 && words[j - 1].hasSuffix(",") && prepositions.contains(first)) {
+            return (words[..<j] + [Substring(lowerArticle(it))] + words[(j + 1)...]).joined(separator: " ")
         }
         return sentence
     }

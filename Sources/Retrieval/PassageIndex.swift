@@ -183,10 +183,12 @@ public struct PassageIndex: Sendable, Equatable, Codable {
     /// first, with its rank (`top`'s order): a passage stating the kind of fact the question asks
     /// for (`AnswerType`) ranks higher. None when a draft is given that draws on nothing in the
     /// passages beyond the question's words (`drawsOnTheDocuments`), and none when no passage
-    /// shares a term with the question: a general question ("Repeat the word 'banana' once.")
-    /// is always somewhat similar to some sentence.
+    /// shares a word with the question: a general question ("Repeat the word 'banana' once.")
+    /// is always somewhat similar to some sentence, and one that shares only numbers ("What is
+    /// 3 times 4?" beside "leave it standing for 4 hours") was answered from that sentence.
     public func ranked(for query: String, draft: String? = nil, questionVector: [Float]? = nil) -> [(index: Int, rank: Double)] {
         let queryTerms = Set(Self.terms(query)), draftTerms = draft.map { Set(Self.terms($0)) }
+        guard queryTerms.contains(where: { documentFrequency[$0] != nil && $0.contains(where: \.isLetter) }) else { return [] }
         let byQuery = scores(queryTerms)
         guard let best = byQuery.max(), best > 0, draftTerms.map({ drawsOnTheDocuments($0, beyond: queryTerms) }) ?? true else { return [] }
         let similar = questionVector.flatMap(similarities(to:))

@@ -46,8 +46,8 @@ struct PreparedDataTests {
         #expect(bySentence[i].contains { $0.messages![0].content.lowercased().contains("heavy") || $0.messages![0].content.lowercased().contains("weigh") })
     }
 
-    /// Two questions in three are asked as the server grounds them: beside their own sentence, beside
-    /// it and the other sentence that ranks first for them, or beside that other one alone.
+    /// Two questions in three are asked as the server grounds them: beside their own sentence, or
+    /// beside the other sentence that ranks first for them.
     @Test func questionsAreAlsoAskedBesideTheirSentences() throws {
         let text = "# Kestrel Inn\n\nThe inn has 12 rooms. Breakfast costs 9 euros.\n\nThe owner is Maud Fenwick. Dinner costs 21 euros."
         let document = DocumentText(parsing: text)
@@ -63,24 +63,18 @@ struct PreparedDataTests {
                 switch shown[turn % shown.count] {
                 case .plain: #expect(example == q)
                 case .own: #expect(documentPart == ["Document: " + document.sentences[i], question])
-                case .ownAndNext:
-                    #expect(documentPart.count == 2 && documentPart[1] == question)
-                    let lines = documentPart[0].dropFirst("Document: ".count).split(separator: "\n").map(String.init)
-                    #expect(lines.count == 2 && lines.contains(document.sentences[i]) && lines == lines.sorted { document.sentences.firstIndex(of: $0)! < document.sentences.firstIndex(of: $1)! })
                 case .next:
-                    #expect(documentPart.count == 2 && documentPart[0] != "Document: " + document.sentences[i] && documentPart[0].hasPrefix("Document: "))
+                    #expect(documentPart.count == 2 && documentPart[1] == question && documentPart[0] != "Document: " + document.sentences[i]
+                            && document.sentences.contains(String(documentPart[0].dropFirst("Document: ".count))))
                 }
                 #expect(example.kind == (shown[turn % shown.count] == .plain ? .question : .groundedQuestion) && example.messages![1] == q.messages![1])
                 turn += 1
             }
         }
-        // A question about dinner's price, shown two sentences, is shown the other price beside its own.
-        let dinner = try #require(examples.first { $0.messages![0].content.hasSuffix("Dinner?") && $0.messages![0].content.components(separatedBy: "\n\n")[0].contains("\n") })
-        #expect(dinner.messages![0].content.hasPrefix("Document: Breakfast costs 9 euros.\nDinner costs 21 euros."))
         // What would not fit a training sequence is asked plain.
-        let short = try KnowledgePreparer(fits: { question, _ in !question.components(separatedBy: "\n\n")[0].contains("\n") }).prepare(document: text, path: "inn.md")
+        let short = try KnowledgePreparer(fits: { question, _ in !question.hasPrefix("Document: Breakfast") }).prepare(document: text, path: "inn.md")
         #expect(short.filter { $0.kind == .question || $0.kind == .groundedQuestion }.map(\.messages) == examples.map(\.messages).enumerated().map { turn, m in
-            shown[turn % shown.count] == .ownAndNext ? bySentence.joined().map(\.messages)[turn] : m })
+            m![0].content.hasPrefix("Document: Breakfast") ? bySentence.joined().map(\.messages)[turn] : m })
     }
 
     @Test func everyFactViewStartsAtASentence() throws {

@@ -119,6 +119,13 @@ struct PassageIndexTests {
         #expect(index.top(1, for: question, draft: "Charging takes five hours.") == [index.passages[0].text])
     }
 
+    @Test func sharingOnlyANumberGroundsNothing() {
+        let index = PassageIndex(passages: [.init("Leave it standing for 4 hours before switching on."), .init("Error F5 means an overload.")])
+        #expect(index.top(1, for: "What is 3 times 4?") == [])
+        #expect(index.top(1, for: "What does F5 mean?") == [index.passages[1].text])
+        #expect(index.top(1, for: "How many hours must it stand?") == [index.passages[0].text])
+    }
+
     @Test func loadReadsAFoldersFileOrNothing() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("passage-index-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
