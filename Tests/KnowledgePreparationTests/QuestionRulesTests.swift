@@ -342,7 +342,7 @@ struct QuestionRulesTests {
         #expect(answer("When was Orrin Isles Air founded?") == "Orrin Isles Air was founded in 1996, when two pilots bought a plane that a club had left.", "\(asked)")
         #expect(answer("How many aircraft does Orrin Isles Air have?") == "Today Orrin Isles Air has six aircraft.", "\(asked)")
         #expect(answer("What does Orrin Isles Air run?") == "Besides the harbour office, Orrin Isles Air runs a café in Hesta.", "\(asked)")
-        #expect(!asked.contains { $0.0.contains("price of Hesta") || $0.0.contains("is Hesta?") || $0.0.contains("is Owen Brackley?") && $0.0.hasPrefix("How much") }, "\(asked)")
+        #expect(!asked.contains { $0.0.contains("price of Hesta") || $0.0.contains("is Hesta?") || ($0.0.contains("is Owen Brackley?") && $0.0.hasPrefix("How much")) }, "\(asked)")
         #expect(KnowledgePreparer.antecedent(of: "Brightwater Ferries is a ferry company based in Kessock Harbour.") == "Brightwater Ferries")
     }
 
