@@ -234,7 +234,8 @@ public final class FineTune: @unchecked Sendable {
         }
         guard !index.passages.isEmpty else { return nil }
         do {
-            try index.embed(in: EmbeddingSpace(layer: model.sentenceEmbeddingLayer, dimensions: model.config.hiddenSize), model.sentenceEmbeddings)
+            try index.embed(in: EmbeddingSpace(layer: model.sentenceEmbeddingLayer, dimensions: model.config.hiddenSize),
+                            general: GeneralReplay.pairs.map(\.prompt), model.sentenceEmbeddings)
         } catch {
             throw FineTuneError.invalidConfiguration("the passages cannot be embedded: \(error)")
         }

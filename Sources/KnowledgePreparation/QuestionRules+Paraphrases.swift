@@ -142,7 +142,9 @@ extension QuestionRules {
     static func verbQuestions(lemma: String, x: String, does: String, be: String, rest: [String], _ add: (String, String) -> Void) {
         guard let n = rest.prefix(6).firstIndex(where: SentenceFacts.isNumber), let measure = measure(after: rest[n...]) else { return }
         switch (lemma, measure) {
-        case ("weigh", _), (_, .weight) where ["weigh", "have", "be"].contains(lemma):
+        case ("weigh", _):
+            fallthrough
+        case (_, .weight) where ["have", "be"].contains(lemma):
             add("How heavy \(be) \(x)?", "heavy")
             add("What \(does) \(x) weigh?", "weigh")
         case (_, .power) where ["draw", "use", "consume", "need", "require", "have", "take"].contains(lemma):

@@ -100,6 +100,9 @@ extension AdapterCommand {
                     }
                     vector = try loaded.sentenceEmbeddings([question])[0]
                 }
+                if let vector, index.asksNothingOfThePassages(vector) {
+                    printError("the question is nearer to a general prompt than to the documents: served ungrounded, by the base model (unless serve --no-base-for-general)")
+                }
                 for (i, rank) in index.ranked(for: question, draft: draft, questionVector: vector).prefix(top) {
                     print(String(format: "%.4f", rank) + "\t" + index.passages[i].text)
                 }

@@ -50,6 +50,9 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Tokens of the adapter's own answer, drafted first without the sentences, that rank them with the question; a draft that uses nothing of the documents beyond the question's words leaves the question ungrounded (0: rank by the question alone and ground every question that shares a word with a sentence).")
     var groundingDraftTokens = 0
 
+    @Flag(inversion: .prefixedNo, help: "Answer a chat question to an adapter with the base model when the question is nearer to everyday prompts than to anything in the adapter's documents (the adapter costs a small model some general answers).")
+    var baseForGeneral = true
+
     @Option(help: "Largest request body accepted, in MiB.")
     var maxBodyMb = 8
 
@@ -103,6 +106,7 @@ struct Serve: AsyncParsableCommand {
         config.adapterCacheBytes = adapterCacheMb << 20
         config.groundingPassages = groundingPassages
         config.groundingDraftTokens = groundingDraftTokens
+        config.baseForGeneral = baseForGeneral
         config.maxBodyBytes = maxBodyMb << 20
         config.chatTemplate = chatTemplate
         config.threads = threads

@@ -23,17 +23,19 @@ struct ChatController: Sendable {
         func render(_ messages: [ChatMessage]) throws -> [Int] {
             do { return try service.model.chatPrompt(messages) } catch { throw APIError.invalid("\(error)", param: "messages") }
         }
-        var draft: String?, questionVector: [Float]?
+        var draft: String?, questionVector: [Float]?, adapter = target.adapter
         if let knowledge = target.knowledge, service.grounding.applies(to: knowledge) {
-            if service.grounding.draftTokens > 0 {
-                draft = try await service.draft(try render(messages), maxTokens: service.grounding.draftTokens, adapter: target.adapter, context)
-            }
             if let question = KnowledgeGrounding.question(in: messages) { questionVector = try await service.sentenceVector(question, for: knowledge) }
+            if service.grounding.answersFromBase(knowledge, questionVector: questionVector) {
+                adapter = nil
+            } else if service.grounding.draftTokens > 0 {
+                draft = try await service.draft(try render(messages), maxTokens: service.grounding.draftTokens, adapter: adapter, context)
+            }
         }
         let prompt = try render(service.grounding.ground(messages, in: target.knowledge, draft: draft, questionVector: questionVector))
         let top = body.logprobs == true ? body.top_logprobs ?? 0 : nil
         let job = try service.makeJob(body, prompt: prompt, promptParam: "messages", maxTokens: body.maxTokens.value, logprobs: top,
-                                      adapter: target.adapter)
+                                      adapter: adapter)
         let handle = try service.submit(job, promptParam: "messages")
         let id = "chatcmpl-" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
         let created = Int(Date().timeIntervalSince1970)

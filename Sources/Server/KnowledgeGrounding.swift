@@ -24,17 +24,30 @@ import Tokenizers
 /// ungrounded (`PassageIndex.drawsOnTheDocuments`): general answers kept 142 → 147 of 168.
 /// Where the adapter's `knowledge.json` has sentence vectors of the served model, the question's
 /// vector, made through the scheduler as well, ranks the passages too (`LoadedModel.sentenceEmbeddings`).
+///
+/// A question nearer to the general prompts the adapter was trained to keep answering than to
+/// anything in its documents (`PassageIndex.asksNothingOfThePassages`) is not grounded, and with
+/// `baseForGeneral` it is answered by the base model's own weights: it asks nothing the adapter
+/// learned, and on a small model the adapter costs general answers (`bench/knowledge-experiments.md`).
 struct KnowledgeGrounding: Sendable {
     /// Passages put before a question; 0 turns grounding off.
     let passages: Int
     /// Tokens of the draft answer; 0 ranks by the question alone.
     let draftTokens: Int
+    /// Answer questions that ask nothing of an adapter's documents without the adapter.
+    var baseForGeneral = true
 
     /// Whether a request to an adapter with `index` is grounded, and so whether it needs a draft.
     func applies(to index: PassageIndex?) -> Bool { passages > 0 && index != nil }
 
     /// The message grounding answers: the last user message.
     static func question(in messages: [ChatMessage]) -> String? { messages.last { $0.role == "user" }?.content }
+
+    /// Whether a question to an adapter with `index`, with this sentence vector, is answered by the base model.
+    func answersFromBase(_ index: PassageIndex?, questionVector: [Float]?) -> Bool {
+        guard baseForGeneral, applies(to: index), let index, let questionVector else { return false }
+        return index.asksNothingOfThePassages(questionVector)
+    }
 
     func ground(_ messages: [ChatMessage], in index: PassageIndex?, draft: String? = nil, questionVector: [Float]? = nil) -> [ChatMessage] {
         guard applies(to: index), let index, let last = messages.lastIndex(where: { $0.role == "user" }) else { return messages }

@@ -35,6 +35,8 @@ public struct ServerConfiguration: Sendable {
     /// Tokens of the adapter's own answer drafted first to rank the passages by; 0: by the question
     /// alone (`KnowledgeGrounding`: since adapters learn to read grounded questions, the better default).
     public var groundingDraftTokens = 0
+    /// Answer chat questions that ask nothing of an adapter's documents with the base model (`KnowledgeGrounding`).
+    public var baseForGeneral = true
     public var chatTemplate: String?
     public var threads: Int?
     /// Multiply with inputs rounded to 16-bit integers (`LlamaModel.integerProducts`): a row's
@@ -168,7 +170,8 @@ struct ModelService: Service {
                                                     fingerprint: String(fingerprint), created: Int(Date().timeIntervalSince1970),
                                                     catalog: RegistryAdapterCatalog(registry: registry),
                                                     adapters: AdapterCache(model: model.model, budgetBytes: config.adapterCacheBytes),
-                                                    grounding: KnowledgeGrounding(passages: config.groundingPassages, draftTokens: config.groundingDraftTokens)))
+                                                    grounding: KnowledgeGrounding(passages: config.groundingPassages, draftTokens: config.groundingDraftTokens,
+                                                                                 baseForGeneral: config.baseForGeneral)))
             logger.info("loaded \(model.id) in \(ContinuousClock.now - start): \(model.config.layerCount) layers, context \(context) per sequence, \(config.parallel) parallel sequences")
         } catch {
             serving.state = .failed("\(error)")

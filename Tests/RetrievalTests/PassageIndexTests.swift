@@ -195,4 +195,37 @@ struct PassageIndexTests {
         let corrupt = #"{"passages": [{"text": "A.", "vectors": ["not base64!"]}], "embedding": {"layer": 1, "dimensions": 2}}"#
         #expect(throws: DecodingError.self) { try JSONDecoder().decode(PassageIndex.self, from: Data(corrupt.utf8)) }
     }
+
+    /// A question nearer to a general prompt than to any passage (by `generalMargin`) is not
+    /// grounded though it shares a word; a question about the passages still is. The prompts'
+    /// vectors are made once per space and kept in the file.
+    @Test func aQuestionNearerToAGeneralPromptIsNotGrounded() throws {
+        // Directions: the shared offset, opening times, counting units.
+        func vectors(_ texts: [String]) -> [[Float]] {
+            texts.map { t in [10, t.contains("open") ? 1 : 0, t.contains("How many") && !t.contains("workshop") ? 1 : 0] }
+        }
+        let passages: [PassageIndex.Passage] = [
+            .init("The workshop opens at 9 every day.", questions: ["When does the workshop open?"]),
+            .init("The workshop has 12 benches.", questions: ["How many benches does the workshop have?"]),
+        ]
+        var index = PassageIndex(passages: passages)
+        let general = "How many hours are in a day?", about = "What time does it open each day?"
+        let space = EmbeddingSpace(layer: 3, dimensions: 3)
+        index.embed(in: space, vectors)
+        #expect(!index.ranked(for: general, questionVector: vectors([general])[0]).isEmpty)
+        var embedded = 0
+        index.embed(in: space, general: ["How many minutes are in a day?", "What is 2 plus 3?"]) { embedded += $0.count; return vectors($0) }
+        #expect(embedded == 2 && index.generalPrompts.count == 2)
+        #expect(index.ranked(for: general, questionVector: vectors([general])[0]).isEmpty)
+        #expect(!index.ranked(for: general).isEmpty)  // without its vector, words alone decide
+        #expect(index.top(1, for: about, questionVector: vectors([about])[0]) == [passages[0].text])
+
+        let decoded = try JSONDecoder().decode(PassageIndex.self, from: try JSONEncoder().encode(index))
+        #expect(decoded == index && decoded.ranked(for: general, questionVector: vectors([general])[0]).isEmpty)
+        embedded = 0
+        index.embed(in: space, general: index.generalPrompts) { embedded += $0.count; return vectors($0) }
+        #expect(embedded == 0)
+        index.embed(in: EmbeddingSpace(layer: 4, dimensions: 3)) { embedded += $0.count; return vectors($0) }
+        #expect(embedded == 4 + 2)  // another space: the passages' texts and the prompts again
+    }
 }

@@ -105,4 +105,42 @@ import Tokenizers
         let grounded = try #require(try promptTokens(server.port, model: "ferry", question))
         #expect(try grounded == model.chatPrompt(byVector).count && grounded != model.chatPrompt(byWords).count)
     }
+
+    func answer(_ port: Int, model: String, _ question: String) throws -> String? {
+        let r = try HTTP.request(port: port, "POST", "/v1/chat/completions",
+                                 json: ["model": model, "messages": [["role": "user", "content": question]], "max_tokens": 12, "temperature": 0])
+        return ((r.json["choices"] as? [[String: Any]])?.first?["message"] as? [String: Any])?["content"] as? String
+    }
+
+    /// A question nearer to the index's general prompts than to its passages is answered by the
+    /// base model, ungrounded, though it shares "day" with a passage; a question about the
+    /// passages still goes to the adapter, and `--no-base-for-general` sends both to it.
+    @Test func generalQuestionsAreAnsweredByTheBaseModel() throws {
+        let model = try LoadedModel.load(path: try Repo.defaultModel)
+        var index = PassageIndex(passages: [
+            "The Wrenfield ferry leaves at 7:40 every day.",
+            "Tickets cost 6 pounds for adults.",
+        ].map { .init($0) })
+        try index.embed(in: EmbeddingSpace(layer: model.sentenceEmbeddingLayer, dimensions: model.config.hiddenSize),
+                        general: ["How many minutes are in a day?", "What is the capital of Italy?", "What is 4 plus 3?"], model.sentenceEmbeddings)
+        let general = "How many hours are in a day?", about = "When does the ferry leave?"
+        let vectors = try model.sentenceEmbeddings([general, about])
+        #expect(index.asksNothingOfThePassages(vectors[0]) && !index.asksNothingOfThePassages(vectors[1]))
+
+        let data = temporaryDirectory()
+        try FileManager.default.createDirectory(atPath: data + "/adapters/ferry", withIntermediateDirectories: true)
+        try AdapterServingTests.writeAdapter(seed: 1, to: data + "/adapters/ferry/1")
+        try AtomicFileWriter.write(Array(try JSONEncoder().encode(index)), to: data + "/adapters/ferry/1/" + PassageIndex.fileName)
+        let routed = try ServerProcess(["--data-dir", data])
+        let base = try answer(routed.port, model: modelID, general)
+        #expect(try answer(routed.port, model: "ferry", general) == base)
+        #expect(try promptTokens(routed.port, model: "ferry", general) == model.chatPrompt([ChatMessage(role: "user", content: general)]).count)
+        let grounded = try answer(routed.port, model: "ferry", about)
+        _ = routed.stop()
+        let unrouted = try ServerProcess(["--data-dir", data, "--no-base-for-general"])
+        defer { _ = unrouted.stop() }
+        let adapterAnswer = try answer(unrouted.port, model: "ferry", general)
+        #expect(adapterAnswer != nil && adapterAnswer != base)
+        #expect(try answer(unrouted.port, model: "ferry", about) == grounded)
+    }
 }
