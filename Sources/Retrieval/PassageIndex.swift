@@ -181,12 +181,12 @@ public struct PassageIndex: Sendable, Equatable, Codable {
     /// that asks nothing of the documents. Sharing a word is not enough to tell: "How many hours
     /// are in a day?" shares "day" with "… if you make more than 5 shots a day", and was answered
     /// from it. False without the general prompts' vectors.
-    public func asksNothingOfThePassages(_ question: [Float]) -> Bool {
+    public func asksNothingOfThePassages(_ question: [Float], margin: Float = generalMargin) -> Bool {
         guard let unitVectors, let unitGeneralVectors, question.count == centre.count else { return false }
         let q = unit(question)
         func cosine(_ v: [Float]) -> Float { zip(q, v).reduce(0) { $0 + $1.0 * $1.1 } }
         let nearestPassage = unitVectors.joined().map(cosine).max() ?? -1
-        return (unitGeneralVectors.map(cosine).max() ?? -1) - nearestPassage > Self.generalMargin
+        return (unitGeneralVectors.map(cosine).max() ?? -1) - nearestPassage > margin
     }
 
     /// Measured on the 35 fixture documents (a probe of this rule with the default model): of
@@ -195,7 +195,7 @@ public struct PassageIndex: Sendable, Equatable, Codable {
     /// cargo boxes?" beside "What colour do you get by mixing blue and yellow?"). Of the 20
     /// general questions asked of each document, 162 of 700 share a word with a passage; 158 of
     /// those are nearer to a general prompt by more than 0.25.
-    static let generalMargin: Float = 0.25
+    public static let generalMargin: Float = 0.25
 
     /// The BM25 score of passage `i` for the query's terms.
     func score(_ i: Int, query: Set<String>) -> Double {
@@ -233,20 +233,26 @@ public struct PassageIndex: Sendable, Equatable, Codable {
     /// Every passage that shares a term with `query` (all of them, with `questionVector`), best
     /// first, with its rank (`top`'s order): a passage stating the kind of fact the question asks
     /// for (`AnswerType`) ranks higher. None when a draft is given that draws on nothing in the
-    /// passages beyond the question's words (`drawsOnTheDocuments`), and none when no passage
-    /// shares a word with the question: a general question ("Repeat the word 'banana' once.")
-    /// is always somewhat similar to some sentence, and one that shares only numbers ("What is
-    /// 3 times 4?" beside "leave it standing for 4 hours") was answered from that sentence.
-    /// None either when the question's vector is nearer to a general prompt's than to the
-    /// passages' (`asksNothingOfThePassages`).
+    /// passages beyond the question's words (`drawsOnTheDocuments`), and none when the question's
+    /// vector is nearer to a general prompt's than to the passages' (`asksNothingOfThePassages`).
+    /// A question that shares no word with the passages (numbers do not count: "What is 3 times
+    /// 4?" was answered from "leave it standing for 4 hours") is ranked by its vector alone, and
+    /// only when it is nearer to a passage than to every general prompt; without the general
+    /// prompts' vectors it is not grounded at all, as a general question ("Repeat the word
+    /// 'banana' once.") is always somewhat similar to some sentence. Ranked so, the best passage
+    /// of a probe over the 35 fixture documents held the answer for 482 of their 560 questions
+    /// (476 ungrounded without a shared word: *How loud is it?* now meets "sound power level is
+    /// 94 dB(A)", *Can I bring my dog?* "Dogs are allowed only on the Seawall Path"), and 4 of
+    /// the 700 general questions asked of them were grounded, as before.
     public func ranked(for query: String, draft: String? = nil, questionVector: [Float]? = nil) -> [(index: Int, rank: Double)] {
         let queryTerms = Set(Self.terms(query)), draftTerms = draft.map { Set(Self.terms($0)) }
-        guard queryTerms.contains(where: { documentFrequency[$0] != nil && $0.contains(where: \.isLetter) }) else { return [] }
-        let byQuery = scores(queryTerms)
-        guard let best = byQuery.max(), best > 0, draftTerms.map({ drawsOnTheDocuments($0, beyond: queryTerms) }) ?? true,
-              !(questionVector.map(asksNothingOfThePassages) ?? false) else { return [] }
+        let sharesAWord = queryTerms.contains(where: { documentFrequency[$0] != nil && $0.contains(where: \.isLetter) })
+        let toldFromGeneral = unitGeneralVectors != nil && questionVector != nil
+        guard sharesAWord || toldFromGeneral, !(questionVector.map { asksNothingOfThePassages($0, margin: sharesAWord ? Self.generalMargin : 0) } ?? false),
+              draftTerms.map({ drawsOnTheDocuments($0, beyond: queryTerms) }) ?? true else { return [] }
+        let byQuery = scores(queryTerms), best = byQuery.max() ?? 0
         let similar = questionVector.flatMap(similarities(to:))
-        var rank = byQuery.map { $0 / best }
+        var rank = byQuery.map { best > 0 ? $0 / best : 0 }
         if let draftTerms, case let byDraft = scores(draftTerms), let bestDraft = byDraft.max(), bestDraft > 0 {
             for i in rank.indices { rank[i] += Self.draftWeight * byDraft[i] / bestDraft }
         }

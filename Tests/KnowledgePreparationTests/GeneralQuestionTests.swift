@@ -38,8 +38,8 @@ struct GeneralQuestionTests {
                 let own = try model.sentenceEmbeddings(try questions(fixtures + folder + "/" + file))
                 documents += 1
                 documentQuestions += own.count
-                documentQuestionsTakenForGeneral += own.filter(index.asksNothingOfThePassages).count
-                generalTakenForGeneral += generalVectors.filter(index.asksNothingOfThePassages).count
+                documentQuestionsTakenForGeneral += own.filter { index.asksNothingOfThePassages($0) }.count
+                generalTakenForGeneral += generalVectors.filter { index.asksNothingOfThePassages($0) }.count
             }
         }
         // Measured on the five documents of Tests/Fixtures/knowledge: 0 of 80 and 98 of 100.

@@ -209,16 +209,20 @@ struct PassageIndexTests {
             .init("The workshop has 12 benches.", questions: ["How many benches does the workshop have?"]),
         ]
         var index = PassageIndex(passages: passages)
-        let general = "How many hours are in a day?", about = "What time does it open each day?"
+        let general = "How many hours are in a day?", about = "What time does it open each day?", noWord = "When do they reopen?"
         let space = EmbeddingSpace(layer: 3, dimensions: 3)
         index.embed(in: space, vectors)
         #expect(!index.ranked(for: general, questionVector: vectors([general])[0]).isEmpty)
+        #expect(index.ranked(for: noWord, questionVector: vectors([noWord])[0]).isEmpty)
         var embedded = 0
         index.embed(in: space, general: ["How many minutes are in a day?", "What is 2 plus 3?"]) { embedded += $0.count; return vectors($0) }
         #expect(embedded == 2 && index.generalPrompts.count == 2)
         #expect(index.ranked(for: general, questionVector: vectors([general])[0]).isEmpty)
         #expect(!index.ranked(for: general).isEmpty)  // without its vector, words alone decide
         #expect(index.top(1, for: about, questionVector: vectors([about])[0]) == [passages[0].text])
+        // Sharing no word, a question nearer to a passage than to every general prompt is ranked by its vector.
+        #expect(index.top(1, for: noWord, questionVector: vectors([noWord])[0]) == [passages[0].text])
+        #expect(index.ranked(for: "How many are there?", questionVector: vectors(["How many are there?"])[0]).isEmpty)
 
         let decoded = try JSONDecoder().decode(PassageIndex.self, from: try JSONEncoder().encode(index))
         #expect(decoded == index && decoded.ranked(for: general, questionVector: vectors([general])[0]).isEmpty)
