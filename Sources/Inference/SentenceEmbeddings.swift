@@ -3,7 +3,7 @@ import Llama
 /// Sentence embeddings read from the model itself, as PromptEOL does (Jiang et al., 2023): the
 /// text is put in `This sentence : "…" means in one word:"` and the residual stream at the last
 /// token, near the top of the blocks, is its vector. Grounding ranks passages by them beside
-/// BM25 (`PassageIndex`), so a question in words no sentence uses ("How big is the workforce?")
+/// BM25 (`PassageIndex`), so a question in words no sentence uses ("How big is the crew?")
 /// still meets the sentence that means it ("employs 27 people").
 ///
 /// Measured with SmolLM2-135M-Instruct on the 464 questions of 29 fixture documents, by whether

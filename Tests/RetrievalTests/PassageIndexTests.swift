@@ -153,7 +153,7 @@ struct PassageIndexTests {
     /// A stand-in for the model's sentence vectors: a large offset every vector shares (as the
     /// model's states do), one direction for staff numbers and one for places.
     static func vectors(_ texts: [String]) -> [[Float]] {
-        texts.map { t in [10, t.contains("employ") || t.contains("workforce") ? 1 : 0, t.contains("Tollgate") || t.contains("Where") ? 1 : 0] }
+        texts.map { t in [10, t.contains("employ") || t.contains("crew") ? 1 : 0, t.contains("Tollgate") || t.contains("Where") ? 1 : 0] }
     }
 
     @Test func sentenceVectorsFindAPassageInOtherWords() throws {
@@ -162,7 +162,7 @@ struct PassageIndexTests {
             .init("The cooperative employs 27 people.", questions: ["How many people does the cooperative employ?"]),
         ]
         var index = PassageIndex(passages: passages)
-        let question = "How big is the cooperative's workforce?"
+        let question = "How big is the cooperative's crew?"
         #expect(index.top(1, for: question) == [passages[0].text])
         let space = EmbeddingSpace(layer: 3, dimensions: 3)
         var embedded = 0
