@@ -225,12 +225,7 @@ public final class FineTune: @unchecked Sendable {
             }
         }
         for path in configuration.data where configuration.preparation.enabled && TrainingDataLoader.isDocument(path) {
-            let document = DocumentText(parsing: try TrainingDataLoader.readDocument(path).text)
-            let sentences = document.paragraphs.flatMap { p in p.statements.map { (text: $0, heading: p.heading) } }
-            index.append(zip(sentences, KnowledgePreparer.ruleQuestions(document)).map { s, questions in
-                PassageIndex.Passage(s.text, heading: s.heading, title: document.title,
-                                     questions: questions.compactMap { $0.messages?.first?.content })
-            })
+            index.append(KnowledgePreparer.passages(DocumentText(parsing: try TrainingDataLoader.readDocument(path).text)))
         }
         guard !index.passages.isEmpty else { return nil }
         do {

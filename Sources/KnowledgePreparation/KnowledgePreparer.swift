@@ -99,6 +99,15 @@ public struct KnowledgePreparer {
         return out
     }
 
+    /// The document's statements as grounding indexes them: each with its heading, the document's
+    /// title and its rule questions (`ruleQuestions`).
+    public static func passages(_ document: DocumentText) -> [PassageIndex.Passage] {
+        let statements = document.paragraphs.flatMap { p in p.statements.map { (text: $0, heading: p.heading) } }
+        return zip(statements, ruleQuestions(document)).map { s, questions in
+            PassageIndex.Passage(s.text, heading: s.heading, title: document.title, questions: questions.compactMap { $0.messages?.first?.content })
+        }
+    }
+
     /// How the rule questions are shown, in turn, as in RAFT (Zhang et al., 2024): a third as they
     /// are, so the facts are learned by heart, and the rest as the server grounds a question
     /// (`GroundedPrompt`, one passage): beside the sentence that answers it, or beside the other

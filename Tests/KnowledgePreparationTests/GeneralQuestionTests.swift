@@ -29,11 +29,7 @@ struct GeneralQuestionTests {
             for file in try FileManager.default.contentsOfDirectory(atPath: fixtures + folder).sorted() where file.hasSuffix("-questions.jsonl") {
                 let path = fixtures + folder + "/" + file.dropLast("-questions.jsonl".count) + ".md"
                 guard FileManager.default.fileExists(atPath: path) else { continue }
-                let document = DocumentText(parsing: try String(contentsOfFile: path, encoding: .utf8))
-                let sentences = document.paragraphs.flatMap { p in p.statements.map { (text: $0, heading: p.heading) } }
-                var index = PassageIndex(passages: zip(sentences, KnowledgePreparer.ruleQuestions(document)).map { s, questions in
-                    PassageIndex.Passage(s.text, heading: s.heading, title: document.title, questions: questions.compactMap { $0.messages?.first?.content })
-                })
+                var index = PassageIndex(passages: KnowledgePreparer.passages(DocumentText(parsing: try String(contentsOfFile: path, encoding: .utf8))))
                 try index.embed(in: space, general: GeneralReplay.pairs.map(\.prompt), model.sentenceEmbeddings)
                 let own = try model.sentenceEmbeddings(try questions(fixtures + folder + "/" + file))
                 documents += 1
