@@ -115,20 +115,117 @@ static LK_AVX2 void pack_interleaved_panel(uint32_t type, const uint8_t *w, size
     }
 }
 
-// Rows [r0, r0 + min(rows, 32)) of w (rows before `grouped` interleaved).
+// block_levels by vectors: block b of a row in ggml's layout as 16-bit levels, values 0..15 in
+// *first and 16..31 in *second, with the same d and m (the same C expressions).
+LK_AVX2_INLINE void block_levels_avx2(uint32_t type, const uint8_t *row, size_t b, __m256i *first, __m256i *second, float *d, float *m) {
+    const __m256i nibble = _mm256_set1_epi8(15);
+    __m128i low, high; // the levels as bytes, unsigned unless noted
+    switch (type) {
+    case T_Q4_0:
+    case T_Q4_1: {
+        const int one = type == T_Q4_1;
+        const uint8_t *p = row + b * (one ? 20 : 18);
+        *d = half_float(p); *m = one ? half_float(p + 2) : 0;
+        const __m128i v = _mm_loadu_si128((const __m128i *)(p + (one ? 4 : 2)));
+        low = _mm_and_si128(v, _mm256_castsi256_si128(nibble));
+        high = _mm_and_si128(_mm_srli_epi16(v, 4), _mm256_castsi256_si128(nibble));
+        const __m256i offset = _mm256_set1_epi16(one ? 0 : 8);
+        *first = _mm256_sub_epi16(_mm256_cvtepu8_epi16(low), offset);
+        *second = _mm256_sub_epi16(_mm256_cvtepu8_epi16(high), offset);
+        return;
+    }
+    case T_Q8_0: {
+        const uint8_t *p = row + b * 34;
+        *d = half_float(p); *m = 0;
+        *first = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(p + 2)));
+        *second = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(p + 18)));
+        return;
+    }
+    case T_Q6_K: {
+        const uint8_t *p = row + b / 8 * 210;
+        const int h = (int)(b % 8) / 4, k = (int)(b % 4);
+        const int8_t *sc = (const int8_t *)(p + 192 + 8 * h + 2 * k);
+        *d = half_float(p + 208); *m = 0;
+        const __m256i ql = _mm256_loadu_si256((const __m256i *)(p + 64 * h + 32 * (k % 2)));
+        const __m256i qh = _mm256_loadu_si256((const __m256i *)(p + 128 + 32 * h));
+        const __m256i q = _mm256_or_si256(_mm256_and_si256(_mm256_srl_epi16(ql, _mm_cvtsi32_si128(4 * (k / 2))), nibble),
+                                          _mm256_slli_epi16(_mm256_and_si256(_mm256_srl_epi16(qh, _mm_cvtsi32_si128(2 * k)), _mm256_set1_epi8(3)), 4));
+        const __m256i centre = _mm256_set1_epi16(32);
+        *first = _mm256_mullo_epi16(_mm256_sub_epi16(_mm256_cvtepu8_epi16(_mm256_castsi256_si128(q)), centre), _mm256_set1_epi16(sc[0]));
+        *second = _mm256_mullo_epi16(_mm256_sub_epi16(_mm256_cvtepu8_epi16(_mm256_extracti128_si256(q, 1)), centre), _mm256_set1_epi16(sc[1]));
+        return;
+    }
+    default: { // Q4_K, Q5_K
+        const int five = type == T_Q5_K, j = (int)(b % 8);
+        const uint8_t *p = row + b / 8 * (five ? 176 : 144);
+        uint8_t sc, mn;
+        scale_min_k4(j, p + 4, &sc, &mn);
+        *d = half_float(p) * sc; *m = -half_float(p + 2) * mn;
+        __m256i q = _mm256_and_si256(_mm256_srl_epi16(_mm256_loadu_si256((const __m256i *)(p + (five ? 48 : 16) + 32 * (j / 2))),
+                                                      _mm_cvtsi32_si128(4 * (j % 2))), nibble);
+        if (five) {
+            const __m256i bit = _mm256_set1_epi8((char)(1 << j));
+            const __m256i set = _mm256_cmpeq_epi8(_mm256_and_si256(_mm256_loadu_si256((const __m256i *)(p + 16)), bit), bit);
+            q = _mm256_or_si256(q, _mm256_and_si256(set, _mm256_set1_epi8(16)));
+        }
+        *first = _mm256_cvtepu8_epi16(_mm256_castsi256_si128(q));
+        *second = _mm256_cvtepu8_epi16(_mm256_extracti128_si256(q, 1));
+    }
+    }
+}
+
+// v[i] (row i's eight level pairs) becomes pair i of the eight rows.
+LK_AVX2_INLINE void transpose8(__m256i *v) {
+    __m256i t[8], u[8];
+    for (int i = 0; i < 4; i++) {
+        t[2 * i] = _mm256_unpacklo_epi32(v[2 * i], v[2 * i + 1]);
+        t[2 * i + 1] = _mm256_unpackhi_epi32(v[2 * i], v[2 * i + 1]);
+    }
+    for (int i = 0; i < 2; i++) { // rows 4i..4i + 3: pairs 0|4, 1|5, 2|6, 3|7
+        u[4 * i] = _mm256_unpacklo_epi64(t[4 * i], t[4 * i + 2]);
+        u[4 * i + 1] = _mm256_unpackhi_epi64(t[4 * i], t[4 * i + 2]);
+        u[4 * i + 2] = _mm256_unpacklo_epi64(t[4 * i + 1], t[4 * i + 3]);
+        u[4 * i + 3] = _mm256_unpackhi_epi64(t[4 * i + 1], t[4 * i + 3]);
+    }
+    for (int i = 0; i < 4; i++) {
+        v[i] = _mm256_permute2x128_si256(u[i], u[4 + i], 0x20);
+        v[4 + i] = _mm256_permute2x128_si256(u[i], u[4 + i], 0x31);
+    }
+}
+
+// Rows [r0, r0 + min(rows, 32)) of w (rows before `grouped` interleaved), eight rows at a time:
+// each row's levels by vectors, then transposed into the panel's pairs. (Level by level, packing
+// took over a third of a Q4_K_M prompt's time.)
 static LK_AVX2 void pack_panel(uint32_t type, const uint8_t *w, size_t rowBytes, size_t grouped, size_t r0, size_t rows, size_t nb, uint8_t *panel) {
     if ((type == T_Q4_0 || type == T_Q4_1) && r0 % 8 == 0 && r0 + PANEL_ROWS <= grouped && rows >= PANEL_ROWS) {
         pack_interleaved_panel(type, w, rowBytes, r0, nb, panel);
         return;
     }
     for (size_t b = 0; b < nb; b++) {
-        int16_t *level = (int16_t *)(panel + b * PANEL_BLOCK_BYTES);
+        uint8_t *level = panel + b * PANEL_BLOCK_BYTES;
         float *d = (float *)(panel + b * PANEL_BLOCK_BYTES + PANEL_LEVEL_BYTES), *m = d + 32;
-        for (size_t r = 0; r < PANEL_ROWS; r++) {
-            int16_t v[32] = {0};
-            d[r] = m[r] = 0;
-            if (r < rows) matrix_block_levels(type, w, rowBytes, grouped, r0 + r, b, v, &d[r], &m[r]);
-            for (int i = 0; i < 32; i++) level[((i / 2) * 2 + r / 16) * 32 + (r % 16) * 2 + i % 2] = v[i];
+        for (size_t g = 0; g < 4; g++) {
+            __m256i first[8], second[8];
+            for (size_t i = 0; i < 8; i++) {
+                const size_t r = 8 * g + i;
+                first[i] = second[i] = _mm256_setzero_si256();
+                d[r] = m[r] = 0;
+                if (r >= rows) continue;
+                if (r0 + r < grouped) {
+                    uint8_t block[34];
+                    interleaved_block(type, w, rowBytes, r0 + r, b, block);
+                    block_levels_avx2(type, block, 0, &first[i], &second[i], &d[r], &m[r]);
+                } else {
+                    block_levels_avx2(type, w + (r0 + r) * rowBytes, b, &first[i], &second[i], &d[r], &m[r]);
+                }
+            }
+            transpose8(first);
+            transpose8(second);
+            uint8_t *out = level + g / 2 * 64 + g % 2 * 32; // pair p at vector 2p + half
+            for (size_t p = 0; p < 8; p++) {
+                _mm256_store_si256((__m256i *)(out + 128 * p), first[p]);
+                _mm256_store_si256((__m256i *)(out + 128 * (p + 8)), second[p]);
+            }
         }
     }
 }
