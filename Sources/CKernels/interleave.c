@@ -6,12 +6,12 @@ size_t lk_interleaved_rows(uint32_t type, size_t rows, size_t cols) {
     // Q8_0 only where its eight-row kernel exists (AVX-512 VNNI: AVX2's vpmaddubsw pairs overflow
     // on its levels); other CPUs read it faster as it lies.
     const int eight = type == T_Q8_0 && lk_cpu_level() >= LK_CPU_AVX512;
-    return (type == T_Q4_0 || type == T_Q4_1 || eight) && cols % 32 == 0 ? rows / 8 * 8 : 0;
+    return (type == T_Q4_0 || type == T_Q4_1 || eight || type == T_Q4_K) && cols % (32 * interleave_blocks(type)) == 0 ? rows / 8 * 8 : 0;
 }
 
 void lk_interleave8(uint32_t type, const void *src, size_t rowBytes, size_t rows, void *dst) {
     const size_t heads = interleave_heads(type), levels = interleave_levels(type), size = 2 * heads + levels, blocks = rowBytes / size;
-    const size_t grouped = lk_interleaved_rows(type, rows, blocks * 32);
+    const size_t grouped = lk_interleaved_rows(type, rows, blocks * 32 * interleave_blocks(type));
     const uint8_t *s = src;
     uint8_t *d = dst;
     for (size_t g = 0; g < grouped; g += 8) {

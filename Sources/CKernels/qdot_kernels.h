@@ -229,7 +229,7 @@ QI void QDOT_NAME(rows8)(const uint32_t type, const int N, const int inter, cons
     const size_t blocks = cols / 32;
     const int kquant = type == T_Q4_K || type == T_Q5_K, five = type == T_Q5_K, minimum = type == T_Q4_1 || kquant;
     const int eight = type == T_Q8_0;
-    const size_t bytes = eight ? 34 : type == T_Q4_1 ? 20 : type == T_Q4_0 ? 18 : five ? 176 : 144, heads = type == T_Q4_1 ? 2 : 1;
+    const size_t bytes = eight ? 34 : type == T_Q4_1 ? 20 : type == T_Q4_0 ? 18 : five ? 176 : 144, heads = type == T_Q4_1 || kquant ? 2 : 1;
     const int per = kquant ? 8 : 1;
     // Per input and block, what the rows' sums lack: −8·Σq for Q4_0 (its levels are q − 8, the
     // kernel's q), −32768·Σhi for Q8_0 (its hi products took level + 128).
@@ -265,7 +265,7 @@ QI void QDOT_NAME(rows8)(const uint32_t type, const int N, const int inter, cons
                 // was 1.3-1.4x as fast as prefetching the next group (as below) and 1.0-1.15x as fast as none.
                 for (size_t c = 0; c < R * bytes; c += 64) _mm_prefetch((const char *)q + 16384 + c, _MM_HINT_T1);
                 d = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)q));
-                m = type == T_Q4_1 ? _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(q + 16))) : d;
+                m = heads == 2 ? _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(q + 16))) : d;
             } else {
                 // The next pass's rows at this block, as rows_group prefetches (every other block of
                 // Q4_0, Q4_1 and Q8_0 measured 0.9x from memory).
@@ -274,7 +274,9 @@ QI void QDOT_NAME(rows8)(const uint32_t type, const int N, const int inter, cons
                 QDOT_NAME(heads8)(p, 0, &d, &m);
             }
             __m256i sc[3], H[8]; // K-quants: the 12 bytes of 6-bit scales and minimums (three words a row); Q5_K's fifth bits
-            if (kquant) {
+            if (kquant && inter) {
+                for (int k = 0; k < 3; k++) sc[k] = _mm256_loadu_si256((const __m256i *)(q + 32 + 32 * k));
+            } else if (kquant) {
                 __m256i v[4], t4[4];
                 QDOT_NAME(load8)(p, 0, v);
                 QDOT_NAME(transpose8)(v, t4);
@@ -293,7 +295,9 @@ QI void QDOT_NAME(rows8)(const uint32_t type, const int N, const int inter, cons
                 __m256 db = d, mb = m;
                 __m256i L[8];
                 if (kquant) {
-                    if (j % 2 == 0) {
+                    if (j % 2 == 0 && inter) { // after the heads and scales, qs's 32-byte runs four bytes a row at a time
+                        for (int k = 0; k < 8; k++) T[k] = _mm256_loadu_si256((const __m256i *)(q + 128 + 32 * (8 * (size_t)(j / 2) + (size_t)k)));
+                    } else if (j % 2 == 0) {
                         __m256i v[4];
                         const size_t qs = (five ? 48 : 16) + 16 * (size_t)j;
                         QDOT_NAME(load8)(p, qs, v);
@@ -385,6 +389,7 @@ QDOT_FNS(T_Q5_K, q5_k, QDOT_GROUP, )
 QDOT_FNS(T_Q6_K, q6_k, QDOT_GROUP, )
 QDOT_FNS(T_Q4_0, q4_0, QDOT_INTER, _inter)
 QDOT_FNS(T_Q4_1, q4_1, QDOT_INTER, _inter)
+QDOT_FNS(T_Q4_K, q4_k, QDOT_INTER, _inter)
 #ifdef QDOT_Q8_0_INTER
 QDOT_FNS(T_Q8_0, q8_0, QDOT_INTER, _inter)
 #endif
@@ -404,9 +409,9 @@ QDOT_TARGET static void QDOT_NAME(rows_q)(uint32_t type, int inter, const void *
         {QDOT_ROW(q4_0, ), QDOT_ROW(q4_1, ), QDOT_ROW(q8_0, ), QDOT_ROW(q4_k, ), QDOT_ROW(q5_k, ), QDOT_ROW(q6_k, )},
         {QDOT_ROW(q4_0, _long), QDOT_ROW(q4_1, _long), QDOT_ROW(q8_0, _long), QDOT_ROW(q4_k, _long), QDOT_ROW(q5_k, _long), QDOT_ROW(q6_k, )}};
 #ifdef QDOT_Q8_0_INTER
-    static const QDOT_NAME(rows_fn) interleaved[3][4] = {QDOT_ROW(q4_0, _inter), QDOT_ROW(q4_1, _inter), QDOT_ROW(q8_0, _inter)};
+    static const QDOT_NAME(rows_fn) interleaved[4][4] = {QDOT_ROW(q4_0, _inter), QDOT_ROW(q4_1, _inter), QDOT_ROW(q8_0, _inter), QDOT_ROW(q4_k, _inter)};
 #else
-    static const QDOT_NAME(rows_fn) interleaved[2][4] = {QDOT_ROW(q4_0, _inter), QDOT_ROW(q4_1, _inter)};
+    static const QDOT_NAME(rows_fn) interleaved[4][4] = {QDOT_ROW(q4_0, _inter), QDOT_ROW(q4_1, _inter), {0}, QDOT_ROW(q4_k, _inter)};
 #endif
 #undef QDOT_ROW
     const int ti = type == T_Q4_0 ? 0 : type == T_Q4_1 ? 1 : type == T_Q8_0 ? 2 : type == T_Q4_K ? 3 : type == T_Q5_K ? 4 : 5;

@@ -212,9 +212,10 @@ static LK_AVX2 void pack_panel(uint32_t type, const uint8_t *w, size_t rowBytes,
                 d[r] = m[r] = 0;
                 if (r >= rows) continue;
                 if (r0 + r < grouped) {
-                    uint8_t block[34];
-                    interleaved_block(type, w, rowBytes, r0 + r, b, block);
-                    block_levels_avx2(type, block, 0, &first[i], &second[i], &d[r], &m[r]);
+                    uint8_t block[INTERLEAVED_BLOCK_MAX];
+                    const size_t per = interleave_blocks(type);
+                    interleaved_block(type, w, rowBytes, r0 + r, b / per, block);
+                    block_levels_avx2(type, block, b % per, &first[i], &second[i], &d[r], &m[r]);
                 } else {
                     block_levels_avx2(type, w + (r0 + r) * rowBytes, b, &first[i], &second[i], &d[r], &m[r]);
                 }

@@ -77,18 +77,23 @@ static inline void block_levels(uint32_t type, const uint8_t *row, size_t b, int
 }
 
 // ---- rows interleaved by eight (lk_interleave8) ----
-// A Q4_0, Q4_1 or Q8_0 matrix's whole groups of eight rows, block by block: the eight rows' f16 d
-// (and for Q4_1 then their eight m), then their levels (16 bytes a row, Q8_0's 32) four bytes at a
-// time, row after row (bytes 4k..4k+3 of row i at 32k + 4i): one load gives eight rows' scales,
-// and their levels come already transposed for the row products (qdot.c). Each group holds its own
-// eight rows' bytes, so a matrix keeps its size and rows past the last whole group stay as they were.
+// A Q4_0, Q4_1, Q8_0 or Q4_K matrix's whole groups of eight rows, block by block (Q4_K: super-block):
+// the eight rows' f16 d (and for Q4_1 and Q4_K then their eight m or dmin), then the rest of their
+// block (levels; Q4_K's 12 bytes of scales, then its levels) four bytes at a time, row after row
+// (bytes 4k..4k+3 of row i at 32k + 4i): one load gives eight rows' scales, and their levels
+// come already transposed for the row products (qdot.c). Each group holds its own eight rows'
+// bytes, so a matrix keeps its size and rows past the last whole group stay as they were.
 
-static inline size_t interleave_heads(uint32_t type) { return type == T_Q4_1 ? 2 : 1; }
-// Bytes of levels in a block.
-static inline size_t interleave_levels(uint32_t type) { return type == T_Q8_0 ? 32 : 16; }
+static inline size_t interleave_heads(uint32_t type) { return type == T_Q4_1 || type == T_Q4_K ? 2 : 1; }
+// Bytes of a block after its heads.
+static inline size_t interleave_levels(uint32_t type) { return type == T_Q8_0 ? 32 : type == T_Q4_K ? 140 : 16; }
+// Blocks of 32 values in an interleaved block.
+static inline size_t interleave_blocks(uint32_t type) { return type == T_Q4_K ? 8 : 1; }
+// The largest interleaved block, in bytes.
+enum { INTERLEAVED_BLOCK_MAX = 144 };
 
-// Block b of row r (r < grouped, inside an interleaved group) in ggml's layout, into `block`
-// (2·heads + levels bytes).
+// Interleaved block b of row r (r < grouped, inside an interleaved group) in ggml's layout, into
+// `block` (2·heads + levels bytes).
 static inline void interleaved_block(uint32_t type, const uint8_t *w, size_t rowBytes, size_t r, size_t b, uint8_t *block) {
     const size_t heads = interleave_heads(type), levels = interleave_levels(type), size = 2 * heads + levels, i = r % 8;
     const uint8_t *g = w + (r - i) * rowBytes + 8 * size * b;
@@ -100,9 +105,10 @@ static inline void interleaved_block(uint32_t type, const uint8_t *w, size_t row
 static inline void matrix_block_levels(uint32_t type, const uint8_t *w, size_t rowBytes, size_t grouped, size_t r, size_t b,
                                        int16_t *level, float *d, float *m) {
     if (r >= grouped) { block_levels(type, w + r * rowBytes, b, level, d, m); return; }
-    uint8_t block[34];
-    interleaved_block(type, w, rowBytes, r, b, block);
-    block_levels(type, block, 0, level, d, m);
+    uint8_t block[INTERLEAVED_BLOCK_MAX];
+    const size_t per = interleave_blocks(type);
+    interleaved_block(type, w, rowBytes, r, b / per, block);
+    block_levels(type, block, b % per, level, d, m);
 }
 
 #endif
