@@ -3,25 +3,20 @@
 #include "quant_blocks.h"
 
 size_t lk_interleaved_rows(uint32_t type, size_t rows, size_t cols) {
-    // Q8_0 only where its eight-row kernel exists (AVX-512 VNNI: AVX2's vpmaddubsw pairs overflow
-    // on its levels); other CPUs read it faster as it lies.
-    const int eight = type == T_Q8_0 && lk_cpu_level() >= LK_CPU_AVX512;
-    return (type == T_Q4_0 || type == T_Q4_1 || eight || type == T_Q4_K) && cols % (32 * interleave_blocks(type)) == 0 ? rows / 8 * 8 : 0;
+    // Q8_0 and Q6_K only where their eight-row kernels exist (AVX-512 VNNI: AVX2's vpmaddubsw pairs
+    // overflow on their levels); other CPUs read them faster as they lie.
+    const int vnni = (type == T_Q8_0 || type == T_Q6_K) && lk_cpu_level() >= LK_CPU_AVX512;
+    return (type == T_Q4_0 || type == T_Q4_1 || type == T_Q4_K || vnni) && cols % (32 * interleave_blocks(type)) == 0 ? rows / 8 * 8 : 0;
 }
 
 void lk_interleave8(uint32_t type, const void *src, size_t rowBytes, size_t rows, void *dst) {
-    const size_t heads = interleave_heads(type), levels = interleave_levels(type), size = 2 * heads + levels, blocks = rowBytes / size;
+    const size_t size = 2 * interleave_heads(type) + interleave_levels(type), blocks = rowBytes / size;
     const size_t grouped = lk_interleaved_rows(type, rows, blocks * 32 * interleave_blocks(type));
     const uint8_t *s = src;
     uint8_t *d = dst;
     for (size_t g = 0; g < grouped; g += 8) {
         for (size_t b = 0; b < blocks; b++) {
-            uint8_t *o = d + g * rowBytes + 8 * size * b;
-            for (size_t i = 0; i < 8; i++) {
-                const uint8_t *block = s + (g + i) * rowBytes + size * b;
-                for (size_t h = 0; h < heads; h++) memcpy(o + 16 * h + 2 * i, block + 2 * h, 2);
-                for (size_t k = 0; k < levels / 4; k++) memcpy(o + 16 * heads + 32 * k + 4 * i, block + 2 * heads + 4 * k, 4);
-            }
+            for (size_t i = 0; i < 8; i++) interleave_block(type, d + g * rowBytes, b, i, (uint8_t *)s + (g + i) * rowBytes + size * b, 1);
         }
     }
     memcpy(d + grouped * rowBytes, s + grouped * rowBytes, (rows - grouped) * rowBytes);

@@ -131,7 +131,7 @@ __attribute__((target("avx2,fma"))) static void quantize_rows_avx2(const float *
 #define QDOT_DOT(acc, w, x) _mm256_dpwssd_epi32(acc, w, x)
 #define QDOT_DOTB2(acc, u0, s0, u1, s1) _mm256_dpbusd_epi32(_mm256_dpbusd_epi32(acc, u0, s0), u1, s1)
 #define QDOT_Q8_0 QDOT_EIGHT
-#define QDOT_Q8_0_INTER 1 // Q8_0 interleaved (lk_interleaved_rows): AVX2 reads it through rows_q_avx2's fallback
+#define QDOT_VNNI_INTER 1 // Q8_0 and Q6_K interleaved (lk_interleaved_rows): AVX2 reads them through rows_q_avx2's fallback
 #include "qdot_kernels.h"
 #define LK_QDOT_SIMD 1
 #endif
@@ -162,9 +162,9 @@ void lk_multiply_rows_quantized(uint32_t type, const void *w, size_t rowBytes, s
                 break;
             }
             const size_t g = r / 8 * 8, end = row1 < grouped ? row1 : grouped;
-            if (type == T_Q8_0 && rows_q != rows_q_vnni) {
-                // Q8_0 interleaved where AVX-512 VNNI was there at load, read here under a lower cap
-                // (tests): AVX2 has no eight-row Q8_0 kernel, so the rows go back to the file's layout.
+            if ((type == T_Q8_0 || type == T_Q6_K) && rows_q != rows_q_vnni) {
+                // Q8_0 or Q6_K interleaved where AVX-512 VNNI was there at load, read here under a lower
+                // cap (tests): AVX2 has no eight-row kernel for them, so the rows go back to the file's layout.
                 uint8_t *copy = malloc((end - r) * rowBytes);
                 lk_deinterleave_rows(type, w, rowBytes, grouped, r, end, copy);
                 rows_q(type, 0, copy, rowBytes, end - r, cols, xq, xbytes, scale, sum, n, y + (r - row0), yStride, accumulate);

@@ -204,10 +204,11 @@ QI void QDOT_NAME(heads8)(const uint8_t *const p[8], size_t at, __m256 *d, __m25
 // block: L[k] lane r = row r's levels of values 4k..4k+3, unsigned (0-31: vpmaddubsw's pairs of
 // products and their sums over two values of k stay within int16) or, `signedLevels`,
 // int8 (Q8_0: hi meets level + 128, and the caller adds −128·256·Σhi).
-QI __m256i QDOT_NAME(block8)(const __m256i L[8], const int signedLevels, const int8_t *hi, const uint8_t *lo) {
+// K = 4 sums the first 16 values only (Q6_K's halves).
+QI __m256i QDOT_NAME(block8)(const __m256i L[8], const int K, const int signedLevels, const int8_t *hi, const uint8_t *lo) {
     __m256i h[2] = {_mm256_setzero_si256(), _mm256_setzero_si256()}, l[2] = {_mm256_setzero_si256(), _mm256_setzero_si256()};
     const __m256i flip = _mm256_set1_epi8(-128);
-    for (int k = 0; k < 8; k += 2) {
+    for (int k = 0; k < K; k += 2) {
         int32_t a[2], b[2];
         memcpy(a, hi + 4 * k, 8);
         memcpy(b, lo + 4 * k, 8);
@@ -218,30 +219,33 @@ QI __m256i QDOT_NAME(block8)(const __m256i L[8], const int signedLevels, const i
     return _mm256_add_epi32(_mm256_slli_epi32(_mm256_add_epi32(h[0], h[1]), 8), _mm256_add_epi32(l[0], l[1]));
 }
 
-// y[t·yStride + r] (+)= row r · input t for Q4_0, Q4_1, Q8_0, Q4_K and Q5_K, eight rows a pass and
-// N ≤ 4 inputs: each block's exact integer sum, then the scalar reference's float operations in
-// its order, one lane per row (so the same bits as rows_group and lk_qgemm_rows). `inter`: Q4_0 or
-// Q4_1 rows interleaved by eight (lk_interleave8; whole groups only), whose scales are one load and
-// whose levels need no transposing.
+// y[t·yStride + r] (+)= row r · input t for Q4_0, Q4_1, Q8_0, Q4_K and Q5_K, and interleaved Q6_K
+// (on AVX-512 VNNI: its 6-bit levels overflow vpmaddubsw's pairs), eight rows a pass and N ≤ 4
+// inputs: each block's exact integer sum (Q6_K's per half, as sc·(Σ q·x − 32·Σx), the same
+// integer as Σ sc·(q − 32)·x), then the scalar reference's float operations in its order, one lane
+// per row (so the same bits as rows_group and lk_qgemm_rows). `inter`: rows interleaved by eight
+// (lk_interleave8; whole groups only), whose scales are one load and whose levels need no transposing.
 QI void QDOT_NAME(rows8)(const uint32_t type, const int N, const int inter, const uint8_t *w, size_t rowBytes, size_t rows, size_t cols,
                          const uint8_t *xbytes, const float *xscale, const float *xsum, float *y, size_t yStride, int accumulate) {
     enum { R = 8 };
     const size_t blocks = cols / 32;
     const int kquant = type == T_Q4_K || type == T_Q5_K, five = type == T_Q5_K, minimum = type == T_Q4_1 || kquant;
-    const int eight = type == T_Q8_0;
-    const size_t bytes = eight ? 34 : type == T_Q4_1 ? 20 : type == T_Q4_0 ? 18 : five ? 176 : 144, heads = type == T_Q4_1 || kquant ? 2 : 1;
-    const int per = kquant ? 8 : 1;
+    const int eight = type == T_Q8_0, six = type == T_Q6_K;
+    const size_t bytes = eight ? 34 : type == T_Q4_1 ? 20 : type == T_Q4_0 ? 18 : five ? 176 : six ? 210 : 144;
+    const size_t heads = type == T_Q4_1 || kquant ? 2 : 1;
+    const int per = kquant || six ? 8 : 1;
     // Per input and block, what the rows' sums lack: −8·Σq for Q4_0 (its levels are q − 8, the
-    // kernel's q), −32768·Σhi for Q8_0 (its hi products took level + 128).
-    int32_t offset[4][type == T_Q4_0 || eight ? blocks : 1];
-    if (type == T_Q4_0 || eight) {
+    // kernel's q), −32768·Σhi for Q8_0 (its hi products took level + 128); for Q6_K −32·Σq per half.
+    int32_t offset[4][type == T_Q4_0 || eight ? blocks : six ? 2 * blocks : 1];
+    if (type == T_Q4_0 || eight || six) {
         for (int t = 0; t < N; t++) {
             const int8_t *hi = (const int8_t *)xbytes + 2 * cols * (size_t)t;
             const uint8_t *lo = xbytes + 2 * cols * (size_t)t + cols;
-            for (size_t b = 0; b < blocks; b++) {
+            for (size_t b = 0; b < (six ? 2 : 1) * blocks; b++) {
+                const size_t count = six ? 16 : 32;
                 int32_t h = 0, l = 0;
-                for (int i = 0; i < 32; i++) { h += hi[32 * b + (size_t)i]; l += lo[32 * b + (size_t)i]; }
-                offset[t][b] = eight ? -32768 * h : -8 * (256 * h + l);
+                for (size_t i = 0; i < count; i++) { h += hi[count * b + i]; l += lo[count * b + i]; }
+                offset[t][b] = eight ? -32768 * h : six ? -32 * (256 * h + l) : -8 * (256 * h + l);
             }
         }
     }
@@ -273,8 +277,10 @@ QI void QDOT_NAME(rows8)(const uint32_t type, const int N, const int inter, cons
                     for (size_t c = 0; c < bytes; c += 64) _mm_prefetch((const char *)p[i] + (size_t)R * rowBytes + c, _MM_HINT_T0);
                 QDOT_NAME(heads8)(p, 0, &d, &m);
             }
-            __m256i sc[3], H[8]; // K-quants: the 12 bytes of 6-bit scales and minimums (three words a row); Q5_K's fifth bits
-            if (kquant && inter) {
+            __m256i sc[4], H[8]; // K-quants: the 12 bytes of 6-bit scales and minimums (three words a row), Q6_K's 16 int8 scales (four); Q5_K's fifth bits
+            if (six) {
+                for (int k = 0; k < 4; k++) sc[k] = _mm256_loadu_si256((const __m256i *)(q + 16 + 32 * (48 + (size_t)k)));
+            } else if (kquant && inter) {
                 for (int k = 0; k < 3; k++) sc[k] = _mm256_loadu_si256((const __m256i *)(q + 32 + 32 * k));
             } else if (kquant) {
                 __m256i v[4], t4[4];
@@ -294,6 +300,29 @@ QI void QDOT_NAME(rows8)(const uint32_t type, const int N, const int inter, cons
                 const size_t b = (size_t)per * sb + (size_t)j;
                 __m256 db = d, mb = m;
                 __m256i L[8];
+                if (six) { // value l of block j = 4h + k: ql nibble k / 2, qh bits 2k..2k+1, scale sc[8h + 2k + l/16]
+                    const size_t h = (size_t)j / 4, k = (size_t)j % 4;
+                    for (size_t i = 0; i < 8; i++) {
+                        const __m256i ql = _mm256_loadu_si256((const __m256i *)(q + 16 + 32 * (16 * h + 8 * (k % 2) + i)));
+                        const __m256i qh = _mm256_loadu_si256((const __m256i *)(q + 16 + 32 * (32 + 8 * h + i)));
+                        L[i] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql, (int)(4 * (k / 2))), low4),
+                                               _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, (int)(2 * k)), _mm256_set1_epi8(3)), 4));
+                    }
+                    const __m256i words = sc[2 * h + k / 2];
+                    const int byte = (int)(2 * (k % 2));
+                    const __m256i s0 = _mm256_srai_epi32(_mm256_slli_epi32(words, 24 - 8 * byte), 24);
+                    const __m256i s1 = _mm256_srai_epi32(_mm256_slli_epi32(words, 16 - 8 * byte), 24);
+                    for (int t = 0; t < N; t++) {
+                        const int8_t *hi = (const int8_t *)xbytes + 2 * cols * (size_t)t + 32 * b;
+                        const uint8_t *lo = (const uint8_t *)hi + cols;
+                        const __m256i a0 = _mm256_add_epi32(QDOT_NAME(block8)(L, 4, 0, hi, lo), _mm256_set1_epi32(offset[t][2 * b]));
+                        const __m256i a1 = _mm256_add_epi32(QDOT_NAME(block8)(L + 4, 4, 0, hi + 16, lo + 16), _mm256_set1_epi32(offset[t][2 * b + 1]));
+                        const __m256 scale = _mm256_mul_ps(d, _mm256_set1_ps(xscale[t * blocks + b]));
+                        f[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_mullo_epi32(s0, a0)), scale, f[t]);
+                        f[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_mullo_epi32(s1, a1)), scale, f[t]);
+                    }
+                    continue;
+                }
                 if (kquant) {
                     if (j % 2 == 0 && inter) { // after the heads and scales, qs's 32-byte runs four bytes a row at a time
                         for (int k = 0; k < 8; k++) T[k] = _mm256_loadu_si256((const __m256i *)(q + 128 + 32 * (8 * (size_t)(j / 2) + (size_t)k)));
@@ -348,7 +377,7 @@ QI void QDOT_NAME(rows8)(const uint32_t type, const int N, const int inter, cons
                 }
                 for (int t = 0; t < N; t++) {
                     const int8_t *hi = (const int8_t *)xbytes + 2 * cols * (size_t)t + 32 * b;
-                    __m256i sums = QDOT_NAME(block8)(L, eight, hi, (const uint8_t *)hi + cols);
+                    __m256i sums = QDOT_NAME(block8)(L, 8, eight, hi, (const uint8_t *)hi + cols);
                     if (type == T_Q4_0 || eight) sums = _mm256_add_epi32(sums, _mm256_set1_epi32(offset[t][b]));
                     f[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums), _mm256_mul_ps(db, _mm256_set1_ps(xscale[t * blocks + b])), f[t]);
                     if (minimum) f[t] = _mm256_fmadd_ps(mb, _mm256_set1_ps(xsum[t * blocks + b]), f[t]);
@@ -390,8 +419,9 @@ QDOT_FNS(T_Q6_K, q6_k, QDOT_GROUP, )
 QDOT_FNS(T_Q4_0, q4_0, QDOT_INTER, _inter)
 QDOT_FNS(T_Q4_1, q4_1, QDOT_INTER, _inter)
 QDOT_FNS(T_Q4_K, q4_k, QDOT_INTER, _inter)
-#ifdef QDOT_Q8_0_INTER
+#ifdef QDOT_VNNI_INTER
 QDOT_FNS(T_Q8_0, q8_0, QDOT_INTER, _inter)
+QDOT_FNS(T_Q6_K, q6_k, QDOT_INTER, _inter)
 #endif
 #undef QDOT_FNS
 #undef QDOT_FN
@@ -408,10 +438,11 @@ QDOT_TARGET static void QDOT_NAME(rows_q)(uint32_t type, int inter, const void *
     static const QDOT_NAME(rows_fn) fns[2][6][4] = {
         {QDOT_ROW(q4_0, ), QDOT_ROW(q4_1, ), QDOT_ROW(q8_0, ), QDOT_ROW(q4_k, ), QDOT_ROW(q5_k, ), QDOT_ROW(q6_k, )},
         {QDOT_ROW(q4_0, _long), QDOT_ROW(q4_1, _long), QDOT_ROW(q8_0, _long), QDOT_ROW(q4_k, _long), QDOT_ROW(q5_k, _long), QDOT_ROW(q6_k, )}};
-#ifdef QDOT_Q8_0_INTER
-    static const QDOT_NAME(rows_fn) interleaved[4][4] = {QDOT_ROW(q4_0, _inter), QDOT_ROW(q4_1, _inter), QDOT_ROW(q8_0, _inter), QDOT_ROW(q4_k, _inter)};
+#ifdef QDOT_VNNI_INTER
+    static const QDOT_NAME(rows_fn) interleaved[6][4] = {QDOT_ROW(q4_0, _inter), QDOT_ROW(q4_1, _inter), QDOT_ROW(q8_0, _inter), QDOT_ROW(q4_k, _inter), {0},
+                                                         QDOT_ROW(q6_k, _inter)};
 #else
-    static const QDOT_NAME(rows_fn) interleaved[4][4] = {QDOT_ROW(q4_0, _inter), QDOT_ROW(q4_1, _inter), {0}, QDOT_ROW(q4_k, _inter)};
+    static const QDOT_NAME(rows_fn) interleaved[6][4] = {QDOT_ROW(q4_0, _inter), QDOT_ROW(q4_1, _inter), {0}, QDOT_ROW(q4_k, _inter), {0}, {0}};
 #endif
 #undef QDOT_ROW
     const int ti = type == T_Q4_0 ? 0 : type == T_Q4_1 ? 1 : type == T_Q8_0 ? 2 : type == T_Q4_K ? 3 : type == T_Q5_K ? 4 : 5;

@@ -77,28 +77,42 @@ static inline void block_levels(uint32_t type, const uint8_t *row, size_t b, int
 }
 
 // ---- rows interleaved by eight (lk_interleave8) ----
-// A Q4_0, Q4_1, Q8_0 or Q4_K matrix's whole groups of eight rows, block by block (Q4_K: super-block):
-// the eight rows' f16 d (and for Q4_1 and Q4_K then their eight m or dmin), then the rest of their
-// block (levels; Q4_K's 12 bytes of scales, then its levels) four bytes at a time, row after row
-// (bytes 4k..4k+3 of row i at 32k + 4i): one load gives eight rows' scales, and their levels
-// come already transposed for the row products (qdot.c). Each group holds its own eight rows'
-// bytes, so a matrix keeps its size and rows past the last whole group stay as they were.
+// A Q4_0, Q4_1, Q8_0, Q4_K or Q6_K matrix's whole groups of eight rows, block by block (K-quants:
+// super-block): the eight rows' f16 d (and for Q4_1 and Q4_K then their eight m or dmin), then
+// the rest of their block in its order (Q4_K: 12 bytes of scales, then levels; Q6_K: low bits,
+// high bits, int8 scales) four bytes at a time, row after row (bytes 4k..4k+3 of row i at 32k + 4i):
+// one load gives eight rows' scales, and their levels come already transposed for the row
+// products (qdot.c). Each group holds its own eight rows' bytes, so a matrix keeps its size and
+// rows past the last whole group stay as they were.
 
 static inline size_t interleave_heads(uint32_t type) { return type == T_Q4_1 || type == T_Q4_K ? 2 : 1; }
-// Bytes of a block after its heads.
-static inline size_t interleave_levels(uint32_t type) { return type == T_Q8_0 ? 32 : type == T_Q4_K ? 140 : 16; }
+// Bytes of a block besides its heads.
+static inline size_t interleave_levels(uint32_t type) { return type == T_Q8_0 ? 32 : type == T_Q4_K ? 140 : type == T_Q6_K ? 208 : 16; }
+// Where a block's heads lie in ggml's layout: first, but Q6_K's d last.
+static inline size_t interleave_head_at(uint32_t type) { return type == T_Q6_K ? 208 : 0; }
 // Blocks of 32 values in an interleaved block.
-static inline size_t interleave_blocks(uint32_t type) { return type == T_Q4_K ? 8 : 1; }
+static inline size_t interleave_blocks(uint32_t type) { return type == T_Q4_K || type == T_Q6_K ? 8 : 1; }
 // The largest interleaved block, in bytes.
-enum { INTERLEAVED_BLOCK_MAX = 144 };
+enum { INTERLEAVED_BLOCK_MAX = 210 };
+
+// Block b of a group of eight interleaved rows at g, row i, to or from `block` in ggml's layout.
+static inline void interleave_block(uint32_t type, uint8_t *g, size_t b, size_t i, uint8_t *block, int toGroup) {
+    const size_t heads = interleave_heads(type), levels = interleave_levels(type), size = 2 * heads + levels;
+    const size_t at = interleave_head_at(type), rest = at ? 0 : 2 * heads;
+    uint8_t *o = g + 8 * size * b;
+    for (size_t h = 0; h < heads; h++) {
+        if (toGroup) memcpy(o + 16 * h + 2 * i, block + at + 2 * h, 2); else memcpy(block + at + 2 * h, o + 16 * h + 2 * i, 2);
+    }
+    for (size_t k = 0; k < levels / 4; k++) {
+        if (toGroup) memcpy(o + 16 * heads + 32 * k + 4 * i, block + rest + 4 * k, 4);
+        else memcpy(block + rest + 4 * k, o + 16 * heads + 32 * k + 4 * i, 4);
+    }
+}
 
 // Interleaved block b of row r (r < grouped, inside an interleaved group) in ggml's layout, into
 // `block` (2·heads + levels bytes).
 static inline void interleaved_block(uint32_t type, const uint8_t *w, size_t rowBytes, size_t r, size_t b, uint8_t *block) {
-    const size_t heads = interleave_heads(type), levels = interleave_levels(type), size = 2 * heads + levels, i = r % 8;
-    const uint8_t *g = w + (r - i) * rowBytes + 8 * size * b;
-    for (size_t h = 0; h < heads; h++) memcpy(block + 2 * h, g + 16 * h + 2 * i, 2);
-    for (size_t k = 0; k < levels / 4; k++) memcpy(block + 2 * heads + 4 * k, g + 16 * heads + 32 * k + 4 * i, 4);
+    interleave_block(type, (uint8_t *)(w + (r - r % 8) * rowBytes), b, r % 8, block, 0);
 }
 
 // block_levels of block b of row r of a matrix whose first `grouped` rows are interleaved.
