@@ -201,6 +201,9 @@ static LK_AVX2 void pack_panel(uint32_t type, const uint8_t *w, size_t rowBytes,
         pack_interleaved_panel(type, w, rowBytes, r0, nb, panel);
         return;
     }
+    // Interleaved rows' blocks (K-quants: super-blocks) in ggml's layout, gathered once for all their blocks of 32.
+    uint8_t gathered[PANEL_ROWS][INTERLEAVED_BLOCK_MAX];
+    const size_t per = interleave_blocks(type);
     for (size_t b = 0; b < nb; b++) {
         uint8_t *level = panel + b * PANEL_BLOCK_BYTES;
         float *d = (float *)(panel + b * PANEL_BLOCK_BYTES + PANEL_LEVEL_BYTES), *m = d + 32;
@@ -212,10 +215,8 @@ static LK_AVX2 void pack_panel(uint32_t type, const uint8_t *w, size_t rowBytes,
                 d[r] = m[r] = 0;
                 if (r >= rows) continue;
                 if (r0 + r < grouped) {
-                    uint8_t block[INTERLEAVED_BLOCK_MAX];
-                    const size_t per = interleave_blocks(type);
-                    interleaved_block(type, w, rowBytes, r0 + r, b / per, block);
-                    block_levels_avx2(type, block, b % per, &first[i], &second[i], &d[r], &m[r]);
+                    if (b % per == 0) interleaved_block(type, w, rowBytes, r0 + r, b / per, gathered[r]);
+                    block_levels_avx2(type, gathered[r], b % per, &first[i], &second[i], &d[r], &m[r]);
                 } else {
                     block_levels_avx2(type, w + (r0 + r) * rowBytes, b, &first[i], &second[i], &d[r], &m[r]);
                 }
