@@ -6,7 +6,7 @@ size_t lk_interleaved_rows(uint32_t type, size_t rows, size_t cols) {
     // Q8_0 and Q6_K only where their eight-row kernels exist (AVX-512 VNNI: AVX2's vpmaddubsw pairs
     // overflow on their levels); other CPUs read them faster as they lie.
     const int vnni = (type == T_Q8_0 || type == T_Q6_K) && lk_cpu_level() >= LK_CPU_AVX512;
-    return (type == T_Q4_0 || type == T_Q4_1 || type == T_Q4_K || vnni) && cols % (32 * interleave_blocks(type)) == 0 ? rows / 8 * 8 : 0;
+    return (type == T_Q4_0 || type == T_Q4_1 || type == T_Q4_K || type == T_Q5_K || vnni) && cols % (32 * interleave_blocks(type)) == 0 ? rows / 8 * 8 : 0;
 }
 
 void lk_interleave8(uint32_t type, const void *src, size_t rowBytes, size_t rows, void *dst) {

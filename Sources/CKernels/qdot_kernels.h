@@ -288,7 +288,9 @@ QI void QDOT_NAME(rows8)(const uint32_t type, const int N, const int inter, cons
                 QDOT_NAME(transpose8)(v, t4);
                 sc[0] = t4[1], sc[1] = t4[2], sc[2] = t4[3];
             }
-            if (five) {
+            if (five && inter) {
+                for (int k = 0; k < 8; k++) H[k] = _mm256_loadu_si256((const __m256i *)(q + 128 + 32 * k));
+            } else if (five) {
                 __m256i v[4];
                 QDOT_NAME(load8)(p, 16, v);
                 QDOT_NAME(transpose8)(v, H);
@@ -324,8 +326,9 @@ QI void QDOT_NAME(rows8)(const uint32_t type, const int N, const int inter, cons
                     continue;
                 }
                 if (kquant) {
-                    if (j % 2 == 0 && inter) { // after the heads and scales, qs's 32-byte runs four bytes a row at a time
-                        for (int k = 0; k < 8; k++) T[k] = _mm256_loadu_si256((const __m256i *)(q + 128 + 32 * (8 * (size_t)(j / 2) + (size_t)k)));
+                    if (j % 2 == 0 && inter) { // after the heads, scales (and fifth bits), qs's 32-byte runs four bytes a row at a time
+                        const size_t qs = five ? 384 : 128;
+                        for (int k = 0; k < 8; k++) T[k] = _mm256_loadu_si256((const __m256i *)(q + qs + 32 * (8 * (size_t)(j / 2) + (size_t)k)));
                     } else if (j % 2 == 0) {
                         __m256i v[4];
                         const size_t qs = (five ? 48 : 16) + 16 * (size_t)j;
@@ -419,6 +422,7 @@ QDOT_FNS(T_Q6_K, q6_k, QDOT_GROUP, )
 QDOT_FNS(T_Q4_0, q4_0, QDOT_INTER, _inter)
 QDOT_FNS(T_Q4_1, q4_1, QDOT_INTER, _inter)
 QDOT_FNS(T_Q4_K, q4_k, QDOT_INTER, _inter)
+QDOT_FNS(T_Q5_K, q5_k, QDOT_INTER, _inter)
 #ifdef QDOT_VNNI_INTER
 QDOT_FNS(T_Q8_0, q8_0, QDOT_INTER, _inter)
 QDOT_FNS(T_Q6_K, q6_k, QDOT_INTER, _inter)
@@ -439,10 +443,10 @@ QDOT_TARGET static void QDOT_NAME(rows_q)(uint32_t type, int inter, const void *
         {QDOT_ROW(q4_0, ), QDOT_ROW(q4_1, ), QDOT_ROW(q8_0, ), QDOT_ROW(q4_k, ), QDOT_ROW(q5_k, ), QDOT_ROW(q6_k, )},
         {QDOT_ROW(q4_0, _long), QDOT_ROW(q4_1, _long), QDOT_ROW(q8_0, _long), QDOT_ROW(q4_k, _long), QDOT_ROW(q5_k, _long), QDOT_ROW(q6_k, )}};
 #ifdef QDOT_VNNI_INTER
-    static const QDOT_NAME(rows_fn) interleaved[6][4] = {QDOT_ROW(q4_0, _inter), QDOT_ROW(q4_1, _inter), QDOT_ROW(q8_0, _inter), QDOT_ROW(q4_k, _inter), {0},
-                                                         QDOT_ROW(q6_k, _inter)};
+    static const QDOT_NAME(rows_fn) interleaved[6][4] = {QDOT_ROW(q4_0, _inter), QDOT_ROW(q4_1, _inter), QDOT_ROW(q8_0, _inter), QDOT_ROW(q4_k, _inter),
+                                                         QDOT_ROW(q5_k, _inter), QDOT_ROW(q6_k, _inter)};
 #else
-    static const QDOT_NAME(rows_fn) interleaved[6][4] = {QDOT_ROW(q4_0, _inter), QDOT_ROW(q4_1, _inter), {0}, QDOT_ROW(q4_k, _inter), {0}, {0}};
+    static const QDOT_NAME(rows_fn) interleaved[6][4] = {QDOT_ROW(q4_0, _inter), QDOT_ROW(q4_1, _inter), {0}, QDOT_ROW(q4_k, _inter), QDOT_ROW(q5_k, _inter), {0}};
 #endif
 #undef QDOT_ROW
     const int ti = type == T_Q4_0 ? 0 : type == T_Q4_1 ? 1 : type == T_Q8_0 ? 2 : type == T_Q4_K ? 3 : type == T_Q5_K ? 4 : 5;

@@ -77,21 +77,23 @@ static inline void block_levels(uint32_t type, const uint8_t *row, size_t b, int
 }
 
 // ---- rows interleaved by eight (lk_interleave8) ----
-// A Q4_0, Q4_1, Q8_0, Q4_K or Q6_K matrix's whole groups of eight rows, block by block (K-quants:
-// super-block): the eight rows' f16 d (and for Q4_1 and Q4_K then their eight m or dmin), then
-// the rest of their block in its order (Q4_K: 12 bytes of scales, then levels; Q6_K: low bits,
-// high bits, int8 scales) four bytes at a time, row after row (bytes 4k..4k+3 of row i at 32k + 4i):
+// A Q4_0, Q4_1, Q8_0, Q4_K, Q5_K or Q6_K matrix's whole groups of eight rows, block by block (K-quants:
+// super-block): the eight rows' f16 d (and for Q4_1, Q4_K and Q5_K then their eight m or dmin), then
+// the rest of their block in its order (Q4_K: 12 bytes of scales, then levels; Q5_K: scales, fifth
+// bits, levels; Q6_K: low bits, high bits, int8 scales) four bytes at a time, row after row (bytes 4k..4k+3 of row i at 32k + 4i):
 // one load gives eight rows' scales, and their levels come already transposed for the row
 // products (qdot.c). Each group holds its own eight rows' bytes, so a matrix keeps its size and
 // rows past the last whole group stay as they were.
 
-static inline size_t interleave_heads(uint32_t type) { return type == T_Q4_1 || type == T_Q4_K ? 2 : 1; }
+static inline size_t interleave_heads(uint32_t type) { return type == T_Q4_1 || type == T_Q4_K || type == T_Q5_K ? 2 : 1; }
 // Bytes of a block besides its heads.
-static inline size_t interleave_levels(uint32_t type) { return type == T_Q8_0 ? 32 : type == T_Q4_K ? 140 : type == T_Q6_K ? 208 : 16; }
+static inline size_t interleave_levels(uint32_t type) {
+    return type == T_Q8_0 ? 32 : type == T_Q4_K ? 140 : type == T_Q5_K ? 172 : type == T_Q6_K ? 208 : 16;
+}
 // Where a block's heads lie in ggml's layout: first, but Q6_K's d last.
 static inline size_t interleave_head_at(uint32_t type) { return type == T_Q6_K ? 208 : 0; }
 // Blocks of 32 values in an interleaved block.
-static inline size_t interleave_blocks(uint32_t type) { return type == T_Q4_K || type == T_Q6_K ? 8 : 1; }
+static inline size_t interleave_blocks(uint32_t type) { return type == T_Q4_K || type == T_Q5_K || type == T_Q6_K ? 8 : 1; }
 // The largest interleaved block, in bytes.
 enum { INTERLEAVED_BLOCK_MAX = 210 };
 

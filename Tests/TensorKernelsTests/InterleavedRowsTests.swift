@@ -7,7 +7,7 @@ import ModelFormats
 /// Matrices re-laid with their rows interleaved by eight (`WeightMatrix.interleaved()`) for the
 /// decode products: every product and every reader gives the bits it gives on the file's layout.
 @Suite struct InterleavedRowsTests {
-    static let types: [GGMLType] = [.q4_0, .q4_1, .q8_0, .q4_K, .q6_K]
+    static let types: [GGMLType] = [.q4_0, .q4_1, .q8_0, .q4_K, .q5_K, .q6_K]
     /// Q8_0 and Q6_K are interleaved only where their eight-row kernels run (AVX-512 VNNI).
     static func interleaves(_ type: GGMLType) -> Bool { (type != .q8_0 && type != .q6_K) || InstructionSet.current == .avx512 }
     /// Odd counts: whole groups of eight and rows past the last one, which stay as they lie.
@@ -19,9 +19,9 @@ import ModelFormats
         body(QuantizedRows(quantizing: x, xStride: cols, n: n, cols: cols, storage: storage))
     }
 
-    /// Only Q4_0, Q4_1, Q8_0, Q4_K and Q6_K rows are interleaved, in whole groups; the bytes keep
-    /// their count and come back as they were.
-    @Test(arguments: types + [.q5_K], rowCounts)
+    /// Rows of the quantised types are interleaved in whole groups (F16's never); the bytes keep their
+    /// count and come back as they were.
+    @Test(arguments: types + [.f16], rowCounts)
     func interleavingKeepsTheBytesAndComesBack(_ type: GGMLType, _ rows: Int) {
         for cols in [64, 256, 576, 1024, 2048] where cols % type.blockSize == 0 {
             let bytes = randomQuantized(type, rows: rows, cols: cols, seed: UInt64(rows + cols))
