@@ -193,12 +193,84 @@ LK_AVX2_INLINE void transpose8(__m256i *v) {
     }
 }
 
+// Four whole groups of Q4_K or Q6_K rows interleaved by eight, from r0: per block of 32, the eight
+// rows' scales from their scale words as the row products take them (qdot_kernels.h), and their
+// levels, four bytes a row in each 32-byte run, split into level pairs by byte shuffles.
+static LK_AVX2 void pack_interleaved_kquant_panel(uint32_t type, const uint8_t *w, size_t rowBytes, size_t r0, size_t nb, uint8_t *panel) {
+    const int six = type == T_Q6_K;
+    const size_t size = six ? 210 : 144;
+    const __m256i low4 = _mm256_set1_epi8(15), three = _mm256_set1_epi8(3), centre = _mm256_set1_epi16(32);
+    const __m256i first = _mm256_broadcastsi128_si256(_mm_set_epi64x((long long)0x800d800c80098008, (long long)0x8005800480018000));
+    const __m256i second = _mm256_broadcastsi128_si256(_mm_set_epi64x((long long)0x800f800e800b800a, (long long)0x8007800680038002));
+    for (size_t b = 0; b < nb; b++) {
+        const size_t j = b % 8;
+        uint8_t *level = panel + b * PANEL_BLOCK_BYTES;
+        float *d = (float *)(panel + b * PANEL_BLOCK_BYTES + PANEL_LEVEL_BYTES), *m = d + 32;
+        for (size_t g = 0; g < 4; g++) {
+            const uint8_t *q = w + (r0 + 8 * g) * rowBytes + 8 * size * (b / 8), *words = q + (six ? 16 : 32);
+            const __m256 dd = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)q));
+            __m256i L[8], s0 = _mm256_setzero_si256(), s1 = s0;
+            if (six) { // value l: ql nibble k / 2, qh bits 2k..2k+1; scales sc[8h + 2k] and sc[8h + 2k + 1], as 16-bit pairs
+                const size_t h = j / 4, k = j % 4;
+                for (size_t i = 0; i < 8; i++) {
+                    const __m256i ql = _mm256_loadu_si256((const __m256i *)(words + 32 * (16 * h + 8 * (k % 2) + i)));
+                    const __m256i qh = _mm256_loadu_si256((const __m256i *)(words + 32 * (32 + 8 * h + i)));
+                    L[i] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql, (int)(4 * (k / 2))), low4),
+                                           _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, (int)(2 * k)), three), 4));
+                }
+                const __m256i sc = _mm256_loadu_si256((const __m256i *)(words + 32 * (48 + 2 * h + k / 2)));
+                const int byte = (int)(2 * (k % 2));
+                const __m256i a = _mm256_srai_epi32(_mm256_slli_epi32(sc, 24 - 8 * byte), 24), c = _mm256_srai_epi32(_mm256_slli_epi32(sc, 16 - 8 * byte), 24);
+                s0 = _mm256_or_si256(_mm256_and_si256(a, _mm256_set1_epi32(0xffff)), _mm256_slli_epi32(a, 16));
+                s1 = _mm256_or_si256(_mm256_and_si256(c, _mm256_set1_epi32(0xffff)), _mm256_slli_epi32(c, 16));
+                _mm256_store_ps(d + 8 * g, dd);
+                _mm256_store_ps(m + 8 * g, _mm256_setzero_ps());
+            } else { // value l: nibble j % 2 of qs[32·(j/2) + l]; scale_min_k4 on eight rows at once
+                for (size_t i = 0; i < 8; i++) {
+                    const __m256i v = _mm256_loadu_si256((const __m256i *)(words + 96 + 32 * (8 * (j / 2) + i)));
+                    L[i] = _mm256_and_si256(j % 2 ? _mm256_srli_epi16(v, 4) : v, low4);
+                }
+                const __m256i sc0 = _mm256_loadu_si256((const __m256i *)words), sc1 = _mm256_loadu_si256((const __m256i *)(words + 32));
+                const __m256i sc2 = _mm256_loadu_si256((const __m256i *)(words + 64)), six4 = _mm256_set1_epi32(63);
+                const int s = (int)(8 * (j % 4));
+                __m256i sj, mj;
+                if (j < 4) {
+                    sj = _mm256_and_si256(_mm256_srli_epi32(sc0, s), six4);
+                    mj = _mm256_and_si256(_mm256_srli_epi32(sc1, s), six4);
+                } else {
+                    const __m256i t = _mm256_srli_epi32(sc2, s), top = _mm256_set1_epi32(3), nib = _mm256_set1_epi32(15);
+                    sj = _mm256_or_si256(_mm256_and_si256(t, nib), _mm256_slli_epi32(_mm256_and_si256(_mm256_srli_epi32(sc0, s + 6), top), 4));
+                    mj = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi32(t, 4), nib), _mm256_slli_epi32(_mm256_and_si256(_mm256_srli_epi32(sc1, s + 6), top), 4));
+                }
+                const __m256 dmin = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(q + 16)));
+                _mm256_store_ps(d + 8 * g, _mm256_mul_ps(dd, _mm256_cvtepi32_ps(sj)));
+                _mm256_store_ps(m + 8 * g, _mm256_mul_ps(_mm256_xor_ps(dmin, _mm256_set1_ps(-0.0f)), _mm256_cvtepi32_ps(mj))); // −dmin·mn
+            }
+            uint8_t *out = level + g / 2 * 64 + g % 2 * 32; // pair p at vector 2p + half
+            for (size_t k = 0; k < 8; k++) {
+                __m256i lo = _mm256_shuffle_epi8(L[k], first), hi = _mm256_shuffle_epi8(L[k], second);
+                if (six) {
+                    const __m256i sk = k < 4 ? s0 : s1;
+                    lo = _mm256_mullo_epi16(_mm256_sub_epi16(lo, centre), sk);
+                    hi = _mm256_mullo_epi16(_mm256_sub_epi16(hi, centre), sk);
+                }
+                _mm256_store_si256((__m256i *)(out + 128 * (2 * k)), lo);
+                _mm256_store_si256((__m256i *)(out + 128 * (2 * k + 1)), hi);
+            }
+        }
+    }
+}
+
 // Rows [r0, r0 + min(rows, 32)) of w (rows before `grouped` interleaved), eight rows at a time:
 // each row's levels by vectors, then transposed into the panel's pairs. (Level by level, packing
 // took over a third of a Q4_K_M prompt's time.)
 static LK_AVX2 void pack_panel(uint32_t type, const uint8_t *w, size_t rowBytes, size_t grouped, size_t r0, size_t rows, size_t nb, uint8_t *panel) {
     if ((type == T_Q4_0 || type == T_Q4_1) && r0 % 8 == 0 && r0 + PANEL_ROWS <= grouped && rows >= PANEL_ROWS) {
         pack_interleaved_panel(type, w, rowBytes, r0, nb, panel);
+        return;
+    }
+    if ((type == T_Q4_K || type == T_Q6_K) && r0 % 8 == 0 && r0 + PANEL_ROWS <= grouped && rows >= PANEL_ROWS) {
+        pack_interleaved_kquant_panel(type, w, rowBytes, r0, nb, panel);
         return;
     }
     // Interleaved rows' blocks (K-quants: super-blocks) in ggml's layout, gathered once for all their blocks of 32.
