@@ -16,7 +16,7 @@ void lk_interleave8(uint32_t type, const void *src, size_t rowBytes, size_t rows
     uint8_t *d = dst;
     for (size_t g = 0; g < grouped; g += 8) {
         for (size_t b = 0; b < blocks; b++) {
-            for (size_t i = 0; i < 8; i++) interleave_block(type, d + g * rowBytes, b, i, (uint8_t *)s + (g + i) * rowBytes + size * b, 1);
+            for (size_t i = 0; i < 8; i++) interleave_block(type, d + g * rowBytes, s + (g + i) * rowBytes + size * b, b, i, 1);
         }
     }
     memcpy(d + grouped * rowBytes, s + grouped * rowBytes, (rows - grouped) * rowBytes);

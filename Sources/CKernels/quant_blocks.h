@@ -80,9 +80,9 @@ static inline void block_levels(uint32_t type, const uint8_t *row, size_t b, int
 // A Q4_0, Q4_1, Q8_0, Q4_K, Q5_K or Q6_K matrix's whole groups of eight rows, block by block (K-quants:
 // super-block): the eight rows' f16 d (and for Q4_1, Q4_K and Q5_K then their eight m or dmin), then
 // the rest of their block in its order (Q4_K: 12 bytes of scales, then levels; Q5_K: scales, fifth
-// bits, levels; Q6_K: low bits, high bits, int8 scales) four bytes at a time, row after row (bytes 4k..4k+3 of row i at 32k + 4i):
-// one load gives eight rows' scales, and their levels come already transposed for the row
-// products (qdot.c). Each group holds its own eight rows' bytes, so a matrix keeps its size and
+// bits, levels; Q6_K: low bits, high bits, int8 scales) four bytes at a time, row after row
+// (bytes 4k..4k+3 of row i at 32k + 4i): one load gives eight rows' scales, and their levels come
+// already transposed for the row products (qdot.c). Each group holds its own eight rows' bytes, so a matrix keeps its size and
 // rows past the last whole group stay as they were.
 
 static inline size_t interleave_heads(uint32_t type) { return type == T_Q4_1 || type == T_Q4_K || type == T_Q5_K ? 2 : 1; }
@@ -97,24 +97,24 @@ static inline size_t interleave_blocks(uint32_t type) { return type == T_Q4_K ||
 // The largest interleaved block, in bytes.
 enum { INTERLEAVED_BLOCK_MAX = 210 };
 
-// Block b of a group of eight interleaved rows at g, row i, to or from `block` in ggml's layout.
-static inline void interleave_block(uint32_t type, uint8_t *g, size_t b, size_t i, uint8_t *block, int toGroup) {
+// Block b of row i of a group of eight interleaved rows, copied from ggml's layout into the group
+// (toGroup) or back: field by field, the heads (2 bytes each), then the rest's 4-byte words.
+static inline void interleave_block(uint32_t type, uint8_t *dst, const uint8_t *src, size_t b, size_t i, int toGroup) {
     const size_t heads = interleave_heads(type), levels = interleave_levels(type), size = 2 * heads + levels;
     const size_t at = interleave_head_at(type), rest = at ? 0 : 2 * heads;
-    uint8_t *o = g + 8 * size * b;
-    for (size_t h = 0; h < heads; h++) {
-        if (toGroup) memcpy(o + 16 * h + 2 * i, block + at + 2 * h, 2); else memcpy(block + at + 2 * h, o + 16 * h + 2 * i, 2);
-    }
-    for (size_t k = 0; k < levels / 4; k++) {
-        if (toGroup) memcpy(o + 16 * heads + 32 * k + 4 * i, block + rest + 4 * k, 4);
-        else memcpy(block + rest + 4 * k, o + 16 * heads + 32 * k + 4 * i, 4);
+    for (size_t f = 0; f < heads + levels / 4; f++) {
+        const int head = f < heads;
+        const size_t n = head ? 2 : 4;
+        const size_t grouped = 8 * size * b + (head ? 16 * f : 16 * heads + 32 * (f - heads)) + n * i;
+        const size_t plain = head ? at + 2 * f : rest + 4 * (f - heads);
+        memcpy(dst + (toGroup ? grouped : plain), src + (toGroup ? plain : grouped), n);
     }
 }
 
 // Interleaved block b of row r (r < grouped, inside an interleaved group) in ggml's layout, into
 // `block` (2·heads + levels bytes).
 static inline void interleaved_block(uint32_t type, const uint8_t *w, size_t rowBytes, size_t r, size_t b, uint8_t *block) {
-    interleave_block(type, (uint8_t *)(w + (r - r % 8) * rowBytes), b, r % 8, block, 0);
+    interleave_block(type, block, w + (r - r % 8) * rowBytes, b, r % 8, 0);
 }
 
 // block_levels of block b of row r of a matrix whose first `grouped` rows are interleaved.
