@@ -55,11 +55,9 @@ QI void QDOT_NAME(levels)(const uint32_t type, const uint8_t *p, int j, __m256i 
         QDOT_NAME(widen_unsigned)(u, v);
     } else { // Q6_K, value l of block j = 4h + k: ql nibble, qh pair, scale sc[8h + 2k + l/16], level sc·(q − 32)
         const int h = j / 4, k = j % 4;
-        const __m256i raw = _mm256_loadu_si256((const __m256i *)(p + 64 * h + 32 * (k % 2)));
-        const __m256i qh = _mm256_loadu_si256((const __m256i *)(p + 128 + 32 * h));
-        const __m256i lo = _mm256_and_si256(k / 2 ? _mm256_srli_epi16(raw, 4) : raw, low4);
-        const __m256i hi = _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2 * k), _mm256_set1_epi8(3)), 4);
-        QDOT_NAME(widen_signed)(_mm256_sub_epi8(_mm256_or_si256(lo, hi), _mm256_set1_epi8(32)), v);
+        const __m256i q = q6_k_values(_mm256_loadu_si256((const __m256i *)(p + 64 * h + 32 * (k % 2))),
+                                      _mm256_loadu_si256((const __m256i *)(p + 128 + 32 * h)), k);
+        QDOT_NAME(widen_signed)(_mm256_sub_epi8(q, _mm256_set1_epi8(32)), v);
         const int8_t *sc = (const int8_t *)(p + 192 + 8 * h + 2 * k);
         v[0] = _mm256_mullo_epi16(v[0], _mm256_set1_epi16(sc[0]));
         v[1] = _mm256_mullo_epi16(v[1], _mm256_set1_epi16(sc[1]));
@@ -304,16 +302,11 @@ QI void QDOT_NAME(rows8)(const uint32_t type, const int N, const int inter, cons
                 __m256i L[8];
                 if (six) { // value l of block j = 4h + k: ql nibble k / 2, qh bits 2k..2k+1, scale sc[8h + 2k + l/16]
                     const size_t h = (size_t)j / 4, k = (size_t)j % 4;
-                    for (size_t i = 0; i < 8; i++) {
-                        const __m256i ql = _mm256_loadu_si256((const __m256i *)(q + 16 + 32 * (16 * h + 8 * (k % 2) + i)));
-                        const __m256i qh = _mm256_loadu_si256((const __m256i *)(q + 16 + 32 * (32 + 8 * h + i)));
-                        L[i] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql, (int)(4 * (k / 2))), low4),
-                                               _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, (int)(2 * k)), _mm256_set1_epi8(3)), 4));
-                    }
-                    const __m256i words = sc[2 * h + k / 2];
-                    const int byte = (int)(2 * (k % 2));
-                    const __m256i s0 = _mm256_srai_epi32(_mm256_slli_epi32(words, 24 - 8 * byte), 24);
-                    const __m256i s1 = _mm256_srai_epi32(_mm256_slli_epi32(words, 16 - 8 * byte), 24);
+                    for (size_t i = 0; i < 8; i++)
+                        L[i] = q6_k_values(_mm256_loadu_si256((const __m256i *)(q + 16 + 32 * (16 * h + 8 * (k % 2) + i))),
+                                           _mm256_loadu_si256((const __m256i *)(q + 16 + 32 * (32 + 8 * h + i))), (int)k);
+                    __m256i s0, s1;
+                    lane_int8_pair(sc[2 * h + k / 2], (int)(2 * (k % 2)), &s0, &s1);
                     for (int t = 0; t < N; t++) {
                         const int8_t *hi = (const int8_t *)xbytes + 2 * cols * (size_t)t + 32 * b;
                         const uint8_t *lo = (const uint8_t *)hi + cols;
@@ -342,19 +335,8 @@ QI void QDOT_NAME(rows8)(const uint32_t type, const int N, const int inter, cons
                         L[k] = _mm256_and_si256(j % 2 ? _mm256_srli_epi16(T[k], 4) : T[k], low4);
                         if (five) L[k] = _mm256_or_si256(L[k], _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(H[k], j), _mm256_set1_epi8(1)), 4));
                     }
-                    // scale_min_k4 on eight rows at once.
-                    const int s = 8 * (j % 4);
                     __m256i sj, mj;
-                    if (j < 4) {
-                        sj = _mm256_and_si256(_mm256_srli_epi32(sc[0], s), _mm256_set1_epi32(63));
-                        mj = _mm256_and_si256(_mm256_srli_epi32(sc[1], s), _mm256_set1_epi32(63));
-                    } else {
-                        const __m256i q = _mm256_srli_epi32(sc[2], s), three = _mm256_set1_epi32(3);
-                        sj = _mm256_or_si256(_mm256_and_si256(q, _mm256_set1_epi32(15)),
-                                             _mm256_slli_epi32(_mm256_and_si256(_mm256_srli_epi32(sc[0], s + 6), three), 4));
-                        mj = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi32(q, 4), _mm256_set1_epi32(15)),
-                                             _mm256_slli_epi32(_mm256_and_si256(_mm256_srli_epi32(sc[1], s + 6), three), 4));
-                    }
+                    scale_min_k4_x8(sc, j, &sj, &mj);
                     db = _mm256_mul_ps(d, _mm256_cvtepi32_ps(sj));
                     mb = _mm256_mul_ps(_mm256_xor_ps(m, _mm256_set1_ps(-0.0f)), _mm256_cvtepi32_ps(mj)); // −dmin·mn
                 } else if (eight && inter) {

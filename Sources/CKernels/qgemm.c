@@ -146,10 +146,8 @@ LK_AVX2_INLINE void block_levels_avx2(uint32_t type, const uint8_t *row, size_t 
         const int h = (int)(b % 8) / 4, k = (int)(b % 4);
         const int8_t *sc = (const int8_t *)(p + 192 + 8 * h + 2 * k);
         *d = half_float(p + 208); *m = 0;
-        const __m256i ql = _mm256_loadu_si256((const __m256i *)(p + 64 * h + 32 * (k % 2)));
-        const __m256i qh = _mm256_loadu_si256((const __m256i *)(p + 128 + 32 * h));
-        const __m256i q = _mm256_or_si256(_mm256_and_si256(_mm256_srl_epi16(ql, _mm_cvtsi32_si128(4 * (k / 2))), nibble),
-                                          _mm256_slli_epi16(_mm256_and_si256(_mm256_srl_epi16(qh, _mm_cvtsi32_si128(2 * k)), _mm256_set1_epi8(3)), 4));
+        const __m256i q = q6_k_values(_mm256_loadu_si256((const __m256i *)(p + 64 * h + 32 * (k % 2))),
+                                      _mm256_loadu_si256((const __m256i *)(p + 128 + 32 * h)), k);
         const __m256i centre = _mm256_set1_epi16(32);
         *first = _mm256_mullo_epi16(_mm256_sub_epi16(_mm256_cvtepu8_epi16(_mm256_castsi256_si128(q)), centre), _mm256_set1_epi16(sc[0]));
         *second = _mm256_mullo_epi16(_mm256_sub_epi16(_mm256_cvtepu8_epi16(_mm256_extracti128_si256(q, 1)), centre), _mm256_set1_epi16(sc[1]));
@@ -199,7 +197,7 @@ LK_AVX2_INLINE void transpose8(__m256i *v) {
 static LK_AVX2 void pack_interleaved_kquant_panel(uint32_t type, const uint8_t *w, size_t rowBytes, size_t r0, size_t nb, uint8_t *panel) {
     const int six = type == T_Q6_K;
     const size_t size = six ? 210 : 144;
-    const __m256i low4 = _mm256_set1_epi8(15), three = _mm256_set1_epi8(3), centre = _mm256_set1_epi16(32);
+    const __m256i low4 = _mm256_set1_epi8(15), centre = _mm256_set1_epi16(32);
     const __m256i first = _mm256_broadcastsi128_si256(_mm_set_epi64x((long long)0x800d800c80098008, (long long)0x8005800480018000));
     const __m256i second = _mm256_broadcastsi128_si256(_mm_set_epi64x((long long)0x800f800e800b800a, (long long)0x8007800680038002));
     for (size_t b = 0; b < nb; b++) {
@@ -212,15 +210,11 @@ static LK_AVX2 void pack_interleaved_kquant_panel(uint32_t type, const uint8_t *
             __m256i L[8], s0 = _mm256_setzero_si256(), s1 = s0;
             if (six) { // value l: ql nibble k / 2, qh bits 2k..2k+1; scales sc[8h + 2k] and sc[8h + 2k + 1], as 16-bit pairs
                 const size_t h = j / 4, k = j % 4;
-                for (size_t i = 0; i < 8; i++) {
-                    const __m256i ql = _mm256_loadu_si256((const __m256i *)(words + 32 * (16 * h + 8 * (k % 2) + i)));
-                    const __m256i qh = _mm256_loadu_si256((const __m256i *)(words + 32 * (32 + 8 * h + i)));
-                    L[i] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql, (int)(4 * (k / 2))), low4),
-                                           _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, (int)(2 * k)), three), 4));
-                }
-                const __m256i sc = _mm256_loadu_si256((const __m256i *)(words + 32 * (48 + 2 * h + k / 2)));
-                const int byte = (int)(2 * (k % 2));
-                const __m256i a = _mm256_srai_epi32(_mm256_slli_epi32(sc, 24 - 8 * byte), 24), c = _mm256_srai_epi32(_mm256_slli_epi32(sc, 16 - 8 * byte), 24);
+                for (size_t i = 0; i < 8; i++)
+                    L[i] = q6_k_values(_mm256_loadu_si256((const __m256i *)(words + 32 * (16 * h + 8 * (k % 2) + i))),
+                                       _mm256_loadu_si256((const __m256i *)(words + 32 * (32 + 8 * h + i))), (int)k);
+                __m256i a, c;
+                lane_int8_pair(_mm256_loadu_si256((const __m256i *)(words + 32 * (48 + 2 * h + k / 2))), (int)(2 * (k % 2)), &a, &c);
                 s0 = _mm256_or_si256(_mm256_and_si256(a, _mm256_set1_epi32(0xffff)), _mm256_slli_epi32(a, 16));
                 s1 = _mm256_or_si256(_mm256_and_si256(c, _mm256_set1_epi32(0xffff)), _mm256_slli_epi32(c, 16));
                 _mm256_store_ps(d + 8 * g, dd);
@@ -230,18 +224,10 @@ static LK_AVX2 void pack_interleaved_kquant_panel(uint32_t type, const uint8_t *
                     const __m256i v = _mm256_loadu_si256((const __m256i *)(words + 96 + 32 * (8 * (j / 2) + i)));
                     L[i] = _mm256_and_si256(j % 2 ? _mm256_srli_epi16(v, 4) : v, low4);
                 }
-                const __m256i sc0 = _mm256_loadu_si256((const __m256i *)words), sc1 = _mm256_loadu_si256((const __m256i *)(words + 32));
-                const __m256i sc2 = _mm256_loadu_si256((const __m256i *)(words + 64)), six4 = _mm256_set1_epi32(63);
-                const int s = (int)(8 * (j % 4));
+                const __m256i sc[3] = {_mm256_loadu_si256((const __m256i *)words), _mm256_loadu_si256((const __m256i *)(words + 32)),
+                                       _mm256_loadu_si256((const __m256i *)(words + 64))};
                 __m256i sj, mj;
-                if (j < 4) {
-                    sj = _mm256_and_si256(_mm256_srli_epi32(sc0, s), six4);
-                    mj = _mm256_and_si256(_mm256_srli_epi32(sc1, s), six4);
-                } else {
-                    const __m256i t = _mm256_srli_epi32(sc2, s), top = _mm256_set1_epi32(3), nib = _mm256_set1_epi32(15);
-                    sj = _mm256_or_si256(_mm256_and_si256(t, nib), _mm256_slli_epi32(_mm256_and_si256(_mm256_srli_epi32(sc0, s + 6), top), 4));
-                    mj = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi32(t, 4), nib), _mm256_slli_epi32(_mm256_and_si256(_mm256_srli_epi32(sc1, s + 6), top), 4));
-                }
+                scale_min_k4_x8(sc, (int)j, &sj, &mj);
                 const __m256 dmin = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(q + 16)));
                 _mm256_store_ps(d + 8 * g, _mm256_mul_ps(dd, _mm256_cvtepi32_ps(sj)));
                 _mm256_store_ps(m + 8 * g, _mm256_mul_ps(_mm256_xor_ps(dmin, _mm256_set1_ps(-0.0f)), _mm256_cvtepi32_ps(mj))); // −dmin·mn

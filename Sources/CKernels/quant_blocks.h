@@ -76,6 +76,41 @@ static inline void block_levels(uint32_t type, const uint8_t *row, size_t b, int
     }
 }
 
+#if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
+#include <immintrin.h>
+// ---- the K-quants' fields by vectors, for the row products (qdot_kernels.h) and the prompt
+// panels (qgemm.c); inlined into their AVX2 and AVX-512 functions ----
+#define LK_FIELDS static inline __attribute__((target("avx2"), always_inline))
+
+// scale_min_k4 of block j on eight rows at once: lane r of sc[0..2] holds row r's three 32-bit
+// scale words; lane r of *s and *m gets its 6-bit scale and minimum.
+LK_FIELDS void scale_min_k4_x8(const __m256i sc[3], int j, __m256i *s, __m256i *m) {
+    const int at = 8 * (j % 4);
+    const __m256i six = _mm256_set1_epi32(63), four = _mm256_set1_epi32(15), two = _mm256_set1_epi32(3);
+    if (j < 4) {
+        *s = _mm256_and_si256(_mm256_srli_epi32(sc[0], at), six);
+        *m = _mm256_and_si256(_mm256_srli_epi32(sc[1], at), six);
+    } else {
+        const __m256i q = _mm256_srli_epi32(sc[2], at);
+        *s = _mm256_or_si256(_mm256_and_si256(q, four), _mm256_slli_epi32(_mm256_and_si256(_mm256_srli_epi32(sc[0], at + 6), two), 4));
+        *m = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi32(q, 4), four), _mm256_slli_epi32(_mm256_and_si256(_mm256_srli_epi32(sc[1], at + 6), two), 4));
+    }
+}
+
+// Q6_K's 6-bit values (0..63) of block 4h + k, byte for byte from its ql and qh bytes: nibble
+// k / 2 of ql, bits 2k..2k+1 of qh as 16 and 32.
+LK_FIELDS __m256i q6_k_values(__m256i ql, __m256i qh, int k) {
+    return _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql, 4 * (k / 2)), _mm256_set1_epi8(15)),
+                           _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2 * k), _mm256_set1_epi8(3)), 4));
+}
+
+// Byte `byte` (0..2) and the next of each 32-bit lane, sign-extended (Q6_K's int8 scale pairs).
+LK_FIELDS void lane_int8_pair(__m256i words, int byte, __m256i *first, __m256i *second) {
+    *first = _mm256_srai_epi32(_mm256_slli_epi32(words, 24 - 8 * byte), 24);
+    *second = _mm256_srai_epi32(_mm256_slli_epi32(words, 16 - 8 * byte), 24);
+}
+#endif
+
 // ---- rows interleaved by eight (lk_interleave8) ----
 // A Q4_0, Q4_1, Q8_0, Q4_K, Q5_K or Q6_K matrix's whole groups of eight rows, block by block (K-quants:
 // super-block): the eight rows' f16 d (and for Q4_1, Q4_K and Q5_K then their eight m or dmin), then
