@@ -38,6 +38,7 @@ struct AnswerType {
         AnswerType("money", question: #"\b(cost|costs|price|priced|pay|paying|fee|fees|expensive|cheap|how much ("# + asking + #"))\b"#,
                    passage: #"[£$€]|\b(pence|pounds?|dollars?|euros?|cents?|free)\b"#),
         AnswerType("weight", question: #"\b(heavy|weigh|weighs|weight)\b"#, passage: number + #"\s?(kg|kilograms?|grams?|g|tonnes?|lbs?|pounds)\b"#),
+        AnswerType("power", question: #"\b(wattage|watts?|power|powerful)\b"#, passage: number + #"[\s-]?(w|kw|watts?)\b"#),
         AnswerType("distance", question: #"\bhow far\b|\brange\b|\bdistance\b"#, passage: number + #"\s?(km|kilometres?|kilometers?|miles?|metres?|meters?|m)\b"#),
         AnswerType("speed", question: #"\bspeed\b|\bhow fast\b"#, passage: #"km/h|\bmph\b|\bknots?\b"#),
         AnswerType("loudness", question: #"\bloud|\bnois"#, passage: #"\bdb\b|decibel"#),

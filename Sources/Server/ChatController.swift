@@ -32,7 +32,10 @@ struct ChatController: Sendable {
                 draft = try await service.draft(try render(messages), maxTokens: service.grounding.draftTokens, adapter: adapter, context)
             }
         }
-        let prompt = try render(service.grounding.ground(messages, in: target.knowledge, draft: draft, questionVector: questionVector))
+        let grounded = service.grounding.grounded(messages, in: target.knowledge, draft: draft, questionVector: questionVector)
+        let prompt = try render(grounded?.messages ?? messages)
+        // An answer that may be replaced (`KnowledgeGrounding.checked`) is streamed once it is whole.
+        let checked = service.grounding.checksAnswers ? grounded : nil
         let top = body.logprobs == true ? body.top_logprobs ?? 0 : nil
         let job = try service.makeJob(body, prompt: prompt, promptParam: "messages", maxTokens: body.maxTokens.value, logprobs: top,
                                       adapter: adapter)
@@ -48,14 +51,30 @@ struct ChatController: Sendable {
                 func chunk(_ choices: [ChatChunkChoice], usage: Usage? = nil) -> ChatCompletionChunk {
                     ChatCompletionChunk(id: id, created: created, model: target.id, system_fingerprint: fingerprint, choices: choices, usage: usage)
                 }
-                for i in 0..<choices {
-                    try await send(chunk([ChatChunkChoice(index: i, delta: ChatDelta(role: "assistant", content: ""), logprobs: nil, finish_reason: nil)]))
-                }
-                let usage = try await service.forEachStep(handle, context) { choice, step in
+                func sendStep(_ choice: Int, _ step: GenerationStep) async throws {
                     guard !step.text.isEmpty || step.finishReason != nil || step.logprob != nil else { return }
                     let logprobs = step.logprob.map { ChatLogProbs(content: [chatLogProb($0, service)]) }
                     let delta = ChatDelta(role: nil, content: step.text.isEmpty && step.finishReason != nil ? nil : step.text)
                     try await send(chunk([ChatChunkChoice(index: choice, delta: delta, logprobs: logprobs, finish_reason: step.finishReason?.rawValue)]))
+                }
+                for i in 0..<choices {
+                    try await send(chunk([ChatChunkChoice(index: i, delta: ChatDelta(role: "assistant", content: ""), logprobs: nil, finish_reason: nil)]))
+                }
+                guard let checked else {
+                    let usage = try await service.forEachStep(handle, context) { try await sendStep($0, $1) }
+                    if includeUsage { try await send(chunk([], usage: usage)) }
+                    return
+                }
+                var steps = [[GenerationStep]](repeating: [], count: choices)
+                let usage = try await service.forEachStep(handle, context) { steps[$0].append($1) }
+                for (i, choice) in steps.enumerated() {
+                    let answer = service.grounding.checked(choice.map(\.text).joined(), checked)
+                    guard answer.replaced else {
+                        for step in choice { try await sendStep(i, step) }
+                        continue
+                    }
+                    try await send(chunk([ChatChunkChoice(index: i, delta: ChatDelta(role: nil, content: answer.text), logprobs: nil, finish_reason: nil)]))
+                    try await send(chunk([ChatChunkChoice(index: i, delta: ChatDelta(role: nil, content: nil), logprobs: nil, finish_reason: FinishReason.stop.rawValue)]))
                 }
                 if includeUsage { try await send(chunk([], usage: usage)) }
             }
@@ -67,6 +86,13 @@ struct ChatController: Sendable {
                 results[choice].text += step.text
                 if let lp = step.logprob { results[choice].logprobs.append(chatLogProb(lp, service)) }
                 results[choice].finish = step.finishReason ?? results[choice].finish
+            }
+        }
+        if let checked {
+            for i in results.indices {
+                let answer = service.grounding.checked(results[i].text, checked)
+                // The passage was not generated: it has no log-probabilities.
+                if answer.replaced { results[i] = (answer.text, [], .stop) }
             }
         }
         return try json(ChatCompletion(id: id, created: created, model: target.id, system_fingerprint: fingerprint,

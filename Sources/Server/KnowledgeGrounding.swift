@@ -29,6 +29,10 @@ import Tokenizers
 /// anything in its documents (`PassageIndex.asksNothingOfThePassages`) is not grounded, and with
 /// `baseForGeneral` it is answered by the base model's own weights: it asks nothing the adapter
 /// learned, and on a small model the adapter costs general answers (`bench/knowledge-experiments.md`).
+///
+/// The answer is checked against its passages (`AnswerSupport`): where it states a number they do
+/// not, or its words mostly come from elsewhere, the best passage is the answer, the document's own
+/// sentence. A streamed answer that may be replaced so is sent once it is whole.
 struct KnowledgeGrounding: Sendable {
     /// Passages put before a question; 0 turns grounding off.
     let passages: Int
@@ -49,13 +53,36 @@ struct KnowledgeGrounding: Sendable {
         return index.asksNothingOfThePassages(questionVector)
     }
 
+    /// Replace answers their passages do not support (`AnswerSupport`) by the best passage.
+    var checksAnswers = true
+
+    /// A grounded question: the messages with the passages before it, and the passages, best first.
+    struct Grounded: Sendable {
+        let messages: [ChatMessage]
+        let question: String
+        let passages: [PassageIndex.Passage]
+    }
+
     func ground(_ messages: [ChatMessage], in index: PassageIndex?, draft: String? = nil, questionVector: [Float]? = nil) -> [ChatMessage] {
-        guard applies(to: index), let index, let last = messages.lastIndex(where: { $0.role == "user" }) else { return messages }
+        grounded(messages, in: index, draft: draft, questionVector: questionVector)?.messages ?? messages
+    }
+
+    /// Nil where the question is not grounded (see `ground`).
+    func grounded(_ messages: [ChatMessage], in index: PassageIndex?, draft: String? = nil, questionVector: [Float]? = nil) -> Grounded? {
+        guard applies(to: index), let index, let last = messages.lastIndex(where: { $0.role == "user" }) else { return nil }
         let question = messages[last].content
-        let found = index.top(passages, for: question, draft: draft, questionVector: questionVector)
-        guard !found.isEmpty else { return messages }
+        let best = index.ranked(for: question, draft: draft, questionVector: questionVector).prefix(passages).map(\.index)
+        guard !best.isEmpty else { return nil }
         var out = messages
-        out[last].content = GroundedPrompt.text(question: question, passages: found)
-        return out
+        out[last].content = GroundedPrompt.text(question: question, passages: best.sorted().map { index.passages[$0].text })
+        return Grounded(messages: out, question: question, passages: best.map { index.passages[$0] })
+    }
+
+    /// The answer to a grounded question as served: the model's own where its passages support
+    /// it, else the best passage's sentence.
+    func checked(_ answer: String, _ grounded: Grounded) -> (text: String, replaced: Bool) {
+        guard checksAnswers, let best = grounded.passages.first,
+              !AnswerSupport.holds(answer, passages: grounded.passages, question: grounded.question) else { return (answer, false) }
+        return (best.text, true)
     }
 }

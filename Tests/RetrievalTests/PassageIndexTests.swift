@@ -82,6 +82,7 @@ struct PassageIndexTests {
         #expect(asked("How much water can it remove in a day?") == ["quantity"])
         #expect(asked("How heavy is the DH-30?") == ["weight"])
         #expect(asked("How far can I ride on one charge?") == ["distance"])
+        #expect(asked("What wattage is the bread maker?") == ["power"])
         #expect(asked("At what speed does the motor stop?") == ["speed"])
         #expect(asked("How loud is Quiet mode?") == ["loudness"])
         #expect(asked("How long can I keep a tool?") == ["duration"])
@@ -94,6 +95,7 @@ struct PassageIndexTests {
         #expect(stated("duration", "It has a 13-hour delay timer.") && stated("duration", "Loans last seven days."))
         #expect(stated("date", "It was built in 1788.") && stated("date", "Renew by 30 April.") && !stated("date", "It holds 1,200 books."))
         #expect(stated("loudness", "Noise falls to 34 dB.") && stated("speed", "Support stops at 25 km/h."))
+        #expect(stated("power", "It is rated at 650 W on a 230 V supply.") && stated("power", "a 250-watt motor") && !stated("power", "Press the power button."))
     }
 
     /// A passage that states what the question asks for gains `answerTypeBonus` on its rank.

@@ -143,4 +143,35 @@ import Tokenizers
         #expect(adapterAnswer != nil && adapterAnswer != base)
         #expect(try answer(unrouted.port, model: "ferry", about) == grounded)
     }
+
+    /// A grounded answer the passage does not support is replaced by the passage, whole or
+    /// streamed; `--no-answer-check` serves the model's own. The test adapter's answers are
+    /// whatever its random weights make of the question, checked here as the server checks them.
+    @Test func unsupportedAnswersAreReplacedByTheirPassage() throws {
+        let data = temporaryDirectory()
+        try FileManager.default.createDirectory(atPath: data + "/adapters/ferry", withIntermediateDirectories: true)
+        try AdapterServingTests.writeAdapter(seed: 1, to: data + "/adapters/ferry/1")
+        try AtomicFileWriter.write(Array(try JSONEncoder().encode(Self.index)), to: data + "/adapters/ferry/1/" + PassageIndex.fileName)
+        let questions = ["When does the ferry leave?", "How much are tickets for adults?", "Where do bicycles travel?"]
+        let unchecked = try ServerProcess(["--data-dir", data, "--no-answer-check"])
+        let raw = try questions.map { try #require(try answer(unchecked.port, model: "ferry", $0)) }
+        _ = unchecked.stop()
+        let server = try ServerProcess(["--data-dir", data])
+        defer { _ = server.stop() }
+        var replaced = 0
+        for (question, raw) in zip(questions, raw) {
+            let passage = try #require(KnowledgeGrounding(passages: 1, draftTokens: 0).grounded([ChatMessage(role: "user", content: question)], in: Self.index)).passages
+            let holds = AnswerSupport.holds(raw, passages: passage, question: question)
+            replaced += holds ? 0 : 1
+            let served = try answer(server.port, model: "ferry", question)
+            #expect(served == (holds ? raw : passage[0].text))
+            let r = try HTTP.request(port: server.port, "POST", "/v1/chat/completions", json: [
+                "model": "ferry", "messages": [["role": "user", "content": question]], "max_tokens": 12, "temperature": 0, "stream": true])
+            let chunks = HTTP.events(r.body).dropLast().map { try! JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
+            let choices = chunks.compactMap { ($0["choices"] as? [[String: Any]])?.first }
+            #expect(choices.compactMap { ($0["delta"] as? [String: Any])?["content"] as? String }.joined() == served)
+            #expect(choices.compactMap { $0["finish_reason"] as? String }.count == 1)
+        }
+        #expect(replaced > 0)
+    }
 }
