@@ -217,6 +217,21 @@ QI __m256i QDOT_NAME(block8)(const __m256i L[8], const int K, const int signedLe
     return _mm256_add_epi32(_mm256_slli_epi32(_mm256_add_epi32(h[0], h[1]), 8), _mm256_add_epi32(l[0], l[1]));
 }
 
+#ifdef QDOT_VNNI_INTER
+// q6_k_values in two to four operations where AVX-512VL is there (interleaved Q6_K only runs
+// there): one shift puts qh's pair at bits 4-5 and a bit select merges the nibble. The unpacking
+// bound the Q6_K row products (five to seven operations a vector against two vpdpbusd).
+QI __m256i QDOT_NAME(q6_k_values_vl)(__m256i ql, __m256i qh, int k) {
+    const __m256i lo = k / 2 ? _mm256_srli_epi16(ql, 4) : ql;
+    const __m256i hi = k == 0 ? _mm256_slli_epi16(qh, 4) : k == 1 ? _mm256_slli_epi16(qh, 2) : k == 2 ? qh : _mm256_srli_epi16(qh, 2);
+    // 0xE4: lo where the third operand's bit is set, else the second's (already masked to bits 4-5).
+    return _mm256_ternarylogic_epi32(lo, _mm256_and_si256(hi, _mm256_set1_epi8(0x30)), _mm256_set1_epi8(0x0f), 0xE4);
+}
+#define QDOT_Q6_K_VALUES QDOT_NAME(q6_k_values_vl)
+#else
+#define QDOT_Q6_K_VALUES q6_k_values
+#endif
+
 // y[t·yStride + r] (+)= row r · input t for Q4_0, Q4_1, Q8_0, Q4_K and Q5_K, and interleaved Q6_K
 // (on AVX-512 VNNI: its 6-bit levels overflow vpmaddubsw's pairs), eight rows a pass and N ≤ 4
 // inputs: each block's exact integer sum (Q6_K's per half, as sc·(Σ q·x − 32·Σx), the same
@@ -303,7 +318,7 @@ QI void QDOT_NAME(rows8)(const uint32_t type, const int N, const int inter, cons
                 if (six) { // value l of block j = 4h + k: ql nibble k / 2, qh bits 2k..2k+1, scale sc[8h + 2k + l/16]
                     const size_t h = (size_t)j / 4, k = (size_t)j % 4;
                     for (size_t i = 0; i < 8; i++)
-                        L[i] = q6_k_values(_mm256_loadu_si256((const __m256i *)(q + 16 + 32 * (16 * h + 8 * (k % 2) + i))),
+                        L[i] = QDOT_Q6_K_VALUES(_mm256_loadu_si256((const __m256i *)(q + 16 + 32 * (16 * h + 8 * (k % 2) + i))),
                                            _mm256_loadu_si256((const __m256i *)(q + 16 + 32 * (32 + 8 * h + i))), (int)k);
                     __m256i s0, s1;
                     lane_int8_pair(sc[2 * h + k / 2], (int)(2 * (k % 2)), &s0, &s1);
@@ -411,6 +426,7 @@ QDOT_FNS(T_Q6_K, q6_k, QDOT_INTER, _inter)
 #endif
 #undef QDOT_FNS
 #undef QDOT_FN
+#undef QDOT_Q6_K_VALUES
 #undef QDOT_GROUP
 #undef QDOT_EIGHT
 #undef QDOT_INTER
