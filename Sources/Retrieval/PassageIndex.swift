@@ -211,9 +211,10 @@ public struct PassageIndex: Sendable, Equatable, Codable {
         return total
     }
 
-    /// The `k` passages that rank highest for `query` (ties to the earlier; only passages that
-    /// share a term with it), in the order they were written (with three, ranked by a Python copy
-    /// of this ranking, the default model answered 71 of 96 blind questions so, 66 with the best last).
+    /// The indices of the `k` passages that rank highest for `query`, best first (ties to the
+    /// earlier; only passages that share a term with it). Grounding puts them in the order they
+    /// were written: with three, ranked by a Python copy of this ranking, the default model
+    /// answered 71 of 96 blind questions so, 66 with the best last.
     ///
     /// With `draft`, the model's own answer to the question made without any passage, a passage
     /// ranks by its score for the question over the best one's, plus `draftWeight` times its score
@@ -226,8 +227,8 @@ public struct PassageIndex: Sendable, Equatable, Codable {
     /// With `questionVector`, the question's sentence vector in the index's `embedding` space,
     /// a passage also gains `similarityWeight` times its `similarities` rescaled to 0...1 over
     /// the passages.
-    public func top(_ k: Int, for query: String, draft: String? = nil, questionVector: [Float]? = nil) -> [String] {
-        ranked(for: query, draft: draft, questionVector: questionVector).prefix(k).map(\.index).sorted().map { passages[$0].text }
+    public func top(_ k: Int, for query: String, draft: String? = nil, questionVector: [Float]? = nil) -> [Int] {
+        ranked(for: query, draft: draft, questionVector: questionVector).prefix(k).map(\.index)
     }
 
     /// Every passage that shares a term with `query` (all of them, with `questionVector`), best

@@ -71,7 +71,7 @@ struct KnowledgeGrounding: Sendable {
     func grounded(_ messages: [ChatMessage], in index: PassageIndex?, draft: String? = nil, questionVector: [Float]? = nil) -> Grounded? {
         guard applies(to: index), let index, let last = messages.lastIndex(where: { $0.role == "user" }) else { return nil }
         let question = messages[last].content
-        let best = index.ranked(for: question, draft: draft, questionVector: questionVector).prefix(passages).map(\.index)
+        let best = index.top(passages, for: question, draft: draft, questionVector: questionVector)
         guard !best.isEmpty else { return nil }
         var out = messages
         out[last].content = GroundedPrompt.text(question: question, passages: best.sorted().map { index.passages[$0].text })

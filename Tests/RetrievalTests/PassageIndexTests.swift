@@ -37,15 +37,15 @@ struct PassageIndexTests {
 
     @Test func topKeepsTheBestInWrittenOrder() {
         let index = Self.index
-        #expect(index.top(1, for: "What do I pay if I damage a boat?") == [Self.passages[3]])
+        #expect(index.topTexts(1, for: "What do I pay if I damage a boat?") == [Self.passages[3]])
         // The best two, read in the document's order.
-        #expect(index.top(2, for: "When can members book boats, and what if they damage one?") == [Self.passages[0], Self.passages[3]])
+        #expect(index.topTexts(2, for: "When can members book boats, and what if they damage one?") == [Self.passages[0], Self.passages[3]])
         // Nothing that shares no term with the question.
-        #expect(index.top(3, for: "What is the capital of France?") == [])
-        #expect(index.top(9, for: "late").count == 1)
+        #expect(index.topTexts(3, for: "What is the capital of France?") == [])
+        #expect(index.topTexts(9, for: "late").count == 1)
         // A heading's words find the sentences under it.
         let headed = PassageIndex(passages: [.init("Members pay the first £150.", heading: "Boat damage"), .init("The boathouse opens at 6 am.")])
-        #expect(headed.top(1, for: "What about damage?") == ["Members pay the first £150."])
+        #expect(headed.topTexts(1, for: "What about damage?") == ["Members pay the first £150."])
     }
 
     /// A draft answer ranks with the question, each score over its best, the draft's at half
@@ -56,12 +56,12 @@ struct PassageIndexTests {
         ].map { .init($0) })
         let question = "When does the ferry go?"
         // The shorter sentence wins on "ferry" alone.
-        #expect(index.top(1, for: question) == [index.passages[1].text])
+        #expect(index.topTexts(1, for: question) == [index.passages[1].text])
         let q = index.scores(for: question), d = index.scores(for: "The ferry leaves at 7:40.")
         #expect(d[0] > d[1] && q[0] / q[1] + 0.5 > 1 + 0.5 * d[1] / d[0])
-        #expect(index.top(1, for: question, draft: "The ferry leaves at 7:40.") == [index.passages[0].text])
-        #expect(index.top(3, for: question, draft: "The crossing takes forty minutes.") == [index.passages[0].text, index.passages[1].text])
-        #expect(index.top(1, for: "What is the capital of France?", draft: "The ferry leaves at 7:40.") == [])
+        #expect(index.topTexts(1, for: question, draft: "The ferry leaves at 7:40.") == [index.passages[0].text])
+        #expect(index.topTexts(3, for: question, draft: "The crossing takes forty minutes.") == [index.passages[0].text, index.passages[1].text])
+        #expect(index.topTexts(1, for: "What is the capital of France?", draft: "The ferry leaves at 7:40.") == [])
     }
 
     /// The document's title is indexed with each of its sentences, so the subject's name does not
@@ -69,9 +69,9 @@ struct PassageIndexTests {
     @Test func aTitlesWordsDoNotPickASentence() {
         let sentences = ["Fenwick Lane Tool Library lends tools to its members.", "Renewals are paid at the counter."]
         let question = "Where are renewals paid at Fenwick Lane Tool Library?"
-        #expect(PassageIndex(passages: sentences.map { .init($0) }).top(1, for: question) == [sentences[0]])
+        #expect(PassageIndex(passages: sentences.map { .init($0) }).topTexts(1, for: question) == [sentences[0]])
         let titled = PassageIndex(passages: sentences.map { .init($0, heading: "Borrowing", title: "Fenwick Lane Tool Library") })
-        #expect(titled.top(1, for: question) == [sentences[1]])
+        #expect(titled.topTexts(1, for: question) == [sentences[1]])
         // A title that is the heading counts once.
         #expect(PassageIndex.Passage("A.", heading: "T", title: "T").indexedText == ["A.", "T"])
     }
@@ -108,7 +108,7 @@ struct PassageIndexTests {
         #expect(q[0] > q[1] && q[1] / q[0] + PassageIndex.answerTypeBonus > 1)
         #expect(index.ranked(for: question).map(\.index) == [1, 0])
         #expect(abs(index.ranked(for: question)[0].rank - (q[1] / q[0] + PassageIndex.answerTypeBonus)) < 1e-12)
-        #expect(index.top(1, for: "Is the late fee explained?") == [index.passages[0].text])
+        #expect(index.topTexts(1, for: "Is the late fee explained?") == [index.passages[0].text])
     }
 
     /// A draft that answers from general knowledge, sharing only the question's own words with
@@ -116,16 +116,16 @@ struct PassageIndexTests {
     @Test func aGeneralDraftGroundsNothing() {
         let index = PassageIndex(passages: [.init("A full charge takes five hours on any day.")])
         let question = "How many hours are in a day?"
-        #expect(index.top(1, for: question) == [index.passages[0].text])
-        #expect(index.top(1, for: question, draft: "There are 24 hours in a day.") == [])
-        #expect(index.top(1, for: question, draft: "Charging takes five hours.") == [index.passages[0].text])
+        #expect(index.topTexts(1, for: question) == [index.passages[0].text])
+        #expect(index.topTexts(1, for: question, draft: "There are 24 hours in a day.") == [])
+        #expect(index.topTexts(1, for: question, draft: "Charging takes five hours.") == [index.passages[0].text])
     }
 
     @Test func sharingOnlyANumberGroundsNothing() {
         let index = PassageIndex(passages: [.init("Leave it standing for 4 hours before switching on."), .init("Error F5 means an overload.")])
-        #expect(index.top(1, for: "What is 3 times 4?") == [])
-        #expect(index.top(1, for: "What does F5 mean?") == [index.passages[1].text])
-        #expect(index.top(1, for: "How many hours must it stand?") == [index.passages[0].text])
+        #expect(index.topTexts(1, for: "What is 3 times 4?") == [])
+        #expect(index.topTexts(1, for: "What does F5 mean?") == [index.passages[1].text])
+        #expect(index.topTexts(1, for: "How many hours must it stand?") == [index.passages[0].text])
     }
 
     @Test func loadReadsAFoldersFileOrNothing() throws {
@@ -144,7 +144,7 @@ struct PassageIndexTests {
         index.append(Self.passages.map { .init($0) })
         #expect(index == Self.index)
         let decoded = try JSONDecoder().decode(PassageIndex.self, from: try JSONEncoder().encode(index))
-        #expect(decoded == index && decoded.top(1, for: "late fee") == [Self.passages[2]])
+        #expect(decoded == index && decoded.topTexts(1, for: "late fee") == [Self.passages[2]])
         let json = try JSONDecoder().decode([String: [[String: String]]].self, from: Data(#"{"passages": [{"text": "A.", "heading": "H"}, {"text": "B."}]}"#.utf8))
         #expect(try JSONDecoder().decode(PassageIndex.self, from: try JSONEncoder().encode(json)).passages == [.init("A.", heading: "H"), .init("B.")])
         // Files written before titles were kept read as passages without one; titles round-trip.
@@ -165,18 +165,18 @@ struct PassageIndexTests {
         ]
         var index = PassageIndex(passages: passages)
         let question = "How big is the cooperative's crew?"
-        #expect(index.top(1, for: question) == [passages[0].text])
+        #expect(index.topTexts(1, for: question) == [passages[0].text])
         let space = EmbeddingSpace(layer: 3, dimensions: 3)
         var embedded = 0
         index.embed(in: space) { embedded += $0.count; return Self.vectors($0) }
         #expect(embedded == 4 && index.embedding == space)
         #expect(index.passages.map { $0.vectors?.rows } == [Self.vectors(passages[0].embeddedTexts), Self.vectors(passages[1].embeddedTexts)])
         let vector = Self.vectors([question])[0]
-        #expect(index.top(1, for: question, questionVector: vector) == [passages[1].text])
+        #expect(index.topTexts(1, for: question, questionVector: vector) == [passages[1].text])
         // The shared offset is taken away: the passages' cosines with the question are ±1, each counted for the sentence and its best question.
         #expect(index.similarities(to: vector)!.map { ($0 * 1e6).rounded() / 1e6 } == [-2, 2])
         // A vector of another length is not comparable: ranked by words alone.
-        #expect(index.top(1, for: question, questionVector: [1, 2]) == [passages[0].text])
+        #expect(index.topTexts(1, for: question, questionVector: [1, 2]) == [passages[0].text])
 
         // Passages added later are embedded alone; another space embeds them all again.
         index.append([.init("Visitors park for free.")])
@@ -190,7 +190,7 @@ struct PassageIndexTests {
         // Vectors round-trip through the file as float16 (these values are exact in it), and the
         // same sentence from another run is not indexed twice.
         let decoded = try JSONDecoder().decode(PassageIndex.self, from: try JSONEncoder().encode(index))
-        #expect(decoded == index && decoded.top(1, for: question, questionVector: vector) == [passages[1].text])
+        #expect(decoded == index && decoded.topTexts(1, for: question, questionVector: vector) == [passages[1].text])
         var again = decoded
         again.append(passages.map { .init($0.text, questions: $0.questions) })
         #expect(again == decoded)
@@ -221,9 +221,9 @@ struct PassageIndexTests {
         #expect(embedded == 2 && index.generalPrompts.count == 2)
         #expect(index.ranked(for: general, questionVector: vectors([general])[0]).isEmpty)
         #expect(!index.ranked(for: general).isEmpty)  // without its vector, words alone decide
-        #expect(index.top(1, for: about, questionVector: vectors([about])[0]) == [passages[0].text])
+        #expect(index.topTexts(1, for: about, questionVector: vectors([about])[0]) == [passages[0].text])
         // Sharing no word, a question nearer to a passage than to every general prompt is ranked by its vector.
-        #expect(index.top(1, for: noWord, questionVector: vectors([noWord])[0]) == [passages[0].text])
+        #expect(index.topTexts(1, for: noWord, questionVector: vectors([noWord])[0]) == [passages[0].text])
         #expect(index.ranked(for: "How many are there?", questionVector: vectors(["How many are there?"])[0]).isEmpty)
 
         let decoded = try JSONDecoder().decode(PassageIndex.self, from: try JSONEncoder().encode(index))
@@ -233,5 +233,12 @@ struct PassageIndexTests {
         #expect(embedded == 0)
         index.embed(in: EmbeddingSpace(layer: 4, dimensions: 3)) { embedded += $0.count; return vectors($0) }
         #expect(embedded == 4 + 2)  // another space: the passages' texts and the prompts again
+    }
+}
+
+private extension PassageIndex {
+    /// `top`'s passages in the order they were written, as grounding puts them.
+    func topTexts(_ k: Int, for query: String, draft: String? = nil, questionVector: [Float]? = nil) -> [String] {
+        top(k, for: query, draft: draft, questionVector: questionVector).sorted().map { passages[$0].text }
     }
 }
