@@ -26,12 +26,11 @@ public enum AnswerSupport {
         let said = PassageIndex.terms(answer).map(number)
         guard !said.isEmpty else { return false }
         let source = Set(passages.flatMap { [$0.text, $0.heading ?? "", $0.title ?? ""] }.flatMap(PassageIndex.terms).map(number))
-        let asked = Set(PassageIndex.terms(question).map(number))
-        let numbers = said.filter { $0.first?.isNumber == true }
-        guard numbers.allSatisfy({ source.contains($0) || asked.contains($0) }) else { return false }
         // The question's numbers count, not its words: an answer that echoes the question says nothing.
-        let found = said.filter { source.contains($0) || ($0.first?.isNumber == true && asked.contains($0)) }.count
-        guard Double(found) >= minimumShare * Double(said.count) else { return false }
+        let asked = Set(PassageIndex.terms(question).map(number).filter(isNumber))
+        let backed = { (term: String) in source.contains(term) || asked.contains(term) }
+        guard said.allSatisfy({ !isNumber($0) || backed($0) }),
+              Double(said.filter(backed).count) >= minimumShare * Double(said.count) else { return false }
         // "How heavy is it?" beside a sentence that states a weight wants the weight, not its size.
         let stated = AnswerType.asked(by: question).filter { type in passages.contains { type.isStated(in: $0.text) } }
         return stated.isEmpty || stated.contains { $0.isStated(in: answer) }
@@ -39,6 +38,8 @@ public enum AnswerSupport {
 
     /// A number's digits without thousands separators ("1,200" and "1200" are one number).
     static func number(_ term: String) -> String {
-        term.first?.isNumber == true && term.contains(",") ? term.replacingOccurrences(of: ",", with: "") : term
+        isNumber(term) && term.contains(",") ? term.replacingOccurrences(of: ",", with: "") : term
     }
+
+    static func isNumber(_ term: String) -> Bool { term.first?.isNumber == true }
 }

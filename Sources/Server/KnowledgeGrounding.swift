@@ -31,8 +31,8 @@ import Tokenizers
 /// learned, and on a small model the adapter costs general answers (`bench/knowledge-experiments.md`).
 ///
 /// The answer is checked against its passages (`AnswerSupport`): where it states a number they do
-/// not, or its words mostly come from elsewhere, the best passage is the answer, the document's own
-/// sentence. A streamed answer that may be replaced so is sent once it is whole.
+/// not, its words mostly come from elsewhere, or it lacks the kind of fact asked for that they
+/// state, the best passage is the answer, the document's own sentence. A streamed answer that may be replaced so is sent once it is whole.
 struct KnowledgeGrounding: Sendable {
     /// Passages put before a question; 0 turns grounding off.
     let passages: Int
@@ -78,10 +78,10 @@ struct KnowledgeGrounding: Sendable {
         return Grounded(messages: out, question: question, passages: best.map { index.passages[$0] })
     }
 
-    /// The answer to a grounded question as served: the model's own where its passages support
-    /// it, else the best passage's sentence.
+    /// The answer to a grounded question as served where `checksAnswers`: the model's own where
+    /// its passages support it, else the best passage's sentence.
     func checked(_ answer: String, _ grounded: Grounded) -> (text: String, replaced: Bool) {
-        guard checksAnswers, let best = grounded.passages.first,
+        guard let best = grounded.passages.first,
               !AnswerSupport.holds(answer, passages: grounded.passages, question: grounded.question) else { return (answer, false) }
         return (best.text, true)
     }
