@@ -100,7 +100,7 @@ extension AdapterCommand {
                     }
                     vector = try loaded.sentenceEmbeddings([question])[0]
                 }
-                if let vector, index.asksNothingOfThePassages(vector) {
+                if let vector, index.asksNothingOfThePassages(question, vector: vector) {
                     printError("the question is nearer to a general prompt than to the documents: served ungrounded, by the base model (unless serve --no-base-for-general)")
                 }
                 for (i, rank) in index.ranked(for: question, draft: draft, questionVector: vector).prefix(top) {

@@ -14,9 +14,13 @@ struct AnswerType {
     let name: String
     let question: Regex<AnyRegexOutput>
     let passage: Regex<AnyRegexOutput>
+    /// Whether a passage that states it is worth its bonus without a word of the question: the
+    /// pattern names the fact itself (a colour; founded in a year), not just a figure any sentence may hold.
+    let standsAlone: Bool
 
-    init(_ name: String, question: String, passage: String) {
+    init(_ name: String, question: String, passage: String, standsAlone: Bool = false) {
         self.name = name
+        self.standsAlone = standsAlone
         // Patterns are constants checked by the tests: a bad one is a programming error.
         self.question = try! Regex(question).ignoresCase().wordBoundaryKind(.simple)
         self.passage = try! Regex(passage).ignoresCase().wordBoundaryKind(.simple)
@@ -31,6 +35,7 @@ struct AnswerType {
 
     private static let number = #"(?:\d+(?:[.,]\d+)?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty|sixty|ninety|hundred)"#
     private static let months = "january|february|march|april|may|june|july|august|september|october|november|december"
+    private static let founded = "(founded|established|set up|formed|opened|started|began|built|since|bought|dates? from|put up)"
     private static let asking = "is|are|does|do|would|will|did|was"
 
     // Regex values are immutable once built; the standard library has not marked them Sendable.
@@ -45,6 +50,10 @@ struct AnswerType {
         AnswerType("duration", question: #"\bhow long\b|\bnotice\b|\bhow many (seconds|minutes|hours|days|weeks|months|years)\b"#,
                    passage: number + #"[\s-](seconds?|minutes?|hours?|days?|weeks?|months?|years?)\b"#),
         AnswerType("date", question: #"\bwhen\b|\b(what|which) (year|date|month)\b|\bdeadline\b"#, passage: #"\b(1[0-9]|20)\d\d\b|\b("# + months + #")\b"#),
+        // "When was it set up?", "How old is the library?": the sentence that says it was founded, built or opened in a year.
+        AnswerType("founding", question: #"\b(founded|founder|founding|set up|established|formed|how old (is|are|was)|put up|built|take (it|them) over|took over|opened|get going|got going|been going|been around|been open)\b|\bdid\b[^?]*\b(start|begin|open)\b|\bwhat year\b"#,
+                   passage: "\\b" + founded + #"\b[^.]*\b(1[5-9]|20)\d\d\b|\b(1[5-9]|20)\d\d\b[^.]*\b"# + founded + "\\b", standsAlone: true),
+        AnswerType("colour", question: #"\bcolou?rs?\b"#, passage: #"\b(white|black|grey|gray|red|green|blue|yellow|orange|purple|pink|brown|lime|mustard|navy|beige|silver|gold|cream|turquoise|teal|maroon|violet|ivory|charcoal|graphite|bronze|copper|khaki|olive|scarlet|crimson|indigo|amber|oatmeal)\b"#, standsAlone: true),
         AnswerType("count", question: #"\bhow many\b"#, passage: number),
         AnswerType("quantity", question: #"\bhow much (?!(?:"# + asking + #"|notice)\b)\w+"#, passage: number),
     ]

@@ -25,8 +25,9 @@ struct ChatController: Sendable {
         }
         var draft: String?, questionVector: [Float]?, adapter = target.adapter
         if let knowledge = target.knowledge, service.grounding.applies(to: knowledge) {
-            if let question = KnowledgeGrounding.question(in: messages) { questionVector = try await service.sentenceVector(question, for: knowledge) }
-            if service.grounding.answersFromBase(knowledge, questionVector: questionVector) {
+            let question = KnowledgeGrounding.question(in: messages)
+            if let question { questionVector = try await service.sentenceVector(question, for: knowledge) }
+            if let question, service.grounding.answersFromBase(question, in: knowledge, questionVector: questionVector) {
                 adapter = nil
             } else if service.grounding.draftTokens > 0 {
                 draft = try await service.draft(try render(messages), maxTokens: service.grounding.draftTokens, adapter: adapter, context)

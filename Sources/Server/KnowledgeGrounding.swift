@@ -48,9 +48,9 @@ struct KnowledgeGrounding: Sendable {
     static func question(in messages: [ChatMessage]) -> String? { messages.last { $0.role == "user" }?.content }
 
     /// Whether a question to an adapter with `index`, with this sentence vector, is answered by the base model.
-    func answersFromBase(_ index: PassageIndex?, questionVector: [Float]?) -> Bool {
+    func answersFromBase(_ question: String, in index: PassageIndex?, questionVector: [Float]?) -> Bool {
         guard baseForGeneral, applies(to: index), let index, let questionVector else { return false }
-        return index.asksNothingOfThePassages(questionVector)
+        return index.asksNothingOfThePassages(question, vector: questionVector)
     }
 
     /// Replace answers their passages do not support (`AnswerSupport`) by the best passage.

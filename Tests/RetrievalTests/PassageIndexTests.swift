@@ -86,9 +86,13 @@ struct PassageIndexTests {
         #expect(asked("At what speed does the motor stop?") == ["speed"])
         #expect(asked("How loud is Quiet mode?") == ["loudness"])
         #expect(asked("How long can I keep a tool?") == ["duration"])
-        #expect(asked("When was the museum built?") == ["date"])
+        #expect(asked("When was the museum built?") == ["date", "founding"])
         #expect(asked("How many staff work there?") == ["count"])
         #expect(asked("Who is in charge of the company?") == [])
+        #expect(asked("What year did the pottery get going?") == ["date", "founding"])
+        #expect(asked("How old is the library?") == ["founding"] && asked("How old must a child be?") == [])
+        #expect(asked("When does the shop open?") == ["date"])
+        #expect(asked("What colour is the trimmer?") == ["colour"])
         let stated = { (type: String, passage: String) in AnswerType.all.first { $0.name == type }!.isStated(in: passage) }
         #expect(stated("money", "A spare paddle costs £6.50.") && !stated("money", "Paddles are spare parts."))
         #expect(stated("weight", "It weighs 14.5 kg empty.") && !stated("weight", "It is heavy."))
@@ -96,6 +100,23 @@ struct PassageIndexTests {
         #expect(stated("date", "It was built in 1788.") && stated("date", "Renew by 30 April.") && !stated("date", "It holds 1,200 books."))
         #expect(stated("loudness", "Noise falls to 34 dB.") && stated("speed", "Support stops at 25 km/h."))
         #expect(stated("power", "It is rated at 650 W on a 230 V supply.") && stated("power", "a 250-watt motor") && !stated("power", "Press the power button."))
+        #expect(stated("founding", "It was formed in 1987, when 11 families pooled savings.") && stated("founding", "watching the sky since 1896")
+                && !stated("founding", "In 2022 the pottery won a Gold Award.") && !stated("founding", "It was founded by two brothers."))
+        #expect(stated("colour", "The body is moulded in lime-green ABS.") && !stated("colour", "The body is moulded in ABS."))
+    }
+
+    /// A kind of fact that stands alone (founded in a year, a colour) gains its bonus without a
+    /// word of the question ("set up" shares nothing with "founded"); a year alone does not.
+    @Test func aFactThatStandsAloneRanksWithoutASharedWord() {
+        func vectors(_ texts: [String]) -> [[Float]] { texts.map { _ in [1, 0] } }
+        var index = PassageIndex(passages: [
+            "An award was won in 2022.", "It was set up in 1987 by eleven families.", "The pottery sells mugs.",
+        ].map { .init($0) })
+        index.embed(in: EmbeddingSpace(layer: 1, dimensions: 2), vectors)
+        let question = "When was the pottery founded?"
+        #expect(index.scores(for: question) == [0, 0, index.scores(for: question)[2]])
+        let rank = Dictionary(uniqueKeysWithValues: index.ranked(for: question, questionVector: [1, 0]).map { ($0.index, $0.rank) })
+        #expect(rank == [0: 0, 1: PassageIndex.answerTypeBonus, 2: 1])
     }
 
     /// A passage that states what the question asks for gains `answerTypeBonus` on its rank.
@@ -233,6 +254,22 @@ struct PassageIndexTests {
         #expect(embedded == 0)
         index.embed(in: EmbeddingSpace(layer: 4, dimensions: 3)) { embedded += $0.count; return vectors($0) }
         #expect(embedded == 4 + 2)  // another space: the passages' texts and the prompts again
+    }
+
+    /// A question for a fact that stands alone (`AnswerType.standsAlone`), stated by a passage
+    /// that shares two words with it that no general prompt uses, asks of the documents though its
+    /// vector lies by a general prompt; one such word is not enough.
+    @Test func aColourOfSomethingTheDocumentsNameIsNotAGeneralQuestion() throws {
+        func vectors(_ texts: [String]) -> [[Float]] { texts.map { [10, $0.contains("colour") ? 1 : 0, $0.contains("colour") ? 0 : 1] } }
+        var index = PassageIndex(passages: [
+            .init("Each cargo bike has a box finished in mustard yellow."), .init("The sky dome is clear glass."), .init("Bikes are serviced weekly."),
+        ])
+        index.embed(in: EmbeddingSpace(layer: 1, dimensions: 3), general: ["What colour is grass?", "What is 2 plus 3?"], vectors)
+        let about = "What colour are the cargo boxes?", general = "What colour is the sky on a clear day?"
+        #expect(!index.asksNothingOfThePassages(about, vector: vectors([about])[0]))
+        #expect(index.topTexts(1, for: about, questionVector: vectors([about])[0]) == [index.passages[0].text])
+        #expect(index.asksNothingOfThePassages(general, vector: vectors([general])[0]))
+        #expect(index.asksNothingOfThePassages("What colour are bikes?", vector: vectors([about])[0]))
     }
 }
 

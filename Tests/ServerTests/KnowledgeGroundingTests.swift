@@ -125,7 +125,7 @@ import Tokenizers
                         general: ["How many minutes are in a day?", "What is the capital of Italy?", "What is 4 plus 3?"], model.sentenceEmbeddings)
         let general = "How many hours are in a day?", about = "When does the ferry leave?"
         let vectors = try model.sentenceEmbeddings([general, about])
-        #expect(index.asksNothingOfThePassages(vectors[0]) && !index.asksNothingOfThePassages(vectors[1]))
+        #expect(index.asksNothingOfThePassages(general, vector: vectors[0]) && !index.asksNothingOfThePassages(about, vector: vectors[1]))
 
         let data = temporaryDirectory()
         try FileManager.default.createDirectory(atPath: data + "/adapters/ferry", withIntermediateDirectories: true)
