@@ -74,11 +74,3 @@ public struct DocumentPreparation: Sendable {
         return (text, state.finishReason == .stop)
     }
 }
-
-extension LlamaConfig {
-    /// Weights of the transformer (embeddings counted once): enough to tell 135M from 7B.
-    var parameterCount: Int {
-        let attention = hiddenSize * (2 * hiddenSize + 2 * kvDim), mlp = 3 * hiddenSize * intermediateSize
-        return vocabSize * hiddenSize + layerCount * (attention + mlp)
-    }
-}

@@ -20,6 +20,11 @@ public struct LlamaConfig: Codable, Sendable, Equatable {
 
     public var headDim: Int { hiddenSize / headCount }
     public var kvDim: Int { kvHeadCount * headDim }
+    /// Weights of the transformer (embeddings counted once): enough to tell 135M from 7B.
+    public var parameterCount: Int {
+        let attention = hiddenSize * (2 * hiddenSize + 2 * kvDim), mlp = 3 * hiddenSize * intermediateSize
+        return vocabSize * hiddenSize + layerCount * (attention + mlp)
+    }
 
     enum CodingKeys: String, CodingKey {
         case vocabSize = "vocab_size", hiddenSize = "hidden_size", intermediateSize = "intermediate_size"

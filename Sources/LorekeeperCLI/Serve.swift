@@ -53,8 +53,8 @@ struct Serve: AsyncParsableCommand {
     @Flag(inversion: .prefixedNo, help: "Answer a chat question to an adapter with the base model when the question is nearer to everyday prompts than to anything in the adapter's documents (the adapter costs a small model some general answers).")
     var baseForGeneral = true
 
-    @Flag(name: .customLong("answer-check"), inversion: .prefixedNo, help: "Answer a grounded chat question with the document's sentence itself where the model's answer states a number the sentence does not, mostly other words, or not the kind of fact asked for that the sentence states (a small model often reads the wrong fact).")
-    var checksAnswers = true
+    @Flag(name: .customLong("answer-check"), inversion: .prefixedNo, help: "Answer a grounded chat question with the document's sentence itself where the model's answer states a number the sentence does not, mostly other words, or not the kind of fact asked for that the sentence states (a small model often reads the wrong fact). Default: on for models under a billion parameters.")
+    var checksAnswers: Bool?
 
     @Option(help: "Largest request body accepted, in MiB.")
     var maxBodyMb = 8

@@ -17,6 +17,13 @@ public enum AnswerSupport {
     /// The least share of an answer's terms (`PassageIndex.terms`) found in its passages.
     public static let minimumShare = 0.7
 
+    /// Whether answers are checked unless the server is told: on models under a billion
+    /// parameters, where it was measured. A larger chat model reads its sentence better and
+    /// words the answer its own way (or in the user's language), which the share would replace
+    /// by the sentence; unmeasured, since no such weights were at hand, so it is left to
+    /// `serve --answer-check` there.
+    public static func checksByDefault(parameterCount: Int) -> Bool { parameterCount < 1_000_000_000 }
+
     /// Whether `answer` states only numbers that `passages` or `question` state, at least
     /// `minimumShare` of its terms are the passages' or such numbers (the passages' headings and
     /// titles count: an answer may name its subject), and it states the kind of fact the

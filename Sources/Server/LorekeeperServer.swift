@@ -3,6 +3,7 @@ import Hummingbird
 import Inference
 import JobRunner
 import Registry
+import Retrieval
 import Logging
 import NIOCore
 import ModelFormats
@@ -37,8 +38,9 @@ public struct ServerConfiguration: Sendable {
     public var groundingDraftTokens = 0
     /// Answer chat questions that ask nothing of an adapter's documents with the base model (`KnowledgeGrounding`).
     public var baseForGeneral = true
-    /// Answer a grounded question with its best passage where the model's answer states what the passages do not (`AnswerSupport`).
-    public var checksAnswers = true
+    /// Answer a grounded question with its best passage where the model's answer states what the
+    /// passages do not (`AnswerSupport`); nil: on models small enough (`AnswerSupport.checksByDefault`).
+    public var checksAnswers: Bool?
     public var chatTemplate: String?
     public var threads: Int?
     /// Multiply with inputs rounded to 16-bit integers (`LlamaModel.integerProducts`): a row's
@@ -173,7 +175,8 @@ struct ModelService: Service {
                                                     catalog: RegistryAdapterCatalog(registry: registry),
                                                     adapters: AdapterCache(model: model.model, budgetBytes: config.adapterCacheBytes),
                                                     grounding: KnowledgeGrounding(passages: config.groundingPassages, draftTokens: config.groundingDraftTokens,
-                                                                                 baseForGeneral: config.baseForGeneral, checksAnswers: config.checksAnswers)))
+                                                                                 baseForGeneral: config.baseForGeneral,
+                                                                                 checksAnswers: config.checksAnswers ?? AnswerSupport.checksByDefault(parameterCount: model.config.parameterCount))))
             logger.info("loaded \(model.id) in \(ContinuousClock.now - start): \(model.config.layerCount) layers, context \(context) per sequence, \(config.parallel) parallel sequences")
         } catch {
             serving.state = .failed("\(error)")

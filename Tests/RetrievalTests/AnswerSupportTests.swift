@@ -37,4 +37,11 @@ struct AnswerSupportTests {
         #expect(AnswerSupport.holds("It weighs 5.8 kg.", passages: maker, question: "How heavy is it?"))
         #expect(AnswerSupport.holds("The unit measures 36 × 24 × 31 cm.", passages: maker, question: "What size is it?"))
     }
+
+    /// On by default where it was measured: SmolLM2-135M's weights (`LlamaConfig.parameterCount`:
+    /// 134,479,872), not a 7B's (6,607,077,376).
+    @Test func checkedByDefaultOnSmallModelsOnly() {
+        #expect(AnswerSupport.checksByDefault(parameterCount: 134_479_872))
+        #expect(!AnswerSupport.checksByDefault(parameterCount: 6_607_077_376))
+    }
 }
