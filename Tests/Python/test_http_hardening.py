@@ -243,9 +243,12 @@ def disconnect_frees_slot(h):
         left = time.monotonic()
         freed = wait_for_gauge(h, "active_sequences", lambda v: v == 0, 5)
         expect(freed - left <= 1.0, f"slot freed {freed - left:.2f} s after the client left (stream={stream})")
-    after = h.metrics()
     route = 'route="/v1/chat/completions"'
     count = lambda text, status: sum(float(v) for v in re.findall(rf'^lorekeeper_http_requests_total\{{[^}}]*{route}[^}}]*status="{status}"[^}}]*\}} (\S+)$', text, re.M))
+    # A request is counted when its handler ends, which may be just after its slot is freed.
+    deadline = time.monotonic() + 5
+    while count(after := h.metrics(), 499) - count(before, 499) < 2 and time.monotonic() < deadline:
+        time.sleep(0.02)
     expect(count(after, 499) - count(before, 499) == 2, f"499s: {count(before, 499)} -> {count(after, 499)}")
     expect(count(after, 500) == 0, "a client abort was counted as 500")
 
