@@ -28,16 +28,19 @@ public enum AnswerSupport {
     /// `minimumShare` of its terms are the passages' or such numbers (the passages' headings and
     /// titles count: an answer may name its subject), and it states the kind of fact the
     /// question asks for (`AnswerType`) where the passages do. An answer without terms ("No.")
-    /// is not supported.
+    /// is not supported, nor one that says nothing of the passages beyond the question's words
+    /// (*The red light keeps flashing. What's wrong?* answered "The red light keeps flashing.").
     public static func holds(_ answer: String, passages: [PassageIndex.Passage], question: String) -> Bool {
         let said = PassageIndex.terms(answer).map(number)
         guard !said.isEmpty else { return false }
         let source = Set(passages.flatMap { [$0.text, $0.heading ?? "", $0.title ?? ""] }.flatMap(PassageIndex.terms).map(number))
+        let questionTerms = Set(PassageIndex.terms(question).map(number))
         // The question's numbers count, not its words: an answer that echoes the question says nothing.
-        let asked = Set(PassageIndex.terms(question).map(number).filter(isNumber))
+        let asked = questionTerms.filter(isNumber)
         let backed = { (term: String) in source.contains(term) || asked.contains(term) }
         guard said.allSatisfy({ !isNumber($0) || backed($0) }),
-              Double(said.filter(backed).count) >= minimumShare * Double(said.count) else { return false }
+              Double(said.filter(backed).count) >= minimumShare * Double(said.count),
+              said.contains(where: { source.contains($0) && !questionTerms.contains($0) }) else { return false }
         // "How heavy is it?" beside a sentence that states a weight wants the weight, not its size.
         let stated = AnswerType.asked(by: question).filter { type in passages.contains { type.isStated(in: $0.text) } }
         return stated.isEmpty || stated.contains { $0.isStated(in: answer) }

@@ -199,14 +199,17 @@ public struct PassageIndex: Sendable, Equatable, Codable {
         return (unitGeneralVectors.map(cosine).max() ?? -1) - nearestPassage > margin
     }
 
-    /// Whether a passage that shares two words with `question` that the general prompts do not
-    /// use states a kind of fact the question asks for that stands alone.
+    /// Whether a passage states a kind of fact that stands alone that `question` asks for, and
+    /// shares two words with it that the general prompts do not use, or the question names
+    /// nothing but the kind of fact (*What colour is it?*: the documents' subject).
     func asksForAStatedFact(_ question: String) -> Bool {
         let wanted = AnswerType.asked(by: question).filter(\.standsAlone)
         guard !wanted.isEmpty else { return false }
-        let specific = Set(Self.terms(question)).filter { documentFrequency[$0] != nil && $0.contains(where: \.isLetter) && !generalTerms.contains($0) }
+        let asked = Set(Self.terms(question))
+        let namesOnlyTheKind = asked.allSatisfy { term in wanted.contains { term.contains($0.question) } }
+        let specific = asked.filter { documentFrequency[$0] != nil && $0.contains(where: \.isLetter) && !generalTerms.contains($0) }
         return passages.indices.contains { i in
-            specific.intersection(terms[i]).count >= 2 && wanted.contains { $0.isStated(in: passages[i].text) }
+            (namesOnlyTheKind || specific.intersection(terms[i]).count >= 2) && wanted.contains { $0.isStated(in: passages[i].text) }
         }
     }
 

@@ -30,6 +30,15 @@ struct AnswerSupportTests {
         #expect(!AnswerSupport.holds(seven + " lion", passages: fee, question: "?"))
     }
 
+    /// An answer made of the question's words that its passage shares says nothing of the passage
+    /// (a sixth unseen set's adapter, beside "Red light flashing: the boiler is empty.").
+    @Test func anAnswerThatOnlyEchoesTheQuestionIsNotSupported() {
+        let light = [PassageIndex.Passage("Red light flashing: the boiler is empty.")]
+        let question = "The red light keeps flashing. What's wrong?"
+        #expect(!AnswerSupport.holds("The red light keeps flashing.", passages: light, question: question))
+        #expect(AnswerSupport.holds("The red light is flashing because the boiler is empty.", passages: light, question: question))
+    }
+
     /// A question that asks for a kind of fact the sentence states wants that fact in the answer.
     @Test func theKindOfFactAskedForMustBeStated() {
         let maker = [PassageIndex.Passage("It is rated at 650 W on a 230 V supply, weighs 5.8 kg, and measures 36 × 24 × 31 cm.")]

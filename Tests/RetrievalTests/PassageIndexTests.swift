@@ -270,6 +270,8 @@ struct PassageIndexTests {
         #expect(index.topTexts(1, for: about, questionVector: vectors([about])[0]) == [index.passages[0].text])
         #expect(index.asksNothingOfThePassages(general, vector: vectors([general])[0]))
         #expect(index.asksNothingOfThePassages("What colour are bikes?", vector: vectors([about])[0]))
+        // A question that names only the kind of fact asks of the documents' subject.
+        #expect(!index.asksNothingOfThePassages("What colour is it?", vector: vectors([about])[0]))
     }
 }
 
