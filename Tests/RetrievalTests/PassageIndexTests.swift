@@ -16,6 +16,7 @@ struct PassageIndexTests {
         #expect(PassageIndex.terms("It costs £12.50, or 1,200 pence.") == ["price", "12.50", "1,200", "pence"])
         // One concept, however it is asked or stated.
         #expect(PassageIndex.terms("How heavy is it? It weighs 14.5 kg.") == ["weight", "weight", "14.5", "weight"])
+        #expect(PassageIndex.terms("Tickets? Entry costs £7.") == ["admission", "admission", "price", "7"])
         #expect(PassageIndex.terms("The class's classes opened, opening") == ["class", "class", "open", "open"])
     }
 
