@@ -192,11 +192,12 @@ public struct PassageIndex: Sendable, Equatable, Codable {
     /// to "… bikes … a weatherproof box finished in the co-op's signature mustard yellow". One
     /// word was not enough: "What colour is the sky on a clear day?" met "clear glass".
     public func asksNothingOfThePassages(_ question: String, vector: [Float], margin: Float = generalMargin) -> Bool {
-        guard let unitVectors, let unitGeneralVectors, vector.count == centre.count, !asksForAStatedFact(question) else { return false }
+        guard let unitVectors, let unitGeneralVectors, vector.count == centre.count else { return false }
         let q = unit(vector)
         func cosine(_ v: [Float]) -> Float { zip(q, v).reduce(0) { $0 + $1.0 * $1.1 } }
         let nearestPassage = unitVectors.joined().map(cosine).max() ?? -1
-        return (unitGeneralVectors.map(cosine).max() ?? -1) - nearestPassage > margin
+        // The words are read only for a question the vectors call general, not for every question.
+        return (unitGeneralVectors.map(cosine).max() ?? -1) - nearestPassage > margin && !asksForAStatedFact(question)
     }
 
     /// Whether a passage states a kind of fact that stands alone that `question` asks for, and
