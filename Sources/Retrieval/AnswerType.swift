@@ -35,7 +35,7 @@ struct AnswerType {
 
     private static let number = #"(?:\d+(?:[.,]\d+)?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty|sixty|ninety|hundred)"#
     private static let months = "january|february|march|april|may|june|july|august|september|october|november|december"
-    private static let founded = "(founded|established|set up|formed|opened|started|began|built|since|bought|dates? from|put up)"
+    private static let founded = "(founded|established|set up|formed|opened|started|began|built|completed|finished|since|bought|dates? from|put up)"
     private static let asking = "is|are|does|do|would|will|did|was"
 
     // Regex values are immutable once built; the standard library has not marked them Sendable.
@@ -45,15 +45,26 @@ struct AnswerType {
         AnswerType("weight", question: #"\b(heavy|weigh|weighs|weight)\b"#, passage: number + #"\s?(kg|kilograms?|grams?|g|tonnes?|lbs?|pounds)\b"#),
         AnswerType("power", question: #"\b(wattage|watts?|power|powerful)\b"#, passage: number + #"[\s-]?(w|kw|watts?)\b"#),
         AnswerType("distance", question: #"\bhow far\b|\brange\b|\bdistance\b"#, passage: number + #"\s?(km|kilometres?|kilometers?|miles?|metres?|meters?|m)\b"#),
-        AnswerType("speed", question: #"\bspeed\b|\bhow fast\b"#, passage: #"km/h|\bmph\b|\bknots?\b"#),
-        AnswerType("loudness", question: #"\bloud|\bnois"#, passage: #"\bdb\b|decibel"#),
+        AnswerType("speed", question: #"\bspeed\b|\bhow fast\b"#, passage: #"km/h|\bmph\b|\bknots?\b"#, standsAlone: true),
+        AnswerType("loudness", question: #"\bloud|\bnois"#, passage: #"\bdb\b|decibel"#, standsAlone: true),
         AnswerType("duration", question: #"\bhow long\b|\bnotice\b|\bhow many (seconds|minutes|hours|days|weeks|months|years)\b"#,
                    passage: number + #"[\s-](seconds?|minutes?|hours?|days?|weeks?|months?|years?)\b"#),
+        AnswerType("time", question: #"\bwhat time\b|\b(latest|earliest)\b|\bby when\b|\b(opening|closing) (hours|times?)\b"#,
+                   passage: #"\b\d{1,2}(?:[.:]\d\d)?\s?(am|pm|a\.m\.|p\.m\.)|\b([01]?\d|2[0-3]):[0-5]\d\b|\b(noon|midday|midnight)\b"#),
         AnswerType("date", question: #"\bwhen\b|\b(what|which) (year|date|month)\b|\bdeadline\b"#, passage: #"\b(1[0-9]|20)\d\d\b|\b("# + months + #")\b"#),
         // "When was it set up?", "How old is the library?": the sentence that says it was founded, built or opened in a year.
-        AnswerType("founding", question: #"\b(founded|founder|founding|set up|established|formed|how old (is|are|was)|put up|built|take (it|them) over|took over|opened|get going|got going|been going|been around|been open)\b|\bdid\b[^?]*\b(start|begin|open)\b|\bwhat year\b"#,
+        AnswerType("founding", question: #"\b(founded|founder|founding|set up|established|formed|how old (is|are|was)|put up|built|finished|completed|take (it|them) over|took over|opened|get going|got going|been going|been around|been open)\b|\bdid\b[^?]*\b(start|begin|open)\b|\bwhat year\b"#,
                    passage: "\\b" + founded + #"\b[^.]*\b(1[5-9]|20)\d\d\b|\b(1[5-9]|20)\d\d\b[^.]*\b"# + founded + "\\b", standsAlone: true),
+        // "When do these terms start?", "From what date does the policy apply?": "They take effect on 1 February 2027".
+        AnswerType("effective", question: #"\b(take effect|takes effect|come into (force|effect)|effective|in force|valid from|from (what|which) date)\b|\bwhen\b[^?]*\b(do|does|will)\b[^?]*\b(start|begin|apply)\b|\bapply from\b"#,
+                   passage: #"\b(takes? effect|took effect|effective|comes? into (force|effect)|in force from|applies from|valid from)\b"#, standsAlone: true),
+        // "Who's running the business these days?": "Since 2014 the managing director has been …".
+        AnswerType("leader", question: #"\bwho\b[^?]*\b(runs?|running|in charge|heads?|leads?|leading|manages?|managing|boss|chairs?|chairman|chairwoman|chairperson|directs?|director|ceo|md)\b"#,
+                   passage: #"\b(director|chairs?|chaired|chairman|chairwoman|chairperson|chief executive|ceo|president|manager|curator|warden|run by|led by|headed by|took over|taken over|handed\b[^.]*\bto)\b"#, standsAlone: true),
         AnswerType("colour", question: #"\bcolou?rs?\b"#, passage: #"\b(white|black|grey|gray|red|green|blue|yellow|orange|purple|pink|brown|lime|mustard|navy|beige|silver|gold|cream|turquoise|teal|maroon|violet|ivory|charcoal|graphite|bronze|copper|khaki|olive|scarlet|crimson|indigo|amber|oatmeal)\b"#, standsAlone: true),
+        // "How much water can it pull out of the air in a day?": "… up to 20 litres of moisture per day".
+        AnswerType("rate", question: #"\b(in|per|a|an|each|every) (day|hour|week|month|year)\b|\b(daily|hourly|weekly|monthly)\b"#,
+                   passage: number + #"[\s-]?[^\s.,;]*\s(?:of \w+ )?(per|a|an|each|every) (day|hour|week|month|year)\b|/ ?(day|h|hour|week|month|year)\b"#),
         AnswerType("count", question: #"\bhow many\b"#, passage: number),
         AnswerType("quantity", question: #"\bhow much (?!(?:"# + asking + #"|notice)\b)\w+"#, passage: number),
     ]

@@ -80,7 +80,7 @@ struct PassageIndexTests {
     @Test func questionsAskForKindsOfFact() {
         func asked(_ q: String) -> [String] { AnswerType.asked(by: q).map(\.name) }
         #expect(asked("How much is a spare paddle?") == ["money"])
-        #expect(asked("How much water can it remove in a day?") == ["quantity"])
+        #expect(asked("How much water can it remove in a day?") == ["rate", "quantity"])
         #expect(asked("How heavy is the DH-30?") == ["weight"])
         #expect(asked("How far can I ride on one charge?") == ["distance"])
         #expect(asked("What wattage is the bread maker?") == ["power"])
@@ -89,11 +89,16 @@ struct PassageIndexTests {
         #expect(asked("How long can I keep a tool?") == ["duration"])
         #expect(asked("When was the museum built?") == ["date", "founding"])
         #expect(asked("How many staff work there?") == ["count"])
-        #expect(asked("Who is in charge of the company?") == [])
+        #expect(asked("Who is in charge of the company?") == ["leader"] && asked("Who's running the business these days?") == ["leader"])
+        #expect(asked("Who founded it?") == ["founding"] && asked("Who can join?") == [])
+        #expect(asked("When do these berthing terms start?") == ["date", "effective"])
+        #expect(asked("From what date does this policy apply?") == ["date", "effective"] && asked("Does the fee apply to children?") == ["money"])
         #expect(asked("What year did the pottery get going?") == ["date", "founding"])
         #expect(asked("How old is the library?") == ["founding"] && asked("How old must a child be?") == [])
         #expect(asked("When does the shop open?") == ["date"])
         #expect(asked("What colour is the trimmer?") == ["colour"])
+        #expect(asked("What's the latest I can arrive?") == ["time"] && asked("Is it noisy?") == ["loudness"])
+        #expect(asked("When was the lighthouse finished?") == ["date", "founding"] && asked("Who's the chairman?") == ["leader"])
         let stated = { (type: String, passage: String) in AnswerType.all.first { $0.name == type }!.isStated(in: passage) }
         #expect(stated("money", "A spare paddle costs £6.50.") && !stated("money", "Paddles are spare parts."))
         #expect(stated("weight", "It weighs 14.5 kg empty.") && !stated("weight", "It is heavy."))
@@ -104,6 +109,44 @@ struct PassageIndexTests {
         #expect(stated("founding", "It was formed in 1987, when 11 families pooled savings.") && stated("founding", "watching the sky since 1896")
                 && !stated("founding", "In 2022 the pottery won a Gold Award.") && !stated("founding", "It was founded by two brothers."))
         #expect(stated("colour", "The body is moulded in lime-green ABS.") && !stated("colour", "The body is moulded in ABS."))
+        #expect(stated("time", "Pitches must be vacated by 11am.") && stated("time", "Open 9:30 to 17:00") && !stated("time", "It costs £11."))
+        #expect(stated("effective", "They take effect on 1 February 2027.") && stated("effective", "Ferncastle Rowing Club — effective 1 March 2027")
+                && !stated("effective", "It was approved on 14 January 2025."))
+        #expect(stated("leader", "Since 2014 the managing director has been Tobiah Quillfen-Ashe.") && stated("leader", "She retired and handed the business to her nephew.")
+                && !stated("leader", "The business was founded by two sisters."))
+        #expect(stated("rate", "It removes up to 20 litres of moisture per day.") && stated("rate", "Juniors pay £15 a month.")
+                && !stated("rate", "Its water tank holds 4.5 litres.") && !stated("rate", "It is open every day."))
+    }
+
+    /// An age a question gives meets the age bands passages state, in none of the same words.
+    @Test func anAgeMeetsItsBand() {
+        #expect(AgeBand.ages(in: "My daughter is 12. How much is her membership?") == [12])
+        #expect(AgeBand.ages(in: "Do I need to pay for my 5-year-old to swim with me?") == [5])
+        #expect(AgeBand.ages(in: "I'm 70. Can I get a discount?") == [70] && AgeBand.ages(in: "I’m 16 and want to join.") == [16])
+        #expect(AgeBand.ages(in: "My mum's 72, what will she pay?") == [72] && AgeBand.ages(in: "She's 3.") == [3])
+        #expect(AgeBand.ages(in: "I'm 40 and bringing my 12-year-old.") == [40, 12])
+        #expect(AgeBand.ages(in: "What is 12 times 3?") == [] && AgeBand.ages(in: "I am 20 minutes late.") == [] && AgeBand.ages(in: "Is my bag 5 kg too heavy?") == [])
+        let juniors = "Juniors aged 8 to 17 pay £15 a month; children under 8 swim free."
+        #expect(AgeBand.holds(12, in: juniors) && AgeBand.holds(5, in: juniors) && !AgeBand.holds(30, in: juniors))
+        #expect(AgeBand.holds(70, in: "Concession rates are available to tenants aged 65 or over.") && !AgeBand.holds(40, in: "… aged 65 or over."))
+        #expect(AgeBand.holds(10, in: "Entry costs £3.50 for children aged 5–15.") && AgeBand.holds(80, in: "Residents over 75 and children travel free."))
+        // "under" a number that measures something else, or without ages named, is no band.
+        #expect(!AgeBand.holds(5, in: "Children must finish in under 20 minutes.") && !AgeBand.holds(5, in: "Parcels under 8 are free."))
+        #expect(AgeBand.holds(3, in: "Under 5s go free.") && !AgeBand.holds(7, in: "Under 5s go free."))
+        let index = PassageIndex(passages: ["Adults pay £30 a month.", "Juniors aged 8 to 17 pay £15 a month."].map { .init($0) })
+        #expect(index.topTexts(1, for: "I'm 12. How much is it a month?") == ["Juniors aged 8 to 17 pay £15 a month."])
+        #expect(index.topTexts(1, for: "I'm 42. How much is it a month?") == ["Adults pay £30 a month."])
+    }
+
+    /// A code the question names picks the sentence that explains it; a model code many sentences name picks nothing.
+    @Test func aCodeThatFewSentencesNamePicksThem() {
+        #expect(PassageIndex.codes(in: "The display is showing E2. What do I do?") == ["e2"])
+        #expect(PassageIndex.codes(in: "How much is filter FD-F1?") == ["f1"] && PassageIndex.codes(in: "How heavy is the DH-30?") == [])
+        let index = PassageIndex(passages: [
+            "If a code shows on the HX40's display, switch the display off.", "E2 means the HX40 has overheated.", "The HX40 weighs 9 kg.",
+        ].map { .init($0) })
+        #expect(index.topTexts(1, for: "The display is showing E2. What do I do?") == ["E2 means the HX40 has overheated."])
+        #expect(index.topTexts(1, for: "What does the HX40 display show?") == ["If a code shows on the HX40's display, switch the display off."])
     }
 
     /// A kind of fact that stands alone (founded in a year, a colour) gains its bonus without a
@@ -117,7 +160,7 @@ struct PassageIndexTests {
         let question = "When was the pottery founded?"
         #expect(index.scores(for: question) == [0, 0, index.scores(for: question)[2]])
         let rank = Dictionary(uniqueKeysWithValues: index.ranked(for: question, questionVector: [1, 0]).map { ($0.index, $0.rank) })
-        #expect(rank == [0: 0, 1: PassageIndex.answerTypeBonus, 2: 1])
+        #expect(rank == [0: 0, 1: PassageIndex.standingAloneBonus, 2: 1])
     }
 
     /// A passage that states what the question asks for gains `answerTypeBonus` on its rank.

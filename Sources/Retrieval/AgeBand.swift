@@ -1,0 +1,42 @@
+/// An age a question gives and the age bands passages state: *My daughter is 12. How much is
+/// her membership?* is answered by "Juniors aged 8 to 17 pay £15 a month", which shares no word
+/// with it but holds 12; *I'm 70. Can I get a discount?* by "… tenants aged 65 or over". Prices
+/// and rules by age are what policies and places state, and people ask with their own age.
+enum AgeBand {
+    /// The ages a question gives ("my 5-year-old", "I'm 70", "my mum's 72", "my little one is 3").
+    static func ages(in question: String) -> [Int] {
+        question.matches(of: asked).compactMap { m in Int(m.output[1].substring ?? m.output[2].substring ?? "") }.filter { $0 < 120 }
+    }
+
+    /// Whether a passage states an age band that holds `age`.
+    static func holds(_ age: Int, in passage: String) -> Bool {
+        namesAges(passage) && passage.matches(of: band).contains { m in
+            let o = m.output
+            if let low = o[1].substring.flatMap({ Int($0) }), let high = o[2].substring.flatMap({ Int($0) }) { return low <= age && age <= high }
+            if let under = o[3].substring.flatMap({ Int($0) }) { return age < under }
+            if let over = o[4].substring.flatMap({ Int($0) }) { return age > over }
+            if let from = o[5].substring.flatMap({ Int($0) }) { return age >= from }
+            return false
+        }
+    }
+
+    /// Whether a passage speaks of ages at all: "under 8" counts beside "children", not in "under 20 minutes".
+    private static func namesAges(_ passage: String) -> Bool { passage.contains(ageWord) }
+
+    /// A number that is not a measure: "12." or "16 and", not "20 minutes" or "15 %".
+    private static let bare = #"\b(?![.,]?\d|\s?(?:%|[£$€]|(?:minutes?|mins?|hours?|hrs?|days?|weeks?|months?|kg|g|km|m|cm|mm|metres?|meters?|litres?|liters?|miles?|people|guests|members|items|nights?|pounds|euros?|dollars?)\b))"#
+    /// "I'm", "she's", or whoever a possessive names ("my mum's", "our eldest is").
+    private static let person = #"\bi['’]m|i am|(?:he|she|we|they)(?:['’]s|['’]re| is| are)|\b(?:my|our|his|her|their)\b[^.?!,;]*?(?:['’]s| is)"#
+    // Regex values are immutable once built; the standard library has not marked them Sendable.
+    nonisolated(unsafe) private static let asked = try! Regex(
+        #"\b(\d{1,3})[- ]years?[- ]old\b|(?:"# + person + #"|\baged?) (\d{1,3})"# + bare
+    ).ignoresCase()
+    /// "aged 8 to 17", "under 8", "under the age of 5", "over 65s", "aged 65 or over", "60 and older".
+    nonisolated(unsafe) private static let band = try! Regex(
+        #"\b(?:aged?|ages) (\d{1,3}) ?(?:to|-|–) ?(\d{1,3})\b|\b(?:under|below|younger than) (?:the age of |age )?(\d{1,3})s?"# + bare
+        + #"|\b(?:over|older than) (?:the age of |age )?(\d{1,3})s?"# + bare + #"|\b(?:aged? )?(\d{1,3}) (?:or|and) (?:over|above|older)\b"#
+    ).ignoresCase()
+    nonisolated(unsafe) private static let ageWord = try! Regex(
+        #"\b(aged?|ages|child|children|kids?|juniors?|adults?|seniors?|infants?|teenagers?|pensioners?|students?|year-olds?|years? old|under-\w+|over-\w+|(?:under|over)[- ]\d{1,3}s)\b"#
+    ).ignoresCase()
+}
