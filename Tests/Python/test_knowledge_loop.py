@@ -268,16 +268,20 @@ def check_official_openai_client(binary, model, workdir):
         # A second job, cancelled while it runs: it stops within a step or two of the cancel, not at its end.
         # Counted in steps, not seconds, so that a loaded machine cannot fail it.
         job2 = client.fine_tuning.jobs.create(model="oai", training_file=uploaded.id, hyperparameters={"n_epochs": 50}, seed=7)
-        while client.fine_tuning.jobs.retrieve(job2.id).status != "running":
-            time.sleep(0.2)
-        time.sleep(2)
         def last_step():
-            return max((e.data["step"] for e in client.fine_tuning.jobs.list_events(job2.id, limit=100) if e.type == "metrics"), default=0)
-        before = last_step()
-        total = client.fine_tuning.jobs.cancel(job2.id).model_extra["progress"]["total_steps"]
+            """The last step a metrics event reports, and the steps in all (the job's own progress is saved every few seconds)."""
+            steps = [e.data for e in client.fine_tuning.jobs.list_events(job2.id, limit=100) if e.type == "metrics"]
+            last = max(steps, key=lambda d: d["step"], default={"step": 0, "total_steps": 0})
+            return last["step"], last["total_steps"]
+        # Cancelled once it trains: before its first step it is still preparing.
+        deadline = time.monotonic() + 600
+        while (progress := last_step())[0] < 1 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        before, total = progress
+        client.fine_tuning.jobs.cancel(job2.id)
         while (job2 := client.fine_tuning.jobs.retrieve(job2.id)).status == "running":
             time.sleep(0.2)
-        after = last_step()
+        after = last_step()[0]
         expect(job2.status == "cancelled" and after <= before + 2 < total, f"cancel: {job2.status} at step {after}, cancelled after step {before} of {total}")
         try:
             client.fine_tuning.jobs.cancel(job2.id)
