@@ -44,7 +44,8 @@ extension FineTune {
                     try Self.writeAtomically(PreparedExample.jsonl(examples), to: file)
                 }
                 part = try loader.load([file]).recorded(as: [TrainingFile(path: path, sha256: sha, records: examples.count)])
-                documents.append(.init(path: path, sha256: sha, prepared: kept, examples: PreparedExample.counts(examples)))
+                documents.append(.init(path: path, sha256: sha, prepared: kept, examples: PreparedExample.counts(examples),
+                                       words: text.split(whereSeparator: \.isWhitespace).count))
             } else {
                 part = try loader.load([path])
             }

@@ -113,7 +113,12 @@ public final class FineTune: @unchecked Sendable {
         let batchesPerEpoch = (examples.examples.count + training.microBatchSize - 1) / training.microBatchSize
         let stepsPerEpoch = (batchesPerEpoch + training.gradientAccumulationSteps - 1) / training.gradientAccumulationSteps
         let epochs = max(configuration.epochs, (configuration.minSteps + stepsPerEpoch - 1) / stepsPerEpoch)
-        training.totalSteps = configuration.maxSteps ?? epochs * stepsPerEpoch
+        var steps = epochs * stepsPerEpoch
+        if let perWord = configuration.maxStepsPerWord, let words = loaded.1?.words, words > 0 {
+            let replayShare = Double(examples.examples.count) / Double(max(1, trainingSet.examples.count))
+            steps = max(configuration.minSteps, min(steps, Int((perWord * Double(words) * replayShare).rounded())))
+        }
+        training.totalSteps = configuration.maxSteps ?? steps
         let trainer = try Trainer(model: model.model, configuration: training, parent: parent.weights, parentState: parent.state)
         self.trainer.withLock { $0 = trainer }
         defer { self.trainer.withLock { $0 = nil } }

@@ -17,6 +17,11 @@ public struct FineTuneConfiguration: Codable, Sendable, Equatable {
     public var epochs: Int
     public var minSteps: Int
     public var maxSteps: Int?
+    /// Where documents are prepared, at most this many steps for each word of them (more by the
+    /// share of a parent's replayed examples, never below `minSteps`): a document of many short
+    /// sentences (price lists, fault codes) gives more examples a word, and its epochs would
+    /// otherwise cost more time than its words (`defaultMaxStepsPerWord`).
+    public var maxStepsPerWord: Double?
     /// Tokens each plain-text window shares with the one before it.
     public var overlap: Int
     public var overLength: OverLengthPolicy
@@ -68,9 +73,14 @@ public struct FineTuneConfiguration: Codable, Sendable, Equatable {
         preparation.enabled && data.contains(where: TrainingDataLoader.isDocument)
     }
     public static let defaultMinSteps = 30
+    /// Seven epochs over the seventh unseen set's documents took 224–287 steps (0.77–0.91 a
+    /// word); over the eighth's, with their price lists and fault codes, 301–427 (0.96–1.34), and
+    /// 318 words of an ice-cream maker's manual trained in 5:47 on two Zen 4 cores. At 0.9 a word
+    /// a 300-word document trains in 270 steps, under five minutes.
+    public static let defaultMaxStepsPerWord = 0.9
 
     public init(data: [String], validationData: [String] = [], validationFraction: Double = 0, epochs: Int = defaultEpochs,
-                minSteps: Int = defaultMinSteps, maxSteps: Int? = nil, overlap: Int = 32, overLength: OverLengthPolicy = .truncate, parent: String? = nil,
+                minSteps: Int = defaultMinSteps, maxSteps: Int? = nil, maxStepsPerWord: Double? = nil, overlap: Int = 32, overLength: OverLengthPolicy = .truncate, parent: String? = nil,
                 parentOptimizerState: Bool = false, replayFraction: Double = 0, checkpointEvery: Int = 0,
                 training: TrainingConfiguration = TrainingConfiguration(lora: defaultLoRA, learningRate: defaultLearningRate, warmupSteps: 2),
                 preparation: PreparationSettings = PreparationSettings(), preparedDirectory: String? = nil, modelType: ModelOutputType = .f16) {
@@ -80,6 +90,7 @@ public struct FineTuneConfiguration: Codable, Sendable, Equatable {
         self.epochs = epochs
         self.minSteps = minSteps
         self.maxSteps = maxSteps
+        self.maxStepsPerWord = maxStepsPerWord
         self.overlap = overlap
         self.overLength = overLength
         self.parent = parent
@@ -102,6 +113,7 @@ public struct FineTuneConfiguration: Codable, Sendable, Equatable {
         epochs = try c.decode(Int.self, forKey: .epochs)
         minSteps = try c.decode(Int.self, forKey: .minSteps)
         maxSteps = try c.decodeIfPresent(Int.self, forKey: .maxSteps)
+        maxStepsPerWord = try c.decodeIfPresent(Double.self, forKey: .maxStepsPerWord)
         overlap = try c.decode(Int.self, forKey: .overlap)
         overLength = try c.decode(OverLengthPolicy.self, forKey: .overLength)
         parent = try c.decodeIfPresent(String.self, forKey: .parent)
@@ -121,6 +133,7 @@ public struct FineTuneConfiguration: Codable, Sendable, Equatable {
         try check(validationData.isEmpty || validationFraction == 0, "give validation files or a validation fraction, not both")
         try check(epochs > 0 && minSteps >= 0, "epochs must be positive and min steps not negative")
         try check(maxSteps.map { $0 > 0 } ?? true, "max steps must be positive")
+        try check(maxStepsPerWord.map { $0 > 0 } ?? true, "max steps per word must be positive")
         try check((0..<training.maxSequenceLength).contains(overlap), "the overlap must be below the sequence length")
         try check((0...1).contains(replayFraction), "the replay fraction must be in [0, 1]")
         try check(replayFraction == 0 || parent != nil, "replay needs a parent adapter")

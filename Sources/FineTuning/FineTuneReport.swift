@@ -44,6 +44,8 @@ public struct FineTuneReport: Codable, Sendable, Equatable {
             public var prepared: String?
             /// Examples by kind (`PreparedExample.Kind`'s names).
             public var examples: [String: Int]
+            /// The document's words (nil in reports written before they were counted).
+            public var words: Int?
         }
 
         public var documents: [Document]
@@ -51,6 +53,8 @@ public struct FineTuneReport: Codable, Sendable, Equatable {
         public var general: Int
         /// Examples of each kind over all documents, "general" included.
         public var examples: [String: Int]
+
+        var words: Int { documents.reduce(0) { $0 + ($1.words ?? 0) } }
     }
 
     public var format = "lorekeeper-training/1"

@@ -79,7 +79,8 @@ public enum JobPlan {
         let epochs = settings.epochs ?? FineTuneConfiguration.defaultEpochs(data: [data])
         guard (1...1000).contains(epochs) else { throw .invalid("n_epochs must be in 1...1000", param: "hyperparameters.n_epochs") }
         training.schedule = FineTuneConfiguration.defaultSchedule(data: [data])
-        return FineTuneConfiguration(data: [data], validationData: validation.map { [$0] } ?? [], epochs: epochs, parent: parent,
+        return FineTuneConfiguration(data: [data], validationData: validation.map { [$0] } ?? [], epochs: epochs,
+                                     maxStepsPerWord: settings.epochs == nil ? FineTuneConfiguration.defaultMaxStepsPerWord : nil, parent: parent,
                                      replayFraction: replay, checkpointEvery: checkpointEvery, training: training, preparedDirectory: preparedDirectory)
     }
 }

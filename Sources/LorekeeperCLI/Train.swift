@@ -87,7 +87,7 @@ struct Train: ParsableCommand {
     @Option(help: "LoRA dropout.")
     var dropout: Float = 0
 
-    @Option(help: "Passes over the data (default: \(FineTuneConfiguration.defaultDocumentEpochs) where documents are prepared, else \(FineTuneConfiguration.defaultEpochs)).")
+    @Option(help: "Passes over the data (default: \(FineTuneConfiguration.defaultDocumentEpochs) where documents are prepared, at most \(FineTuneConfiguration.defaultMaxStepsPerWord) steps a word of them, else \(FineTuneConfiguration.defaultEpochs)).")
     var epochs: Int?
 
     @Option(help: "More epochs than --epochs when they would give fewer steps than this.")
@@ -237,6 +237,7 @@ struct Train: ParsableCommand {
             integerProducts: productOptions.integerProducts, virtualTokens: virtual, full: method == .full)
         return FineTuneConfiguration(
             data: data, validationData: validationData, validationFraction: validationFraction, epochs: epochs ?? FineTuneConfiguration.defaultEpochs(data: data, preparation: preparation), minSteps: minSteps, maxSteps: maxSteps,
+            maxStepsPerWord: epochs == nil ? FineTuneConfiguration.defaultMaxStepsPerWord : nil,
             overlap: overlap, overLength: overLength, parent: parent, parentOptimizerState: parentOptimizerState,
             replayFraction: replay ?? (parent == nil ? 0 : 1), checkpointEvery: checkpointEvery, training: training,
             preparation: preparation, preparedDirectory: preparedDir, modelType: outType)

@@ -16,6 +16,8 @@ enum AgeBand {
             if let under = o[3].substring.flatMap({ Int($0) }) { return age < under }
             if let over = o[4].substring.flatMap({ Int($0) }) { return age > over }
             if let from = o[5].substring.flatMap({ Int($0) }) { return age >= from }
+            if let low = o[6].substring.flatMap({ Int($0) }), let high = o[7].substring.flatMap({ Int($0) }) { return low <= age && age <= high }
+            if let from = o[8].substring.flatMap({ Int($0) }) { return age >= from }
             return false
         }
     }
@@ -31,10 +33,12 @@ enum AgeBand {
     nonisolated(unsafe) private static let asked = try! Regex(
         #"\b(\d{1,3})[- ]years?[- ]old\b|(?:"# + person + #"|\baged?) (\d{1,3})"# + bare
     ).ignoresCase()
-    /// "aged 8 to 17", "under 8", "under the age of 5", "over 65s", "aged 65 or over", "60 and older".
+    /// "aged 8 to 17", "under 8", "under the age of 5", "over 65s", "aged 65 or over", "60 and older",
+    /// and as price lists put them beside a kind of person: "Student (18 to 24, …)", "Seniors (65+)".
     nonisolated(unsafe) private static let band = try! Regex(
         #"\b(?:aged?|ages) (\d{1,3}) ?(?:to|-|–) ?(\d{1,3})\b|\b(?:under|below|younger than) (?:the age of |age )?(\d{1,3})s?"# + bare
         + #"|\b(?:over|older than) (?:the age of |age )?(\d{1,3})s?"# + bare + #"|\b(?:aged? )?(\d{1,3}) (?:or|and) (?:over|above|older)\b"#
+        + #"|\((\d{1,3}) ?(?:to|-|–) ?(\d{1,3})\b"# + bare + #"|\((\d{1,3})\+"#
     ).ignoresCase()
     nonisolated(unsafe) private static let ageWord = try! Regex(
         #"\b(aged?|ages|child|children|kids?|juniors?|adults?|seniors?|infants?|teenagers?|pensioners?|students?|year-olds?|years? old|under-\w+|over-\w+|(?:under|over)[- ]\d{1,3}s)\b"#

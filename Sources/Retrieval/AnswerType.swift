@@ -35,7 +35,9 @@ struct AnswerType {
 
     private static let number = #"(?:\d+(?:[.,]\d+)?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty|sixty|ninety|hundred)"#
     private static let months = "january|february|march|april|may|june|july|august|september|october|november|december"
-    private static let founded = "(founded|established|set up|formed|opened|started|began|built|completed|finished|since|bought|dates? from|put up)"
+    /// "Since" founds only after "been" ("has been watching the sky since 1896"), and not where
+    /// someone has run, led or owned it since ("Since 2016 it has been run by …").
+    private static let founded = #"(founded|established|set up|formed|opened|started|began|built|completed|finished|bought|dates? from|put up|been\b(?:(?!\b(?:run|led|managed|headed|chaired|directed|owned)\b)[^.])*?\bsince)"#
     private static let asking = "is|are|does|do|would|will|did|was"
 
     // Regex values are immutable once built; the standard library has not marked them Sendable.

@@ -49,6 +49,18 @@ import TrainingData
         #expect(again.data.examples == 3 + (again.preparation?.general ?? -1))
     }
 
+    /// Default epochs over a document's prepared examples stop at `maxStepsPerWord` steps for
+    /// each of its words, however many examples its sentences give.
+    @Test func stepsAreCappedByTheDocumentsWords() throws {
+        let model = try Self.model.get()
+        var configuration = Self.configuration(nil)
+        (configuration.maxSteps, configuration.minSteps, configuration.epochs, configuration.maxStepsPerWord) = (nil, 0, 7, 0.01)
+        let report = try FineTune(model: model, configuration: configuration, output: temporaryDirectory() + "/run").run()
+        let words = try String(contentsOfFile: Self.document, encoding: .utf8).split(whereSeparator: \.isWhitespace).count
+        #expect(report.preparation?.documents.map(\.words) == [words])
+        #expect(report.totalSteps == Int((0.01 * Double(words)).rounded()) && report.totalSteps < 7 * report.stepsPerEpoch)
+    }
+
     /// Preparation writes the same examples again (rules, then the base model's greedy answers), so
     /// a prepared run cancelled after step 2 resumes to the uninterrupted run's adapter, to the bit.
     @Test func preparedRunResumesToTheSameAdapter() throws {

@@ -106,8 +106,10 @@ struct PassageIndexTests {
         #expect(stated("date", "It was built in 1788.") && stated("date", "Renew by 30 April.") && !stated("date", "It holds 1,200 books."))
         #expect(stated("loudness", "Noise falls to 34 dB.") && stated("speed", "Support stops at 25 km/h."))
         #expect(stated("power", "It is rated at 650 W on a 230 V supply.") && stated("power", "a 250-watt motor") && !stated("power", "Press the power button."))
-        #expect(stated("founding", "It was formed in 1987, when 11 families pooled savings.") && stated("founding", "watching the sky since 1896")
+        #expect(stated("founding", "It was formed in 1987, when 11 families pooled savings.") && stated("founding", "It has been watching the sky since 1896.")
                 && !stated("founding", "In 2022 the pottery won a Gold Award.") && !stated("founding", "It was founded by two brothers."))
+        #expect(!stated("founding", "Since 2016 it has been run by the founders' granddaughter.")
+                && !stated("founding", "The museum has been led since 2015 by its curator."))
         #expect(stated("colour", "The body is moulded in lime-green ABS.") && !stated("colour", "The body is moulded in ABS."))
         #expect(stated("time", "Pitches must be vacated by 11am.") && stated("time", "Open 9:30 to 17:00") && !stated("time", "It costs £11."))
         #expect(stated("effective", "They take effect on 1 February 2027.") && stated("effective", "Ferncastle Rowing Club — effective 1 March 2027")
@@ -116,6 +118,28 @@ struct PassageIndexTests {
                 && !stated("leader", "The business was founded by two sisters."))
         #expect(stated("rate", "It removes up to 20 litres of moisture per day.") && stated("rate", "Juniors pay £15 a month.")
                 && !stated("rate", "Its water tank holds 4.5 litres.") && !stated("rate", "It is open every day."))
+    }
+
+    /// A month, weekday or date a question names meets the spans passages state, in none of the same words.
+    @Test func aDayMeetsItsSeason() {
+        func holds(_ passage: String, _ question: String) -> Bool { CalendarMention(passage).holds(CalendarMention(question)) }
+        #expect(CalendarMention("From November to February it opens only at weekends.") == CalendarMention(months: [11, 12, 1, 2], weekdays: [6, 7]))
+        #expect(CalendarMention("Open Mon–Fri, Apr-Oct") == CalendarMention(months: [4, 5, 6, 7, 8, 9, 10], weekdays: [1, 2, 3, 4, 5]))
+        #expect(CalendarMention("It is closed on 25 and 26 December.") == CalendarMention(months: [12], dates: [1225, 1226]))
+        #expect(CalendarMention("Closed 24–26 December and on 1st January") == CalendarMention(months: [12, 1], dates: [1224, 1225, 1226, 101]))
+        #expect(CalendarMention("Since April 2017 the director has been …") == CalendarMention(months: [4]))
+        // "May" is a month beside a date or a word of time, not as a verb.
+        #expect(CalendarMention("May I bring my dog? It may rain.").isEmpty && CalendarMention("What if I renew in mid-May?") == CalendarMention(months: [5]))
+        #expect(CalendarMention("A late fee applies from 1 May.") == CalendarMention(months: [5], dates: [501]))
+        #expect(holds("From November to February it opens only at weekends.", "Could we visit on a Tuesday in January?"))
+        #expect(!holds("From March to October the castle opens daily.", "Could we visit on a Tuesday in January?"))
+        #expect(holds("From March to October the castle opens daily.", "What's the latest we can arrive on a summer afternoon?"))
+        #expect(holds("It is closed on 25 and 26 December.", "Can I go out rowing on Boxing Day?"))
+        #expect(!holds("It opens 7am to 5pm from October to March.", "Can I go out rowing on Boxing Day?"))
+        #expect(holds("It is open Thursday to Monday.", "Can I come this weekend?") && !holds("It is open Thursday to Monday.", "Is it open on Tuesdays?"))
+        #expect(!holds("Tickets cost £8.", "How much is a ticket?"))
+        let index = PassageIndex(passages: ["From March to October the castle opens daily, 10am to 5pm.", "From November to February it opens only at weekends."].map { .init($0) })
+        #expect(index.topTexts(1, for: "Does the castle open on a Tuesday in January?") == ["From November to February it opens only at weekends."])
     }
 
     /// An age a question gives meets the age bands passages state, in none of the same words.
@@ -133,6 +157,8 @@ struct PassageIndexTests {
         // "under" a number that measures something else, or without ages named, is no band.
         #expect(!AgeBand.holds(5, in: "Children must finish in under 20 minutes.") && !AgeBand.holds(5, in: "Parcels under 8 are free."))
         #expect(AgeBand.holds(3, in: "Under 5s go free.") && !AgeBand.holds(7, in: "Under 5s go free."))
+        #expect(AgeBand.holds(22, in: "Student (18 to 24, in full-time education): £140") && !AgeBand.holds(30, in: "Student (18 to 24): £140"))
+        #expect(AgeBand.holds(70, in: "Seniors (65+) and students: £11") && !AgeBand.holds(40, in: "Seniors (65+): £11") && !AgeBand.holds(12, in: "Open (10 to 16) daily."))
         let index = PassageIndex(passages: ["Adults pay £30 a month.", "Juniors aged 8 to 17 pay £15 a month."].map { .init($0) })
         #expect(index.topTexts(1, for: "I'm 12. How much is it a month?") == ["Juniors aged 8 to 17 pay £15 a month."])
         #expect(index.topTexts(1, for: "I'm 42. How much is it a month?") == ["Adults pay £30 a month."])
@@ -323,5 +349,12 @@ private extension PassageIndex {
     /// `top`'s passages in the order they were written, as grounding puts them.
     func topTexts(_ k: Int, for query: String, draft: String? = nil, questionVector: [Float]? = nil) -> [String] {
         top(k, for: query, draft: draft, questionVector: questionVector).sorted().map { passages[$0].text }
+    }
+}
+
+extension CalendarMention {
+    init(months: Set<Int> = [], weekdays: Set<Int> = [], dates: Set<Int> = []) {
+        self.init("")
+        (self.months, self.weekdays, self.dates) = (months, weekdays, dates)
     }
 }
