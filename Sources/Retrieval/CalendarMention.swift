@@ -61,8 +61,8 @@ struct CalendarMention: Equatable {
         }
     }
 
-    /// The month named at token `i`; "may" only where a date or a season word makes it one
-    /// ("1 May", "mid-May", "until May"), not in "May I bring my dog?".
+    /// The month named at token `i`; "may" only where a date or a word of time makes it one
+    /// ("1 May", "mid-May", "until May", "April to May"), not in "May I bring my dog?".
     private func month(at i: Int, in tokens: [String]) -> Int? {
         guard let m = Self.months[tokens[i]] else { return nil }
         guard m == 5, tokens[i] == "may" else { return m }
@@ -172,5 +172,5 @@ struct CalendarMention: Equatable {
     ]
 
     private static let spanWords: Set<String> = ["to", "-", "until", "till", "through", "thru"]
-    private static let beforeMay: Set<String> = ["in", "mid", "early", "late", "until", "till", "by", "from", "during", "since", "before", "after", "end", "start", "through"]
+    private static let beforeMay: Set<String> = ["in", "mid", "early", "late", "until", "till", "to", "by", "from", "during", "since", "before", "after", "end", "start", "through"]
 }

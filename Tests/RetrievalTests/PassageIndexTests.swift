@@ -131,6 +131,7 @@ struct PassageIndexTests {
         // "May" is a month beside a date or a word of time, not as a verb.
         #expect(CalendarMention("May I bring my dog? It may rain.").isEmpty && CalendarMention("What if I renew in mid-May?") == CalendarMention(months: [5]))
         #expect(CalendarMention("A late fee applies from 1 May.") == CalendarMention(months: [5], dates: [501]))
+        #expect(CalendarMention("The café opens April to May.") == CalendarMention(months: [4, 5]) && CalendarMention("Members wishing to leave may resign.").isEmpty)
         #expect(holds("From November to February it opens only at weekends.", "Could we visit on a Tuesday in January?"))
         #expect(!holds("From March to October the castle opens daily.", "Could we visit on a Tuesday in January?"))
         #expect(holds("From March to October the castle opens daily.", "What's the latest we can arrive on a summer afternoon?"))
