@@ -11,13 +11,12 @@ enum AgeBand {
     /// Whether a passage states an age band that holds `age`.
     static func holds(_ age: Int, in passage: String) -> Bool {
         namesAges(passage) && passage.matches(of: band).contains { m in
-            let o = m.output
-            if let low = o[1].substring.flatMap({ Int($0) }), let high = o[2].substring.flatMap({ Int($0) }) { return low <= age && age <= high }
-            if let under = o[3].substring.flatMap({ Int($0) }) { return age < under }
-            if let over = o[4].substring.flatMap({ Int($0) }) { return age > over }
-            if let from = o[5].substring.flatMap({ Int($0) }) { return age >= from }
-            if let low = o[6].substring.flatMap({ Int($0) }), let high = o[7].substring.flatMap({ Int($0) }) { return low <= age && age <= high }
-            if let from = o[8].substring.flatMap({ Int($0) }) { return age >= from }
+            // One alternative matches: a range's bounds are groups 1 and 2 or 6 and 7, an open band's start 5 or 8.
+            func number(_ group: Int) -> Int? { m.output[group].substring.flatMap { Int($0) } }
+            if let low = number(1) ?? number(6), let high = number(2) ?? number(7) { return low <= age && age <= high }
+            if let under = number(3) { return age < under }
+            if let over = number(4) { return age > over }
+            if let from = number(5) ?? number(8) { return age >= from }
             return false
         }
     }

@@ -34,7 +34,7 @@ struct AnswerType {
     func isStated(in passage: String) -> Bool { passage.contains(self.passage) }
 
     private static let number = #"(?:\d+(?:[.,]\d+)?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty|sixty|ninety|hundred)"#
-    private static let months = "january|february|march|april|may|june|july|august|september|october|november|december"
+    private static let months = CalendarMention.monthNames.joined(separator: "|")
     /// "Since" founds only after "been" ("has been watching the sky since 1896"), and not where
     /// someone has run, led or owned it since ("Since 2016 it has been run by …").
     private static let founded = #"(founded|established|set up|formed|opened|started|began|built|completed|finished|bought|dates? from|put up|been\b(?:(?!\b(?:run|led|managed|headed|chaired|directed|owned)\b)[^.])*?\bsince)"#

@@ -135,10 +135,11 @@ struct CalendarMention: Equatable {
         return out
     }
 
+    static let monthNames = ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december"]
+
     private static let months: [String: Int] = {
-        let names = ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december"]
         var out = [String: Int]()
-        for (i, name) in names.enumerated() {
+        for (i, name) in monthNames.enumerated() {
             out[name] = i + 1
             // "mar" and "may" are words as well; "mar" names March only in writing such as "Mar–Oct".
             if name != "may" { out[String(name.prefix(3))] = i + 1 }

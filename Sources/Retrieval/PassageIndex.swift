@@ -351,7 +351,7 @@ public struct PassageIndex: Sendable, Equatable, Codable {
     /// people say them (drawn from its misses), 48, and 602 of all 43 documents' 688. A passage
     /// whose months, weekdays or dates hold those a question names (`CalendarMention`) gains as
     /// much: with it, founding by "since" only after "been", and age bands as price lists give
-    /// them, 649 → 655 of the 47 documents' 752 (1.5 and more traded one question for another).
+    /// them, 649 → 655 of the 47 documents' 752 (at 1.5 the same; at 2.0 and 3.0 one question traded for another).
     static let standingAloneBonus = 1.0
     /// Added for an age band that holds the age a question gives (`AgeBand`): a question that
     /// gives an age asks what applies at that age, and the band is often a short list item
