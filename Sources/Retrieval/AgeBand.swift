@@ -5,16 +5,25 @@
 enum AgeBand {
     /// The ages a question gives ("my 5-year-old", "I'm 70", "my mum's 72", "my little one is 3").
     static func ages(in question: String) -> [Int] {
-        question.matches(of: asked).compactMap { m in Int(m.output[1].substring ?? m.output[2].substring ?? "") }.filter { $0 < 120 }
+        question.matches(of: asked).compactMap { m in (m.output[1].substring ?? m.output[2].substring).flatMap(number) }.filter { $0 < 120 }
     }
+
+    /// A number in digits or in words ("4", "four", "fives" of "under-fives").
+    private static func number(_ text: Substring) -> Int? {
+        Int(text) ?? numberWords.firstIndex { text.lowercased() == $0 || text.lowercased() == $0 + "s" || text.lowercased() == $0 + "es" }
+    }
+    private static let numberWords = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven",
+                                      "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen"]
+    private static let numberWord = numberWords.joined(separator: "|")
 
     /// Whether a passage states an age band that holds `age`.
     static func holds(_ age: Int, in passage: String) -> Bool {
         namesAges(passage) && passage.matches(of: band).contains { m in
-            // One alternative matches: a range's bounds are groups 1 and 2 or 6 and 7, an open band's start 5 or 8.
-            func number(_ group: Int) -> Int? { m.output[group].substring.flatMap { Int($0) } }
-            if let low = number(1) ?? number(6), let high = number(2) ?? number(7) { return low <= age && age <= high }
-            if let under = number(3) { return age < under }
+            // One alternative matches: a range's bounds are groups 1 and 2, 6 and 7 or 9 and 10, an open
+            // band's start 5 or 8, an "under" 3 or 11.
+            func number(_ group: Int) -> Int? { m.output[group].substring.flatMap(AgeBand.number) }
+            if let low = number(1) ?? number(6) ?? number(9), let high = number(2) ?? number(7) ?? number(10) { return low <= age && age <= high }
+            if let under = number(3) ?? number(11) { return age < under }
             if let over = number(4) { return age > over }
             if let from = number(5) ?? number(8) { return age >= from }
             return false
@@ -30,16 +39,20 @@ enum AgeBand {
     private static let person = #"\bi['’]m|i am|(?:he|she|we|they)(?:['’]s|['’]re| is| are)|\b(?:my|our|his|her|their)\b[^.?!,;]*?(?:['’]s| is)"#
     // Regex values are immutable once built; the standard library has not marked them Sendable.
     nonisolated(unsafe) private static let asked = try! Regex(
-        #"\b(\d{1,3})[- ]years?[- ]old\b|(?:"# + person + #"|\baged?) (\d{1,3})"# + bare
+        #"\b(\d{1,3}|"# + numberWord + #")[- ]years?[- ]old\b|(?:"# + person + #"|\baged?) (\d{1,3})"# + bare
     ).ignoresCase()
     /// "aged 8 to 17", "under 8", "under the age of 5", "over 65s", "aged 65 or over", "60 and older",
-    /// and as price lists put them beside a kind of person: "Student (18 to 24, …)", "Seniors (65+)".
+    /// and as price lists put them beside a kind of person: "Student (18 to 24, …)", "Seniors (65+)",
+    /// "Children 5 to 15", "Under-fives".
     nonisolated(unsafe) private static let band = try! Regex(
-        #"\b(?:aged?|ages) (\d{1,3}) ?(?:to|-|–) ?(\d{1,3})\b|\b(?:under|below|younger than) (?:the age of |age )?(\d{1,3})s?"# + bare
-        + #"|\b(?:over|older than) (?:the age of |age )?(\d{1,3})s?"# + bare + #"|\b(?:aged? )?(\d{1,3}) (?:or|and) (?:over|above|older)\b"#
+        #"\b(?:aged?|ages) (\d{1,3}) ?(?:to|-|–) ?(\d{1,3})\b|\b(?:under|below|younger than)[- ](?:the age of |age )?(\d{1,3})s?"# + bare
+        + #"|\b(?:over|older than) (?:the age of |age )?(\d{1,3})s?"# + bare + #"|(?:^|[\s(:;])(?:aged? )?(\d{1,3}) (?:or|and) (?:over|above|older)\b"#
         + #"|\((\d{1,3}) ?(?:to|-|–) ?(\d{1,3})\b"# + bare + #"|\((\d{1,3})\+"#
+        + #"|\b"# + kind + #" (\d{1,3}) ?(?:to|-|–) ?(\d{1,3})\b"# + bare + #"|\bunder-("# + numberWord + #")s\b"#
     ).ignoresCase()
+    /// Who price lists name beside an age range ("Children 5 to 15: £4").
+    private static let kind = #"(?:children|kids|juniors?|teens|teenagers|young people|youths?|students?|visitors|members|guests|adults|seniors|pensioners)"#
     nonisolated(unsafe) private static let ageWord = try! Regex(
-        #"\b(aged?|ages|child|children|kids?|juniors?|adults?|seniors?|infants?|teenagers?|pensioners?|students?|year-olds?|years? old|under-\w+|over-\w+|(?:under|over)[- ]\d{1,3}s)\b"#
+        #"\b(aged?|ages|child|children|kids?|juniors?|adults?|seniors?|infants?|teenagers?|pensioners?|students?|year-olds?|years? old|under-\w+|over-\w+|(?:under|over)[- ]\d{1,3}s)\b|(?:^|[\s(:;])\d{1,3} (?:or|and) (?:over|older)\b"#
     ).ignoresCase()
 }

@@ -54,12 +54,14 @@ struct AnswerType {
         AnswerType("time", question: #"\bwhat time\b|\b(latest|earliest)\b|\bby when\b|\b(opening|closing) (hours|times?)\b"#,
                    passage: #"\b\d{1,2}(?:[.:]\d\d)?\s?(am|pm|a\.m\.|p\.m\.)|\b([01]?\d|2[0-3]):[0-5]\d\b|\b(noon|midday|midnight)\b"#),
         AnswerType("date", question: #"\bwhen\b|\b(what|which) (year|date|month)\b|\bdeadline\b"#, passage: #"\b(1[0-9]|20)\d\d\b|\b("# + months + #")\b"#),
-        // "When was it set up?", "How old is the library?": the sentence that says it was founded, built or opened in a year.
-        AnswerType("founding", question: #"\b(founded|founder|founding|set up|established|formed|how old (is|are|was)|put up|built|finished|completed|take (it|them) over|took over|opened|get going|got going|been going|been around|been open)\b|\bdid\b[^?]*\b(start|begin|open)\b|\bwhat year\b"#,
+        // "When was it set up?", "How old is the library?": the sentence that says it was founded, built or opened in a year;
+        // not "When did the founder retire?".
+        AnswerType("founding", question: #"(?![^?]*\b(retir\w*|died|death|left|leave|step(ped)? down|hand(ed)? over)\b)[^?]*\b(founded|founder|founding|set up|established|formed|how old (is|are|was)|put up|built|finished|completed|take (it|them) over|took over|opened|get going|got going|been going|been around|been open)\b|\bdid\b[^?]*\b(start|begin|open)\b|\bwhat year\b"#,
                    passage: "\\b" + founded + #"\b[^.]*\b(1[5-9]|20)\d\d\b|\b(1[5-9]|20)\d\d\b[^.]*\b"# + founded + "\\b", standsAlone: true),
-        // "When do these terms start?", "From what date does the policy apply?": "They take effect on 1 February 2027".
-        AnswerType("effective", question: #"\b(take effect|takes effect|come into (force|effect)|effective|in force|valid from|from (what|which) date)\b|\bwhen\b[^?]*\b(do|does|will)\b[^?]*\b(start|begin|apply)\b|\bapply from\b"#,
-                   passage: #"\b(takes? effect|took effect|effective|comes? into (force|effect)|in force from|applies from|valid from)\b"#, standsAlone: true),
+        // "When do these terms start?", "From what date does the policy apply?", "When do the new rules kick in?": "They take effect on 1 February 2027",
+        // "These rules apply from 1 April" (not "a late fee of £25 applies from 1 May").
+        AnswerType("effective", question: #"\b(take effect|takes effect|come into (force|effect)|effective|in force|valid from|from (what|which) date)\b|\bwhen\b[^?]*\b(do|does|will)\b[^?]*\b(start|begin|apply)\b|\bapply from\b|\b(kicks?|kicked) in\b|\bgo(es)? live\b"#,
+                   passage: #"\b(takes? effect|took effect|effective|comes? into (force|effect)|in force from|valid from)\b|\b(policy|terms|rules|conditions)\b[^.]*\bappl(y|ies) from\b"#, standsAlone: true),
         // "Who's running the business these days?": "Since 2014 the managing director has been …".
         AnswerType("leader", question: #"\bwho\b[^?]*\b(runs?|running|in charge|heads?|leads?|leading|manages?|managing|boss|chairs?|chairman|chairwoman|chairperson|directs?|director|ceo|md)\b"#,
                    passage: #"\b(director|chairs?|chaired|chairman|chairwoman|chairperson|chief executive|ceo|president|manager|curator|warden|run by|led by|headed by|took over|taken over|handed\b[^.]*\bto)\b"#, standsAlone: true),

@@ -9,8 +9,9 @@ import Retrieval
 /// (`PassageIndex.asksNothingOfThePassages`), on the fixture documents' own questions and the
 /// bench's general questions, each document indexed as training indexes it (its sentences, their
 /// rule questions and the general replay's prompts, embedded by the default model).
-/// `LOREKEEPER_ALL_FIXTURES=1` runs all 47 documents of `Tests/Fixtures/knowledge*` (measured: 2
-/// of their 752 questions and 924 of the 940 general questions asked of them counted as general;
+/// `LOREKEEPER_ALL_FIXTURES=1` runs all 51 documents of `Tests/Fixtures/knowledge*` (it passes with
+/// the ninth set and Snowball's stemmer; of the first 47, measured: 2 of their 752 questions and 924
+/// of the 940 general questions asked of them counted as general;
 /// of the first 43, 2 of 688 and 844 of 860; of the first 39, 2 of 624 and 765 of 780; of the first 35, 4 of 560 and 687 of 700 before the
 /// colour questions were told apart).
 struct GeneralQuestionTests {
@@ -42,7 +43,7 @@ struct GeneralQuestionTests {
             }
         }
         // Measured on the five documents of Tests/Fixtures/knowledge: 0 of 80 and 98 of 100.
-        #expect(documents == (all ? 47 : 5))
+        #expect(documents == (all ? 51 : 5))
         #expect(documentQuestionsTakenForGeneral * 100 <= documentQuestions)
         #expect(generalTakenForGeneral * 100 >= 95 * documents * general.count)
     }
