@@ -10,7 +10,9 @@ enum AgeBand {
 
     /// A number in digits or in words ("4", "four", "fives" of "under-fives").
     private static func number(_ text: Substring) -> Int? {
-        Int(text) ?? numberWords.firstIndex { text.lowercased() == $0 || text.lowercased() == $0 + "s" || text.lowercased() == $0 + "es" }
+        if let n = Int(text) { return n }
+        let word = text.lowercased()
+        return numberWords.firstIndex { word == $0 || word == $0 + "s" || word == $0 + "es" }
     }
     private static let numberWords = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven",
                                       "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen"]

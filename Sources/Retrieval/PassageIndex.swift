@@ -282,7 +282,8 @@ public struct PassageIndex: Sendable, Equatable, Codable {
     /// with months, weekdays and dates (`CalendarMention`), the age bands at `ageBandBonus` and
     /// four-letter plurals folded, 660 of the 47 documents' 752 (649), 4 of 940 general grounded;
     /// with Snowball's stemmer, price lists' age bands ("Children 5 to 15", "Under-fives") and
-    /// "prize" for "award", 718 of the 51 documents' 816 (712), 4 of 1,020 general grounded.
+    /// "prize" for "award", 718 of the 51 documents' 816 (712), 4 of 1,020 general grounded; with
+    /// founding not asked of a retirement and "applies from" only for a policy's rules, 720.
     public func ranked(for query: String, draft: String? = nil, questionVector: [Float]? = nil) -> [(index: Int, rank: Double)] {
         let queryTerms = Set(Self.terms(query)), draftTerms = draft.map { Set(Self.terms($0)) }
         let sharesAWord = queryTerms.contains(where: { documentFrequency[$0] != nil && $0.contains(where: \.isLetter) })
